@@ -1,0 +1,72 @@
+/*
+ * Light column encodings, applied to a block's column before zstd.
+ *
+ * Every integer column (whatever its width in memory) is encoded from and
+ * decoded to int64_t values: the segment code widens and narrows, checking
+ * on decode that each value fits its column's type. Plates have their own
+ * packing. Encoders append to a growable buffer; decoders read exactly n
+ * values and return ANPR_ECORRUPT for any byte string they did not produce
+ * (too short, trailing bytes, a width over 64, a run past n ...). Decoders
+ * never read outside [src, src + len).
+ *
+ * The numeric ids are stored on disk (docs/format.md, "Encodings") and never
+ * change meaning.
+ */
+#ifndef ANPR_ENCODE_ENCODE_H
+#define ANPR_ENCODE_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zstd.h>
+
+#include "anpr/segment.h"
+
+typedef struct enc_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} enc_buf;
+
+/* Return 0 or -ENOMEM. A zeroed enc_buf is empty and valid. */
+int enc_buf_reserve(enc_buf *b, size_t more);
+int enc_buf_append(enc_buf *b, const void *p, size_t n);
+void enc_buf_free(enc_buf *b);
+
+enum enc_id {
+    ENC_RAW = 0,       /* int64 as 8 bytes LE each; plates as 16 bytes each */
+    ENC_DELTA_BP = 1,  /* first value, then zigzag deltas bit-packed per 128-value miniblock */
+    ENC_RLE = 2,       /* (zigzag varint value, varint run length) pairs */
+    ENC_FOR_BP = 3,    /* minimum, then (value - minimum) bit-packed per 128-value miniblock */
+    ENC_PLATE6 = 4,    /* plates: 4-bit length, then 6 bits a character */
+    ENC_COUNT
+};
+
+/* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
+const char *enc_name(unsigned id);
+
+/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP). */
+int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
+int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
+
+/*
+ * The integer encoding of ENC_DELTA_BP, ENC_RLE and ENC_FOR_BP that comes
+ * out smallest for these values (written to out, id in *id). A block's
+ * column is small, so trying each is cheap against zstd's cost.
+ */
+int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);
+
+/* Plate encodings (ENC_RAW, ENC_PLATE6) over normalised plates in anpr_row. */
+int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
+/* Writes rows[i].plate (NUL-terminated) only; other fields are untouched. */
+int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);
+
+/*
+ * zstd, with the context kept by the caller (one per writer or reader).
+ * compress appends to out. decompress needs the exact decompressed size
+ * (the segment stores it) and fails with ANPR_ECORRUPT on any mismatch.
+ */
+int enc_zstd_compress(enc_buf *out, ZSTD_CCtx *cctx, int level, const void *src, size_t len);
+int enc_zstd_decompress(void *dst, size_t dst_len, ZSTD_DCtx *dctx, const void *src, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * The one seam every byte of file I/O goes through.
+ *
+ * The store, journal and segment code never call open/pread/pwrite/fsync/
+ * rename directly: they call these function pointers, so tests can fail any
+ * call on purpose (ENOSPC, EIO, short writes, failed fsync, failed rename)
+ * and check the library's answer. anpr_vfs_posix() is the real one.
+ *
+ * Every function returns >= 0 on success or a negated errno.
+ */
+#ifndef ANPR_IO_VFS_H
+#define ANPR_IO_VFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct anpr_vfs anpr_vfs;
+
+struct anpr_vfs {
+    int (*open)(const anpr_vfs *vfs, const char *path, int flags, unsigned mode);
+    int (*close)(const anpr_vfs *vfs, int fd);
+    /* May return fewer bytes than asked (short read/write); callers loop. */
+    ssize_t (*pread)(const anpr_vfs *vfs, int fd, void *buf, size_t n, uint64_t off);
+    ssize_t (*pwrite)(const anpr_vfs *vfs, int fd, const void *buf, size_t n, uint64_t off);
+    int (*fsync)(const anpr_vfs *vfs, int fd);        /* fdatasync is enough */
+    int (*ftruncate)(const anpr_vfs *vfs, int fd, uint64_t size);
+    int (*fsize)(const anpr_vfs *vfs, int fd, uint64_t *size);
+    int (*rename)(const anpr_vfs *vfs, const char *from, const char *to);
+    int (*unlink)(const anpr_vfs *vfs, const char *path);
+    int (*fsync_dir)(const anpr_vfs *vfs, const char *dir);
+    void *ctx;  /* for a test's own state */
+};
+
+/* The real file system. Static storage; never freed. */
+const anpr_vfs *anpr_vfs_posix(void);
+
+/* Loops over short transfers. Return 0, or -errno (-EIO for an unexpected EOF on read). */
+int anpr_vfs_read_full(const anpr_vfs *vfs, int fd, void *buf, size_t n, uint64_t off);
+int anpr_vfs_write_full(const anpr_vfs *vfs, int fd, const void *buf, size_t n, uint64_t off);
+
+/*
+ * Where a segment writer sends its bytes: a file written front to back
+ * through the vfs. The writer only appends, so it keeps the offset here.
+ */
+typedef struct anpr_sink {
+    const anpr_vfs *vfs;
+    int fd;
+    uint64_t off;   /* bytes written so far */
+} anpr_sink;
+
+int anpr_sink_write(anpr_sink *sink, const void *buf, size_t n);
+
+/* Where a segment reader gets its bytes: an open file of known size. */
+typedef struct anpr_source {
+    const anpr_vfs *vfs;
+    int fd;
+    uint64_t size;
+} anpr_source;
+
+/* Reads exactly n bytes at off; -EIO past the end. Bounds are the caller's job. */
+int anpr_source_read(const anpr_source *src, void *buf, size_t n, uint64_t off);
+
+#endif

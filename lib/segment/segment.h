@@ -1,0 +1,100 @@
+/*
+ * Segment files (daily segments and the parts they are merged from): the
+ * writer that lays out version 1 of the format and the reader that checks
+ * and decodes it. docs/format.md is the specification; this is its code.
+ *
+ * Rows are anpr_row, sorted by (camera, ts_ms, plate) and free of
+ * duplicates before they reach the writer; the writer checks the order and
+ * refuses rows out of it (ANPR_EINVAL).
+ */
+#ifndef ANPR_SEGMENT_SEGMENT_H
+#define ANPR_SEGMENT_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anpr/segment.h"
+#include "common/errmsg.h"
+#include "io/vfs.h"
+
+#define SEG_FORMAT_VERSION 1
+#define SEG_BLOCK_ROWS_DEFAULT 4096u
+#define SEG_BLOCK_ROWS_MAX 65536u
+
+/* Column order in every block, and so on disk. */
+enum seg_column {
+    SEG_COL_TS = 0,
+    SEG_COL_PLATE,
+    SEG_COL_CAMERA,
+    SEG_COL_LANE,
+    SEG_COL_DIRECTION,
+    SEG_COL_CONFIDENCE,
+    SEG_COL_LAT,
+    SEG_COL_LON,
+    SEG_NCOLUMNS
+};
+
+const char *seg_column_name(unsigned col);
+
+/* ---- Writing ------------------------------------------------------------ */
+
+typedef struct seg_writer seg_writer;
+
+typedef struct seg_write_summary {
+    uint64_t rows;
+    uint32_t blocks;
+    uint64_t bytes;      /* the whole file */
+    int64_t min_ts_ms, max_ts_ms;
+} seg_write_summary;
+
+/*
+ * Start a segment of UTC day `day`, written to sink from its current offset
+ * (which must be 0). block_rows 0 means SEG_BLOCK_ROWS_DEFAULT.
+ * Memory held until finish: the current block, plus 8 bytes a row for the
+ * plate-hash index.
+ */
+int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_level,
+                   uint32_t block_rows, anpr_errmsg_buf *err);
+
+/* Add rows in order; any number per call. Rows of another day: ANPR_EINVAL. */
+int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n);
+
+/* Write the last block, the index, the directory and the footer. Does not fsync. */
+int seg_writer_finish(seg_writer *w, seg_write_summary *out);
+
+void seg_writer_free(seg_writer *w);
+
+/* ---- Reading ------------------------------------------------------------ */
+
+typedef struct seg_reader seg_reader;
+
+/*
+ * Check the header, the footer and the block directory (bounds, checksums)
+ * and keep the directory in memory. The index is loaded on the first probe.
+ * src is borrowed and must outlive the reader.
+ */
+int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *err);
+void seg_reader_free(seg_reader *r);
+
+void seg_reader_info(const seg_reader *r, anpr_segment_info *out);
+int seg_reader_block_info(const seg_reader *r, uint32_t block, anpr_block_info *out);
+int seg_reader_column_info(seg_reader *r, unsigned col, anpr_column_info *out);
+
+/*
+ * Decode one block (out holds at least block_rows rows). Checks each
+ * chunk's checksum before decoding it.
+ */
+int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n);
+
+/*
+ * The blocks that may hold reads whose folded plate is `folded` (the one
+ * probe of the plate-hash index). Blocks come in increasing order; a block
+ * may hold no such read (another plate shares the bucket), so callers filter
+ * rows by plate. *blocks is allocated with malloc and owned by the caller.
+ */
+int seg_reader_plate_blocks(seg_reader *r, const char *folded, uint32_t **blocks, size_t *n);
+
+/* Check every checksum and decode every block and the index. */
+int seg_reader_verify(seg_reader *r);
+
+#endif

@@ -1,0 +1,101 @@
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int tmp_counter;
+
+static void mkdir_p(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(buf, 0755);
+}
+
+char *tu_tmpdir(const char *name)
+{
+    const char *base = getenv("ANPR_TEST_TMP");
+    if (!base || !*base) base = "/tmp/anpr-tests";
+    mkdir_p(base);
+    size_t n = strlen(base) + strlen(name) + 64;
+    char *path = malloc(n);
+    if (!path) abort();
+    snprintf(path, n, "%s/%s-%ld-%d", base, name, (long)getpid(), tmp_counter++);
+    tu_rmrf(path);
+    if (mkdir(path, 0755) != 0) {
+        fprintf(stderr, "tu_tmpdir: mkdir %s: %s\n", path, strerror(errno));
+        abort();
+    }
+    return path;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void tu_rmrf(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf && len) *len = (size_t)n;
+    return buf;
+}
+
+int tu_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    int ok = fwrite(data, 1, len, f) == len;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+int tu_flip_byte(const char *path, uint64_t offset, uint8_t mask)
+{
+    int fd = open(path, O_RDWR);
+    if (fd < 0) return -1;
+    uint8_t b;
+    int rc = -1;
+    if (pread(fd, &b, 1, (off_t)offset) == 1) {
+        b ^= mask ? mask : 0x01;
+        if (pwrite(fd, &b, 1, (off_t)offset) == 1) rc = 0;
+    }
+    close(fd);
+    return rc;
+}
+
+long long tu_file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}

@@ -1,0 +1,29 @@
+/* Helpers shared by the test programs: scratch directories and file pokes. */
+#ifndef ANPR_TESTS_TESTUTIL_H
+#define ANPR_TESTS_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A fresh, empty directory for one test: $ANPR_TEST_TMP (or /tmp) /
+ * name-<pid>-<counter>. Returns a malloc'd path; aborts the test on failure.
+ */
+char *tu_tmpdir(const char *name);
+
+/* Remove a directory tree (best effort). */
+void tu_rmrf(const char *path);
+
+/* Read a whole file into a malloc'd buffer; returns NULL on failure. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+
+/* Overwrite a whole file. Returns 0 or -1. */
+int tu_write_file(const char *path, const void *data, size_t len);
+
+/* XOR one byte of a file with mask (default 0x01 if 0). Returns 0 or -1. */
+int tu_flip_byte(const char *path, uint64_t offset, uint8_t mask);
+
+/* Size of a file, or -1. */
+long long tu_file_size(const char *path);
+
+#endif
