@@ -1,0 +1,140 @@
+/* The real file system behind the I/O seam, and the loops over short transfers. */
+#include "io/vfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int px_open(const anpr_vfs *vfs, const char *path, int flags, unsigned mode)
+{
+    (void)vfs;
+    int fd = open(path, flags | O_CLOEXEC, (mode_t)mode);
+    return fd < 0 ? -errno : fd;
+}
+
+static int px_close(const anpr_vfs *vfs, int fd)
+{
+    (void)vfs;
+    /* Linux closes the descriptor even when close() reports EINTR or EIO: never retry. */
+    return close(fd) < 0 ? -errno : 0;
+}
+
+static ssize_t px_pread(const anpr_vfs *vfs, int fd, void *buf, size_t n, uint64_t off)
+{
+    (void)vfs;
+    ssize_t r;
+    do r = pread(fd, buf, n, (off_t)off); while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+static ssize_t px_pwrite(const anpr_vfs *vfs, int fd, const void *buf, size_t n, uint64_t off)
+{
+    (void)vfs;
+    ssize_t r;
+    do r = pwrite(fd, buf, n, (off_t)off); while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+static int px_fsync(const anpr_vfs *vfs, int fd)
+{
+    (void)vfs;
+    return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+static int px_ftruncate(const anpr_vfs *vfs, int fd, uint64_t size)
+{
+    (void)vfs;
+    return ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+}
+
+static int px_fsize(const anpr_vfs *vfs, int fd, uint64_t *size)
+{
+    (void)vfs;
+    struct stat st;
+    if (fstat(fd, &st) < 0) return -errno;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int px_rename(const anpr_vfs *vfs, const char *from, const char *to)
+{
+    (void)vfs;
+    return rename(from, to) < 0 ? -errno : 0;
+}
+
+static int px_unlink(const anpr_vfs *vfs, const char *path)
+{
+    (void)vfs;
+    return unlink(path) < 0 ? -errno : 0;
+}
+
+static int px_fsync_dir(const anpr_vfs *vfs, const char *dir)
+{
+    (void)vfs;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+static const anpr_vfs posix_vfs = {
+    .open = px_open,
+    .close = px_close,
+    .pread = px_pread,
+    .pwrite = px_pwrite,
+    .fsync = px_fsync,
+    .ftruncate = px_ftruncate,
+    .fsize = px_fsize,
+    .rename = px_rename,
+    .unlink = px_unlink,
+    .fsync_dir = px_fsync_dir,
+    .ctx = NULL,
+};
+
+const anpr_vfs *anpr_vfs_posix(void)
+{
+    return &posix_vfs;
+}
+
+int anpr_vfs_read_full(const anpr_vfs *vfs, int fd, void *buf, size_t n, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t r = vfs->pread(vfs, fd, p, n, off);
+        if (r < 0) return (int)r;
+        if (r == 0) return -EIO; /* the file ended before the bytes its structure promised */
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+int anpr_vfs_write_full(const anpr_vfs *vfs, int fd, const void *buf, size_t n, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t r = vfs->pwrite(vfs, fd, p, n, off);
+        if (r < 0) return (int)r;
+        if (r == 0) return -EIO;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+int anpr_sink_write(anpr_sink *sink, const void *buf, size_t n)
+{
+    int rc = anpr_vfs_write_full(sink->vfs, sink->fd, buf, n, sink->off);
+    if (rc == 0) sink->off += n;
+    return rc;
+}
+
+int anpr_source_read(const anpr_source *src, void *buf, size_t n, uint64_t off)
+{
+    if (off > src->size || n > src->size - off) return -EIO;
+    return anpr_vfs_read_full(src->vfs, src->fd, buf, n, off);
+}

@@ -1,0 +1,34 @@
+/*
+ * Reads at the door: validation of an anpr_read into the stored form
+ * (anpr_row: normalised plate, fields checked). Plate normalisation and
+ * folding themselves are public (anpr_plate_normalise, anpr_plate_fold).
+ */
+#ifndef ANPR_READ_READ_H
+#define ANPR_READ_READ_H
+
+#include <stdint.h>
+
+#include "anpr/anpr.h"
+#include "anpr/segment.h"
+
+#define ANPR_DAY_MS INT64_C(86400000)
+
+/* The UTC day of a capture time (floor division; times are never negative here). */
+static inline int32_t anpr_day_of(int64_t ts_ms)
+{
+    return (int32_t)(ts_ms / ANPR_DAY_MS);
+}
+
+typedef struct read_limits {
+    int64_t max_ts_ms;      /* latest capture time accepted (now + max_future) */
+    int64_t min_kept_ms;    /* first ms of the oldest day retention still keeps; 0 if none dropped */
+} read_limits;
+
+/*
+ * Check every field of in and, when it passes, fill out with the stored
+ * form. Returns ANPR_READ_OK or the verdict of the first field that fails,
+ * in the order plate, ts_ms, confidence, position.
+ */
+int read_validate(anpr_row *out, const anpr_read *in, const read_limits *lim);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, build, run every test, then
+# the same suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Ends with one line "N passed, N failed" over both runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/deps.sh || exit 1
+
+run_suite() { # build-dir, extra meson options...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null || return 1
+  fi
+  meson compile -C "$dir" || return 1
+  meson test -C "$dir" -v --print-errorlogs --num-processes 2
+}
+
+run_suite build
+plain=$?
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_suite build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+san=$?
+
+# One closing line over both runs, from meson's own logs.
+python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r == "OK": passed += 1
+        elif r == "SKIP": skipped += 1
+        else: failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+[ $plain -eq 0 ] && [ $san -eq 0 ]
