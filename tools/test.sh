@@ -9,7 +9,7 @@ tools/deps.sh || exit 1
 run_suite() { # build-dir, extra meson options...
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
-    meson setup "$dir" "$@" >/dev/null || return 1
+    meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1
   fi
   meson compile -C "$dir" || return 1
   meson test -C "$dir" -v --print-errorlogs --num-processes 2

@@ -1,4 +1,5 @@
 /* Status codes and the library's version: the text a program shows people. */
+#define _GNU_SOURCE /* strerrordesc_np */
 #include <string.h>
 
 #include "anpr/anpr.h"
