@@ -1,0 +1,70 @@
+/*
+ * The journal: an append-only, checksummed log of accepted reads that makes
+ * a commit durable before the reads reach a segment. docs/format.md
+ * ("Journal") gives its bytes.
+ *
+ * Appends are encoded into memory; journal_write puts them in the file and
+ * journal_sync makes them durable. The writer drives group commit on top:
+ * one sync covers every record written before it started.
+ */
+#ifndef ANPR_JOURNAL_JOURNAL_H
+#define ANPR_JOURNAL_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anpr/segment.h"
+#include "common/errmsg.h"
+#include "io/vfs.h"
+
+#define JOURNAL_FORMAT_VERSION 1
+#define JOURNAL_HEADER_SIZE 32
+#define JOURNAL_RECORD_HEADER_SIZE 24
+#define JOURNAL_ROW_SIZE 40
+/* A record holds at most this many rows, so a reader never allocates more than ~40 MiB for one. */
+#define JOURNAL_RECORD_MAX_ROWS (1u << 20)
+
+typedef struct journal journal;
+
+/* "journal-000007.log" for generation 7. buf must hold 32 bytes. */
+void journal_file_name(char *buf, size_t size, uint64_t gen);
+
+/* Create and publish an empty journal of generation gen in dir (temp, fsync, rename; no dir fsync). */
+int journal_create(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t gen,
+                   anpr_errmsg_buf *err);
+
+/* Called with each replayed record's rows; a non-zero return stops the replay with that status. */
+typedef int (*journal_replay_fn)(void *ctx, const anpr_row *rows, size_t n);
+
+/*
+ * Open generation gen for appending after replaying every intact record
+ * through fn. A torn tail (a last record cut short or failing its checksum
+ * with nothing valid after it) is cut off and its length reported in
+ * *cut_bytes. A bad record followed by valid ones cannot be a torn write:
+ * that is ANPR_ECORRUPT, and the file is left untouched.
+ */
+int journal_open(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t gen,
+                 journal_replay_fn fn, void *ctx, uint64_t *cut_bytes, anpr_errmsg_buf *err);
+
+/* Encode rows as records in memory. -ENOMEM is the only failure. */
+int journal_append(journal *j, const anpr_row *rows, size_t n);
+
+/* Write what was appended to the file. Returns 0 or -errno; the offset after it in *end. */
+int journal_write(journal *j, uint64_t *end, anpr_errmsg_buf *err);
+
+/* fdatasync the file. */
+int journal_sync(journal *j, anpr_errmsg_buf *err);
+
+/* Bytes appended but not yet written. */
+size_t journal_pending(const journal *j);
+
+uint64_t journal_gen(const journal *j);
+
+/* Close without syncing. Accepts NULL. */
+void journal_close(journal *j);
+
+/* Encode/decode one row in the journal's 40-byte layout (also used by tests). */
+void journal_row_encode(uint8_t *p, const anpr_row *r);
+int journal_row_decode(anpr_row *r, const uint8_t *p);
+
+#endif
