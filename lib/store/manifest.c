@@ -85,6 +85,8 @@ int manifest_decode(manifest *m, const uint8_t *p, size_t len, anpr_errmsg_buf *
     if (get_u16(p + 8) != MANIFEST_FORMAT_VERSION)
         return anpr_fail(err, ANPR_EVERSION, "MANIFEST: format version %u, this library reads %u",
                          get_u16(p + 8), MANIFEST_FORMAT_VERSION);
+    if (get_u16(p + 10) != 0 || get_u32(p + 44) != 0)
+        return anpr_fail(err, ANPR_ECORRUPT, "MANIFEST: reserved header fields are not zero");
     uint32_t n = get_u32(p + 12);
     if (n > MANIFEST_MAX_FILES || len != MANIFEST_HEADER_SIZE + (size_t)n * MANIFEST_ENTRY_SIZE + 8)
         return anpr_fail(err, ANPR_ECORRUPT, "MANIFEST: file count %u does not match its size", n);
@@ -106,6 +108,7 @@ int manifest_decode(manifest *m, const uint8_t *p, size_t len, anpr_errmsg_buf *
         f->min_ts_ms = get_i64(e + 32);
         f->max_ts_ms = get_i64(e + 40);
         int bad = (f->kind != MANIFEST_PART && f->kind != MANIFEST_SEGMENT) || f->id >= m->next_id ||
+                  e[13] != 0 || e[14] != 0 || e[15] != 0 ||
                   f->day < 0 || (i > 0 && file_order(&m->files[i - 1], f) >= 0) ||
                   (f->rows > 0 && (f->min_ts_ms > f->max_ts_ms || f->min_ts_ms / 86400000 != f->day ||
                                    f->max_ts_ms / 86400000 != f->day));
