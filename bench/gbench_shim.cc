@@ -5,8 +5,6 @@
 
 struct gbench_state {
     benchmark::State *st;
-    benchmark::State::StateIterator it;
-    bool started;
 };
 
 extern "C" {
@@ -14,7 +12,7 @@ extern "C" {
 void gbench_register(const char *name, gbench_fn fn, void *arg)
 {
     benchmark::RegisterBenchmark(name, [fn, arg](benchmark::State &st) {
-        gbench_state s{&st, {}, false};
+        gbench_state s{&st};
         fn(&s, arg);
     });
 }
@@ -30,14 +28,10 @@ int gbench_main(int argc, char **argv)
 
 int gbench_keep_running(gbench_state *s)
 {
-    // The range-for protocol of benchmark::State, unrolled so C can drive it.
-    if (!s->started) {
-        s->it = s->st->begin();
-        s->started = true;
-    } else {
-        ++s->it;
-    }
-    return s->it != s->st->end();
+    // KeepRunning() is the loop protocol a C caller can drive (the range-for
+    // iterator cannot be stored); each of our iterations does thousands of
+    // items, so its small extra cost per iteration does not show.
+    return s->st->KeepRunning();
 }
 
 int64_t gbench_iterations(const gbench_state *s) { return static_cast<int64_t>(s->st->iterations()); }
