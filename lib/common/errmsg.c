@@ -2,6 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
 
 int anpr_fail(anpr_errmsg_buf *e, int status, const char *fmt, ...)
 {
@@ -18,4 +21,14 @@ void anpr_errmsg_copy(char *dst, size_t dst_size, const char *msg)
 {
     if (!dst || dst_size == 0) return;
     snprintf(dst, dst_size, "%s", msg ? msg : "");
+}
+
+int anpr_fail_prefix(anpr_errmsg_buf *e, int status, const char *prefix)
+{
+    if (!e) return status;
+    char detail[ANPR_ERRMSG_SIZE];
+    memcpy(detail, e->text, sizeof detail);
+    detail[sizeof detail - 1] = '\0';
+    snprintf(e->text, sizeof e->text, "%s: %s", prefix, detail[0] ? detail : anpr_strerror(status));
+    return status;
 }

@@ -18,6 +18,9 @@ typedef struct anpr_errmsg_buf {
 int anpr_fail(anpr_errmsg_buf *e, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Put "prefix: " before the message already in e (or the status text if it is empty). */
+int anpr_fail_prefix(anpr_errmsg_buf *e, int status, const char *prefix);
+
 /* Copy a message into a caller's buffer (which may be NULL or of size 0). */
 void anpr_errmsg_copy(char *dst, size_t dst_size, const char *msg);
 

@@ -35,21 +35,27 @@ int anpr_plate_normalise(char out[ANPR_PLATE_MAX + 1], const char *plate)
     return n == 0 ? ANPR_READ_PLATE_EMPTY : ANPR_READ_OK;
 }
 
+/*
+ * The OCR confusion classes of a widely deployed matcher, each mapped to one
+ * representative: O, D, Q -> 0; I -> 1; Z -> 2; S -> 5; B -> 8; G -> 6.
+ * A table rather than a switch: folding runs for every read and every probe.
+ */
+static const char fold_table[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['A'] = 'A', ['B'] = '8', ['C'] = 'C', ['D'] = '0', ['E'] = 'E', ['F'] = 'F', ['G'] = '6',
+    ['H'] = 'H', ['I'] = '1', ['J'] = 'J', ['K'] = 'K', ['L'] = 'L', ['M'] = 'M', ['N'] = 'N',
+    ['O'] = '0', ['P'] = 'P', ['Q'] = '0', ['R'] = 'R', ['S'] = '5', ['T'] = 'T', ['U'] = 'U',
+    ['V'] = 'V', ['W'] = 'W', ['X'] = 'X', ['Y'] = 'Y', ['Z'] = '2',
+};
+
 size_t anpr_plate_fold(char out[ANPR_PLATE_MAX + 1], const char *normalised)
 {
     size_t n = 0;
     for (; normalised[n] && n < ANPR_PLATE_MAX; n++) {
-        char c = normalised[n];
-        switch (c) {
-        case 'O': case 'D': case 'Q': c = '0'; break;
-        case 'I': c = '1'; break;
-        case 'Z': c = '2'; break;
-        case 'S': c = '5'; break;
-        case 'B': c = '8'; break;
-        case 'G': c = '6'; break;
-        default: break;
-        }
-        out[n] = c;
+        unsigned char c = (unsigned char)normalised[n];
+        /* Anything outside A-Z 0-9 (not a normalised plate) passes through unchanged. */
+        out[n] = fold_table[c] ? fold_table[c] : (char)c;
     }
     out[n] = '\0';
     return n;

@@ -71,7 +71,8 @@ typedef struct seg_reader seg_reader;
 /*
  * Check the header, the footer and the block directory (bounds, checksums)
  * and keep the directory in memory. The index is loaded on the first probe.
- * src is borrowed and must outlive the reader.
+ * src and err are borrowed and must outlive the reader: every later error
+ * is described in err.
  */
 int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *err);
 void seg_reader_free(seg_reader *r);

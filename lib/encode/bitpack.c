@@ -1,0 +1,117 @@
+/* Fixed-width and mixed-width bit packing, least significant bit first. */
+#include "encode/bitpack.h"
+
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "common/bytes.h"
+
+int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w)
+{
+    size_t nbytes = bp_bytes(n, w);
+    /* Whole 8-byte words are stored; reserve a word of slack and trim to nbytes after. */
+    int rc = enc_buf_reserve(out, nbytes + 8);
+    if (rc < 0) return rc;
+    uint8_t *p = out->data + out->len;
+    if (w == 64) {
+        for (size_t i = 0; i < n; i++) put_u64(p + 8 * i, v[i]);
+    } else if (w > 0) {
+        uint64_t acc = 0;
+        unsigned bits = 0;
+        uint8_t *q = p;
+        for (size_t i = 0; i < n; i++) {
+            acc |= v[i] << bits;
+            if (bits + w >= 64) {
+                put_u64(q, acc);
+                q += 8;
+                /* bits > 0 here because w < 64, so the shift is in 1..63. */
+                acc = v[i] >> (64 - bits);
+                bits = bits + w - 64;
+            } else {
+                bits += w;
+            }
+        }
+        uint8_t tail[8];
+        put_u64(tail, acc);
+        memcpy(q, tail, (bits + 7) / 8);
+    }
+    out->len += nbytes;
+    return 0;
+}
+
+int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
+{
+    size_t nbytes = bp_bytes(n, w);
+    if (w == 0) {
+        memset(v, 0, n * sizeof *v);
+        return 0;
+    }
+    if (w == 64) {
+        for (size_t i = 0; i < n; i++) v[i] = get_u64(src + 8 * i);
+        return 0;
+    }
+    uint64_t mask = (UINT64_C(1) << w) - 1;
+    size_t bit = 0;
+    for (size_t i = 0; i < n; i++, bit += w) {
+        size_t byte = bit / 8;
+        unsigned shift = (unsigned)(bit % 8);
+        /* Load up to 9 bytes around the value without reading past the end. */
+        uint8_t win[16] = {0};
+        size_t avail = nbytes - byte;
+        memcpy(win, src + byte, avail < 9 ? avail : 9);
+        uint64_t lo = get_u64(win);
+        uint64_t x = lo >> shift;
+        if (shift + w > 64) x |= (uint64_t)win[8] << (64 - shift);
+        v[i] = x & mask;
+    }
+    size_t used = n * w;
+    if (used % 8 && (src[nbytes - 1] >> (used % 8)) != 0) return ANPR_ECORRUPT;
+    return 0;
+}
+
+int bw_put(bit_writer *bw, uint64_t v, unsigned w)
+{
+    bw->acc |= v << bw->bits;
+    bw->bits += w;
+    while (bw->bits >= 8) {
+        uint8_t b = (uint8_t)bw->acc;
+        int rc = enc_buf_append(bw->out, &b, 1);
+        if (rc < 0) return rc;
+        bw->acc >>= 8;
+        bw->bits -= 8;
+    }
+    return 0;
+}
+
+int bw_finish(bit_writer *bw)
+{
+    if (bw->bits == 0) return 0;
+    uint8_t b = (uint8_t)bw->acc;
+    bw->acc = 0;
+    bw->bits = 0;
+    return enc_buf_append(bw->out, &b, 1);
+}
+
+int br_get(bit_reader *br, unsigned w, uint32_t *v)
+{
+    if (br->pos + w > br->len * 8) return ANPR_ECORRUPT;
+    uint32_t x = 0;
+    for (unsigned got = 0; got < w;) {
+        size_t byte = br->pos / 8;
+        unsigned shift = (unsigned)(br->pos % 8);
+        unsigned take = 8 - shift < w - got ? 8 - shift : w - got;
+        x |= (uint32_t)((br->p[byte] >> shift) & ((1u << take) - 1)) << got;
+        got += take;
+        br->pos += take;
+    }
+    *v = x;
+    return 0;
+}
+
+int br_finish(const bit_reader *br)
+{
+    size_t total = br->len * 8;
+    if (total - br->pos >= 8) return ANPR_ECORRUPT;
+    if (br->pos % 8 && (br->p[br->pos / 8] >> (br->pos % 8)) != 0) return ANPR_ECORRUPT;
+    return 0;
+}

@@ -1,0 +1,295 @@
+/*
+ * Integer column encodings. Values are int64; arithmetic on them is done in
+ * uint64 so that deltas of extreme values wrap instead of overflowing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "common/bytes.h"
+#include "encode/bitpack.h"
+#include "encode/encode.h"
+
+#define MINIBLOCK 128
+#define VARINT_MAX 10
+
+static const char *const enc_names[ENC_COUNT] = {
+    [ENC_RAW] = "raw",
+    [ENC_DELTA_BP] = "delta-bitpack",
+    [ENC_RLE] = "rle",
+    [ENC_FOR_BP] = "for-bitpack",
+    [ENC_PLATE6] = "plate6",
+};
+
+const char *enc_name(unsigned id)
+{
+    return id < ENC_COUNT ? enc_names[id] : "unknown";
+}
+
+static inline uint64_t zigzag(uint64_t d)
+{
+    return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
+}
+
+static inline uint64_t unzigzag(uint64_t z)
+{
+    return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
+}
+
+static int put_varint(enc_buf *out, uint64_t v)
+{
+    uint8_t b[VARINT_MAX];
+    size_t n = 0;
+    do {
+        b[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v) b[n] |= 0x80;
+        n++;
+    } while (v);
+    return enc_buf_append(out, b, n);
+}
+
+static int get_varint(const uint8_t *src, size_t len, size_t *pos, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned i = 0; i < VARINT_MAX; i++) {
+        if (*pos >= len) return ANPR_ECORRUPT;
+        uint8_t b = src[(*pos)++];
+        /* The tenth byte may only carry the top bit of a 64-bit value. */
+        if (i == VARINT_MAX - 1 && b > 1) return ANPR_ECORRUPT;
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            /* A varint must be minimal (no trailing zero groups), so each value has one encoding. */
+            if (i > 0 && b == 0) return ANPR_ECORRUPT;
+            *v = x;
+            return 0;
+        }
+    }
+    return ANPR_ECORRUPT;
+}
+
+/* Miniblocks of up to 128 values: a width byte, then the values packed at that width. */
+static int put_miniblocks(enc_buf *out, const uint64_t *u, size_t n)
+{
+    for (size_t i = 0; i < n; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        uint64_t all = 0;
+        for (size_t k = 0; k < cnt; k++) all |= u[i + k];
+        uint8_t w = (uint8_t)bp_width(all);
+        int rc = enc_buf_append(out, &w, 1);
+        if (rc == 0) rc = bp_pack(out, u + i, cnt, w);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static int get_miniblocks(uint64_t *u, size_t n, const uint8_t *src, size_t len, size_t pos)
+{
+    for (size_t i = 0; i < n; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        if (pos >= len) return ANPR_ECORRUPT;
+        unsigned w = src[pos++];
+        if (w > 64) return ANPR_ECORRUPT;
+        size_t nb = bp_bytes(cnt, w);
+        if (len - pos < nb) return ANPR_ECORRUPT;
+        int rc = bp_unpack(u + i, cnt, w, src + pos);
+        if (rc < 0) return rc;
+        /* The width byte must be the smallest that holds the values, as the encoder writes it. */
+        uint64_t all = 0;
+        for (size_t k = 0; k < cnt; k++) all |= u[i + k];
+        if (bp_width(all) != w) return ANPR_ECORRUPT;
+        pos += nb;
+    }
+    return pos == len ? 0 : ANPR_ECORRUPT;
+}
+
+static int scratch(uint64_t **u, size_t n)
+{
+    *u = malloc((n ? n : 1) * sizeof **u);
+    return *u ? 0 : -ENOMEM;
+}
+
+static int encode_raw(enc_buf *out, const int64_t *v, size_t n)
+{
+    int rc = enc_buf_reserve(out, n * 8);
+    if (rc < 0) return rc;
+    for (size_t i = 0; i < n; i++) put_i64(out->data + out->len + 8 * i, v[i]);
+    out->len += n * 8;
+    return 0;
+}
+
+static int encode_delta(enc_buf *out, const int64_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    uint8_t first[8];
+    put_i64(first, v[0]);
+    int rc = enc_buf_append(out, first, 8);
+    if (rc < 0) return rc;
+    uint64_t *u;
+    if ((rc = scratch(&u, n - 1)) < 0) return rc;
+    for (size_t i = 1; i < n; i++) u[i - 1] = zigzag((uint64_t)v[i] - (uint64_t)v[i - 1]);
+    rc = put_miniblocks(out, u, n - 1);
+    free(u);
+    return rc;
+}
+
+static int encode_for(enc_buf *out, const int64_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    int64_t min = v[0];
+    for (size_t i = 1; i < n; i++)
+        if (v[i] < min) min = v[i];
+    uint8_t first[8];
+    put_i64(first, min);
+    int rc = enc_buf_append(out, first, 8);
+    if (rc < 0) return rc;
+    uint64_t *u;
+    if ((rc = scratch(&u, n)) < 0) return rc;
+    for (size_t i = 0; i < n; i++) u[i] = (uint64_t)v[i] - (uint64_t)min;
+    rc = put_miniblocks(out, u, n);
+    free(u);
+    return rc;
+}
+
+static int encode_rle(enc_buf *out, const int64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && v[j] == v[i]) j++;
+        int rc = put_varint(out, zigzag((uint64_t)v[i]));
+        if (rc == 0) rc = put_varint(out, j - i);
+        if (rc < 0) return rc;
+        i = j;
+    }
+    return 0;
+}
+
+int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
+{
+    switch (id) {
+    case ENC_RAW: return encode_raw(out, v, n);
+    case ENC_DELTA_BP: return encode_delta(out, v, n);
+    case ENC_FOR_BP: return encode_for(out, v, n);
+    case ENC_RLE: return encode_rle(out, v, n);
+    default: return ANPR_EINVAL;
+    }
+}
+
+static int decode_raw(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    if (len != n * 8) return ANPR_ECORRUPT;
+    for (size_t i = 0; i < n; i++) v[i] = get_i64(src + 8 * i);
+    return 0;
+}
+
+static int decode_delta(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
+    if (len < 8) return ANPR_ECORRUPT;
+    uint64_t *u;
+    int rc = scratch(&u, n - 1);
+    if (rc < 0) return rc;
+    rc = get_miniblocks(u, n - 1, src, len, 8);
+    if (rc == 0) {
+        uint64_t x = get_u64(src);
+        v[0] = (int64_t)x;
+        for (size_t i = 1; i < n; i++) {
+            x += unzigzag(u[i - 1]);
+            v[i] = (int64_t)x;
+        }
+    }
+    free(u);
+    return rc;
+}
+
+static int decode_for(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
+    if (len < 8) return ANPR_ECORRUPT;
+    uint64_t *u;
+    int rc = scratch(&u, n);
+    if (rc < 0) return rc;
+    rc = get_miniblocks(u, n, src, len, 8);
+    if (rc == 0) {
+        uint64_t min = get_u64(src);
+        uint64_t lowest = UINT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = (int64_t)(min + u[i]);
+            if (u[i] < lowest) lowest = u[i];
+            /* Values below the stored minimum would mean the sum wrapped: not what an encoder writes. */
+            if (v[i] < (int64_t)min) rc = ANPR_ECORRUPT;
+        }
+        if (lowest != 0) rc = ANPR_ECORRUPT; /* the minimum must occur */
+    }
+    free(u);
+    return rc;
+}
+
+static int decode_rle(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    size_t pos = 0, filled = 0;
+    int have_prev = 0;
+    int64_t prev = 0;
+    while (pos < len) {
+        uint64_t z, run;
+        if (get_varint(src, len, &pos, &z) < 0 || get_varint(src, len, &pos, &run) < 0) return ANPR_ECORRUPT;
+        if (run == 0 || run > n - filled) return ANPR_ECORRUPT;
+        int64_t x = (int64_t)unzigzag(z);
+        /* Two runs of the same value would have been one run. */
+        if (have_prev && x == prev) return ANPR_ECORRUPT;
+        for (uint64_t k = 0; k < run; k++) v[filled++] = x;
+        prev = x;
+        have_prev = 1;
+    }
+    return filled == n ? 0 : ANPR_ECORRUPT;
+}
+
+int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len)
+{
+    switch (id) {
+    case ENC_RAW: return decode_raw(v, n, src, len);
+    case ENC_DELTA_BP: return decode_delta(v, n, src, len);
+    case ENC_FOR_BP: return decode_for(v, n, src, len);
+    case ENC_RLE: return decode_rle(v, n, src, len);
+    default: return ANPR_ECORRUPT;
+    }
+}
+
+int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
+{
+    /*
+     * Encode each candidate after what out already holds, keep the smallest.
+     * RLE is tried only when runs are long enough to have a chance: counting
+     * runs is cheaper than encoding.
+     */
+    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE};
+    size_t runs = n ? 1 : 0;
+    for (size_t i = 1; i < n; i++) runs += v[i] != v[i - 1];
+    size_t base = out->len, best_len = SIZE_MAX;
+    unsigned best = ENC_RAW;
+    enc_buf tmp = {0};
+    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
+        unsigned cand = candidates[c];
+        if (cand == ENC_RLE && runs * 2 > n / 2 + 1) continue;
+        tmp.len = 0;
+        int rc = enc_int_encode(&tmp, cand, v, n);
+        if (rc < 0) {
+            enc_buf_free(&tmp);
+            return rc;
+        }
+        if (tmp.len < best_len) {
+            out->len = base;
+            rc = enc_buf_append(out, tmp.data, tmp.len);
+            if (rc < 0) {
+                enc_buf_free(&tmp);
+                return rc;
+            }
+            best_len = tmp.len;
+            best = cand;
+        }
+    }
+    enc_buf_free(&tmp);
+    *id = best;
+    return 0;
+}

@@ -1,0 +1,481 @@
+/*
+ * Reading a segment: every length, offset and count is checked against the
+ * file and the format before it is used, and every chunk's checksum before
+ * its bytes are decoded. Anything wrong is ANPR_ECORRUPT with a message that
+ * names the part of the file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "common/bytes.h"
+#include "common/hash.h"
+#include "encode/encode.h"
+#include "read/read.h"
+#include "segment/seg_internal.h"
+#include "segment/seg_layout.h"
+#include "segment/segment.h"
+
+typedef struct chunk_ref {
+    uint64_t offset;
+    uint32_t stored, encoded;
+    uint8_t encoding, compression;
+    uint64_t checksum;
+} chunk_ref;
+
+typedef struct block_meta {
+    anpr_block_info info;
+    chunk_ref col[SEG_NCOLUMNS];
+} block_meta;
+
+struct seg_reader {
+    const anpr_source *src;
+    anpr_errmsg_buf *err;
+    anpr_segment_info info;
+    block_meta *blocks;
+    unsigned bucket_bits;
+    uint32_t page_buckets, npages;
+    chunk_ref *pages;          /* loaded on the first probe */
+    uint64_t pagedir_off;
+    uint32_t pagedir_len;
+    uint64_t pagedir_sum;
+    uint8_t *stored, *encoded; /* scratch */
+    size_t stored_cap, encoded_cap;
+    int64_t *values;
+    ZSTD_DCtx *dctx;
+};
+
+static int corrupt(seg_reader *r, const char *what, long long which, const char *why)
+{
+    return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: %s", what, which, why);
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t need)
+{
+    if (*cap >= need) return 0;
+    uint8_t *np = realloc(*p, need ? need : 1);
+    if (!np) return -ENOMEM;
+    *p = np;
+    *cap = need;
+    return 0;
+}
+
+static void chunk_decode(chunk_ref *c, const uint8_t *e)
+{
+    c->offset = get_u64(e + CE_OFFSET);
+    c->stored = get_u32(e + CE_STORED);
+    c->encoded = get_u32(e + CE_ENCODED);
+    c->encoding = e[CE_ENCODING];
+    c->compression = e[CE_COMPRESSION];
+    c->checksum = get_u64(e + CE_CHECKSUM);
+}
+
+/* A chunk must lie between the header and `limit`, and be as large as its compression says. */
+static int chunk_sane(const chunk_ref *c, uint64_t limit, uint64_t max_encoded, const uint8_t *e)
+{
+    if (c->offset < SEG_HEADER_SIZE || c->offset > limit || c->stored > limit - c->offset) return 0;
+    if (c->compression > SEG_ZSTD || c->encoded > max_encoded) return 0;
+    if (c->compression == SEG_STORED && c->stored != c->encoded) return 0;
+    for (int i = CE_RESERVED; i < CE_CHECKSUM; i++)
+        if (e[i] != 0) return 0;
+    return 1;
+}
+
+/* Read a chunk, check its checksum, and leave its encoded bytes in r->encoded. */
+static int load_chunk(seg_reader *r, const chunk_ref *c, const char *what, long long which)
+{
+    int rc = grow(&r->stored, &r->stored_cap, c->stored);
+    if (rc < 0) return rc;
+    rc = anpr_source_read(r->src, r->stored, c->stored, c->offset);
+    if (rc < 0) return anpr_fail(r->err, rc, "%s %lld: read: %s", what, which, anpr_strerror(rc));
+    if (anpr_checksum(r->stored, c->stored) != c->checksum)
+        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
+    rc = grow(&r->encoded, &r->encoded_cap, c->encoded);
+    if (rc < 0) return rc;
+    if (c->compression == SEG_STORED) {
+        memcpy(r->encoded, r->stored, c->stored);
+    } else if (enc_zstd_decompress(r->encoded, c->encoded, r->dctx, r->stored, c->stored) < 0) {
+        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: zstd frame does not decode to %u bytes", what, which,
+                         c->encoded);
+    }
+    return 0;
+}
+
+static int read_footer(seg_reader *r, uint8_t *f)
+{
+    uint64_t size = r->src->size;
+    if (size < SEG_HEADER_SIZE + SEG_FOOTER_SIZE)
+        return anpr_fail(r->err, ANPR_ECORRUPT, "file of %llu bytes is too short for a segment",
+                         (unsigned long long)size);
+    uint8_t h[SEG_HEADER_SIZE];
+    int rc = anpr_source_read(r->src, h, sizeof h, 0);
+    if (rc == 0) rc = anpr_source_read(r->src, f, SEG_FOOTER_SIZE, size - SEG_FOOTER_SIZE);
+    if (rc < 0) return anpr_fail(r->err, rc, "read: %s", anpr_strerror(rc));
+    if (memcmp(h, SEG_MAGIC, 8) != 0 || memcmp(f + FT_MAGIC, SEG_FOOTER_MAGIC, 8) != 0)
+        return anpr_fail(r->err, ANPR_ECORRUPT, "not a segment file (bad magic)");
+    if (get_u64(f + FT_SUM) != anpr_checksum(f, FT_SUM))
+        return anpr_fail(r->err, ANPR_ECORRUPT, "footer: checksum mismatch");
+    if (get_u16(h + 8) != SEG_FORMAT_VERSION || get_u16(f + FT_VERSION) != SEG_FORMAT_VERSION)
+        return anpr_fail(r->err, ANPR_EVERSION, "segment format version %u, this library reads %u",
+                         get_u16(f + FT_VERSION), SEG_FORMAT_VERSION);
+    if (get_u16(h + 10) != 0 || get_u32(h + 12) != 0 || get_u16(f + FT_FLAGS) != 0 ||
+        get_u64(f + FT_RESERVED) != 0)
+        return anpr_fail(r->err, ANPR_ECORRUPT, "header or footer: reserved fields are not zero");
+    return 0;
+}
+
+static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
+{
+    const anpr_segment_info *in = &r->info;
+    uint64_t next_row = 0;
+    for (uint32_t b = 0; b < in->blocks; b++) {
+        const uint8_t *e = dir + (size_t)b * SEG_BLOCK_ENTRY;
+        block_meta *m = &r->blocks[b];
+        anpr_block_info *bi = &m->info;
+        bi->first_row = get_u64(e + BD_FIRST_ROW);
+        bi->rows = get_u32(e + BD_ROWS);
+        bi->min_ts_ms = get_i64(e + BD_MIN_TS);
+        bi->max_ts_ms = get_i64(e + BD_MAX_TS);
+        bi->camera_min = get_u32(e + BD_CAM_MIN);
+        bi->camera_max = get_u32(e + BD_CAM_MAX);
+        bi->lat_min = get_i32(e + BD_LAT_MIN);
+        bi->lat_max = get_i32(e + BD_LAT_MAX);
+        bi->lon_min = get_i32(e + BD_LON_MIN);
+        bi->lon_max = get_i32(e + BD_LON_MAX);
+        int ok = bi->first_row == next_row && bi->rows > 0 && bi->rows <= in->block_rows &&
+                 (b + 1 == in->blocks || bi->rows == in->block_rows) && get_u32(e + BD_RESERVED) == 0 &&
+                 bi->min_ts_ms <= bi->max_ts_ms && bi->camera_min <= bi->camera_max &&
+                 bi->min_ts_ms >= in->min_ts_ms && bi->max_ts_ms <= in->max_ts_ms;
+        if (!ok) return corrupt(r, "block directory: block", b, "inconsistent entry");
+        next_row += bi->rows;
+        bi->stored_bytes = 0;
+        /* Even zero bits a value leaves a width byte per miniblock; 24 bytes a row bounds every codec. */
+        uint64_t max_encoded = (uint64_t)bi->rows * 24 + 64;
+        for (unsigned c = 0; c < SEG_NCOLUMNS; c++) {
+            const uint8_t *ce = e + BD_COLUMNS + c * SEG_COLUMN_ENTRY;
+            chunk_decode(&m->col[c], ce);
+            if (!chunk_sane(&m->col[c], data_end, max_encoded, ce))
+                return corrupt(r, "block", b, "chunk lies outside the data or has a bad size");
+            bi->stored_bytes += m->col[c].stored;
+        }
+    }
+    if (next_row != in->rows) return anpr_fail(r->err, ANPR_ECORRUPT, "block directory: rows do not add up");
+    return 0;
+}
+
+int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *err)
+{
+    *out = NULL;
+    seg_reader *r = calloc(1, sizeof *r);
+    if (!r) return -ENOMEM;
+    r->src = src;
+    r->err = err;
+    r->dctx = ZSTD_createDCtx();
+    uint8_t f[SEG_FOOTER_SIZE];
+    uint8_t *dir = NULL;
+    int rc = r->dctx ? read_footer(r, f) : -ENOMEM;
+    if (rc < 0) goto fail;
+    anpr_segment_info *in = &r->info;
+    in->format_version = SEG_FORMAT_VERSION;
+    in->day = get_i32(f + FT_DAY);
+    in->rows = get_u64(f + FT_ROWS);
+    in->blocks = get_u32(f + FT_BLOCKS);
+    in->block_rows = get_u32(f + FT_BLOCK_ROWS);
+    in->columns = SEG_NCOLUMNS;
+    in->file_bytes = src->size;
+    in->min_ts_ms = get_i64(f + FT_MIN_TS);
+    in->max_ts_ms = get_i64(f + FT_MAX_TS);
+    in->index_postings = get_u64(f + FT_POSTINGS);
+    in->index_bytes = get_u64(f + FT_INDEX_BYTES);
+    uint64_t dir_off = get_u64(f + FT_DIR_OFF);
+    uint32_t dir_len = get_u32(f + FT_DIR_LEN);
+    r->page_buckets = get_u32(f + FT_PAGE_BUCKETS);
+    r->bucket_bits = get_u32(f + FT_BUCKET_BITS);
+    r->pagedir_off = get_u64(f + FT_PAGEDIR_OFF);
+    r->pagedir_len = get_u32(f + FT_PAGEDIR_LEN);
+    r->pagedir_sum = get_u64(f + FT_PAGEDIR_SUM);
+    uint64_t footer_off = src->size - SEG_FOOTER_SIZE;
+    /* Layout: data chunks, index pages, page directory, block directory, footer; each ends where the next starts. */
+    int ok = in->day >= 0 && in->block_rows >= 1 && in->block_rows <= SEG_BLOCK_ROWS_MAX &&
+             in->blocks <= SEG_MAX_BLOCKS && in->rows <= (uint64_t)in->blocks * in->block_rows &&
+             (in->rows == 0) == (in->blocks == 0) &&
+             (uint64_t)dir_len == (uint64_t)in->blocks * SEG_BLOCK_ENTRY && dir_off + dir_len == footer_off &&
+             r->pagedir_off + r->pagedir_len == dir_off && r->pagedir_off >= SEG_HEADER_SIZE &&
+             r->bucket_bits <= 32 && r->page_buckets >= 1 && r->page_buckets <= (1u << 20);
+    if (ok) {
+        uint64_t nb = UINT64_C(1) << r->bucket_bits;
+        r->npages = (uint32_t)((nb + r->page_buckets - 1) / r->page_buckets);
+        ok = (uint64_t)r->npages * SEG_PAGE_ENTRY == r->pagedir_len &&
+             (in->rows == 0 || (in->min_ts_ms <= in->max_ts_ms && anpr_day_of(in->min_ts_ms) == in->day &&
+                                anpr_day_of(in->max_ts_ms) == in->day && in->min_ts_ms >= 0));
+    }
+    if (!ok) {
+        rc = anpr_fail(err, ANPR_ECORRUPT, "footer: fields are inconsistent with each other or the file size");
+        goto fail;
+    }
+    in->index_buckets = (uint32_t)((UINT64_C(1) << r->bucket_bits) > UINT32_MAX ? UINT32_MAX : (UINT64_C(1) << r->bucket_bits));
+    in->directory_bytes = dir_len + r->pagedir_len + SEG_FOOTER_SIZE + SEG_HEADER_SIZE;
+    dir = malloc(dir_len ? dir_len : 1);
+    r->blocks = calloc(in->blocks ? in->blocks : 1, sizeof *r->blocks);
+    r->values = malloc((in->block_rows ? in->block_rows : 1) * sizeof *r->values);
+    if (!dir || !r->blocks || !r->values) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    rc = anpr_source_read(src, dir, dir_len, dir_off);
+    if (rc < 0) {
+        anpr_fail(err, rc, "block directory: read: %s", anpr_strerror(rc));
+        goto fail;
+    }
+    if (anpr_checksum(dir, dir_len) != get_u64(f + FT_DIR_SUM)) {
+        rc = anpr_fail(err, ANPR_ECORRUPT, "block directory: checksum mismatch");
+        goto fail;
+    }
+    rc = check_directory(r, dir, r->pagedir_off);
+    if (rc < 0) goto fail;
+    free(dir);
+    *out = r;
+    return 0;
+fail:
+    free(dir);
+    seg_reader_free(r);
+    return rc;
+}
+
+void seg_reader_free(seg_reader *r)
+{
+    if (!r) return;
+    free(r->blocks);
+    free(r->pages);
+    free(r->stored);
+    free(r->encoded);
+    free(r->values);
+    ZSTD_freeDCtx(r->dctx);
+    free(r);
+}
+
+void seg_reader_info(const seg_reader *r, anpr_segment_info *out)
+{
+    *out = r->info;
+}
+
+int seg_reader_block_info(const seg_reader *r, uint32_t block, anpr_block_info *out)
+{
+    if (block >= r->info.blocks) return ANPR_EINVAL;
+    *out = r->blocks[block].info;
+    return 0;
+}
+
+int seg_reader_column_info(seg_reader *r, unsigned col, anpr_column_info *out)
+{
+    if (col >= SEG_NCOLUMNS) return ANPR_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->name = seg_column_name(col);
+    out->encoding = r->info.blocks ? enc_name(r->blocks[0].col[col].encoding) : "none";
+    static const unsigned raw_width[SEG_NCOLUMNS] = {8, ANPR_PLATE_MAX + 1, 4, 1, 1, 1, 4, 4};
+    for (uint32_t b = 0; b < r->info.blocks; b++) {
+        const chunk_ref *c = &r->blocks[b].col[col];
+        out->raw_bytes += (uint64_t)r->blocks[b].info.rows * raw_width[col];
+        out->encoded_bytes += c->encoded;
+        out->stored_bytes += c->stored;
+        out->zstd_chunks += c->compression == SEG_ZSTD;
+    }
+    return 0;
+}
+
+/* Narrow decoded values into the rows, refusing any that do not fit the column's type. */
+static int store_column(anpr_row *rows, size_t n, unsigned col, const int64_t *v)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t x = v[i];
+        switch (col) {
+        case SEG_COL_TS: rows[i].ts_ms = x; break;
+        case SEG_COL_CAMERA:
+            if (x < 0 || x > UINT32_MAX) return ANPR_ECORRUPT;
+            rows[i].camera = (uint32_t)x;
+            break;
+        case SEG_COL_LANE: case SEG_COL_DIRECTION: case SEG_COL_CONFIDENCE:
+            if (x < 0 || x > (col == SEG_COL_CONFIDENCE ? 100 : 255)) return ANPR_ECORRUPT;
+            if (col == SEG_COL_LANE) rows[i].lane = (uint8_t)x;
+            else if (col == SEG_COL_DIRECTION) rows[i].direction = (uint8_t)x;
+            else rows[i].confidence = (uint8_t)x;
+            break;
+        case SEG_COL_LAT: case SEG_COL_LON:
+            if (x < INT32_MIN || x > INT32_MAX) return ANPR_ECORRUPT;
+            if (col == SEG_COL_LAT) rows[i].lat_e7 = (int32_t)x;
+            else rows[i].lon_e7 = (int32_t)x;
+            break;
+        default: return ANPR_ECORRUPT;
+        }
+    }
+    return 0;
+}
+
+/* The decoded rows must be what the directory says: in order, in the day, within its ranges. */
+static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, const anpr_row *rows, size_t n)
+{
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    uint32_t cmin = UINT32_MAX, cmax = 0;
+    int32_t la0 = INT32_MAX, la1 = INT32_MIN, lo0 = INT32_MAX, lo1 = INT32_MIN;
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        const anpr_row *x = &rows[i];
+        if (x->ts_ms < 0 || anpr_day_of(x->ts_ms) != r->info.day) return 0;
+        if (i > 0) {
+            const anpr_row *p = &rows[i - 1];
+            int ord = p->camera != x->camera ? (p->camera < x->camera ? -1 : 1)
+                      : p->ts_ms != x->ts_ms ? (p->ts_ms < x->ts_ms ? -1 : 1)
+                                             : strncmp(p->plate, x->plate, sizeof x->plate);
+            if (ord >= 0) return 0;
+        }
+        if ((x->lat_e7 == ANPR_POS_UNKNOWN) != (x->lon_e7 == ANPR_POS_UNKNOWN)) return 0;
+        if (x->ts_ms < tmin) tmin = x->ts_ms;
+        if (x->ts_ms > tmax) tmax = x->ts_ms;
+        if (x->camera < cmin) cmin = x->camera;
+        if (x->camera > cmax) cmax = x->camera;
+        if (x->lat_e7 != ANPR_POS_UNKNOWN) {
+            any = 1;
+            if (x->lat_e7 < la0) la0 = x->lat_e7;
+            if (x->lat_e7 > la1) la1 = x->lat_e7;
+            if (x->lon_e7 < lo0) lo0 = x->lon_e7;
+            if (x->lon_e7 > lo1) lo1 = x->lon_e7;
+        }
+    }
+    if (!any) la0 = la1 = lo0 = lo1 = ANPR_POS_UNKNOWN;
+    return tmin == bi->min_ts_ms && tmax == bi->max_ts_ms && cmin == bi->camera_min && cmax == bi->camera_max &&
+           la0 == bi->lat_min && la1 == bi->lat_max && lo0 == bi->lon_min && lo1 == bi->lon_max;
+}
+
+int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n)
+{
+    if (block >= r->info.blocks) return ANPR_EINVAL;
+    const block_meta *m = &r->blocks[block];
+    size_t rows = m->info.rows;
+    for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
+        const chunk_ref *c = &m->col[col];
+        char what[64];
+        snprintf(what, sizeof what, "column %s, block", seg_column_name(col));
+        int rc = load_chunk(r, c, what, block);
+        if (rc < 0) return rc;
+        if (col == SEG_COL_PLATE) {
+            rc = enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
+        } else {
+            rc = enc_int_decode(r->values, rows, c->encoding, r->encoded, c->encoded);
+            if (rc == 0) rc = store_column(out, rows, col, r->values);
+        }
+        if (rc == ANPR_ECORRUPT)
+            return anpr_fail(r->err, rc, "block %u column %s: does not decode", block, seg_column_name(col));
+        if (rc < 0) return rc;
+    }
+    if (!check_block_rows(r, &m->info, out, rows))
+        return anpr_fail(r->err, ANPR_ECORRUPT, "block %u: rows disagree with the block directory", block);
+    *n = rows;
+    return 0;
+}
+
+static int load_pages(seg_reader *r)
+{
+    if (r->pages) return 0;
+    uint8_t *pd = malloc(r->pagedir_len ? r->pagedir_len : 1);
+    chunk_ref *pages = calloc(r->npages ? r->npages : 1, sizeof *pages);
+    int rc = (pd && pages) ? anpr_source_read(r->src, pd, r->pagedir_len, r->pagedir_off) : -ENOMEM;
+    if (rc == 0 && anpr_checksum(pd, r->pagedir_len) != r->pagedir_sum)
+        rc = anpr_fail(r->err, ANPR_ECORRUPT, "index page directory: checksum mismatch");
+    /* A page holds a count per bucket and at most a posting per (bucket, block): bound its size. */
+    uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks);
+    for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
+        const uint8_t *e = pd + (size_t)p * SEG_PAGE_ENTRY;
+        chunk_decode(&pages[p], e);
+        if (!chunk_sane(&pages[p], r->pagedir_off, max_raw, e) || pages[p].encoding != 0)
+            rc = corrupt(r, "index page", p, "lies outside the index or has a bad size");
+    }
+    free(pd);
+    if (rc < 0) {
+        free(pages);
+        return rc;
+    }
+    r->pages = pages;
+    return 0;
+}
+
+/* Load index page p; its counts and postings are checked in full. */
+static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np, const uint8_t **counts,
+                     const uint8_t **post)
+{
+    int rc = load_chunk(r, &r->pages[p], "index page", p);
+    if (rc < 0) return rc;
+    const uint8_t *raw = r->encoded;
+    uint32_t len = r->pages[p].encoded;
+    uint64_t total = UINT64_C(1) << r->bucket_bits;
+    uint64_t expect_nb = total - (uint64_t)p * r->page_buckets < r->page_buckets
+                             ? total - (uint64_t)p * r->page_buckets : r->page_buckets;
+    if (len < SEG_PAGE_HEADER) return corrupt(r, "index page", p, "too short");
+    *nb = get_u32(raw);
+    *np = get_u32(raw + 4);
+    if (*nb != expect_nb || (uint64_t)SEG_PAGE_HEADER + 2 * (uint64_t)*nb + 2 * (uint64_t)*np != len)
+        return corrupt(r, "index page", p, "sizes disagree");
+    *counts = raw + SEG_PAGE_HEADER;
+    *post = *counts + 2 * (size_t)*nb;
+    uint64_t sum = 0;
+    for (uint32_t b = 0; b < *nb; b++) {
+        uint32_t cnt = get_u16(*counts + 2 * (size_t)b);
+        for (uint32_t k = 0; k < cnt; k++) {
+            uint32_t blk = get_u16(*post + 2 * (sum + k));
+            if (sum + k >= *np || blk >= r->info.blocks ||
+                (k > 0 && blk <= get_u16(*post + 2 * (sum + k - 1))))
+                return corrupt(r, "index page", p, "postings out of order or range");
+        }
+        sum += cnt;
+    }
+    if (sum != *np) return corrupt(r, "index page", p, "counts do not add up");
+    return 0;
+}
+
+int seg_reader_plate_blocks(seg_reader *r, const char *plate, uint32_t **blocks, size_t *n)
+{
+    *blocks = NULL;
+    *n = 0;
+    int rc = load_pages(r);
+    if (rc < 0) return rc;
+    uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
+    uint32_t p = bucket / r->page_buckets, in_page = bucket % r->page_buckets;
+    uint32_t nb, np;
+    const uint8_t *counts, *post;
+    rc = load_page(r, p, &nb, &np, &counts, &post);
+    if (rc < 0) return rc;
+    size_t start = 0;
+    for (uint32_t b = 0; b < in_page; b++) start += get_u16(counts + 2 * (size_t)b);
+    size_t cnt = get_u16(counts + 2 * (size_t)in_page);
+    uint32_t *out = malloc((cnt ? cnt : 1) * sizeof *out);
+    if (!out) return -ENOMEM;
+    for (size_t k = 0; k < cnt; k++) out[k] = get_u16(post + 2 * (start + k));
+    *blocks = out;
+    *n = cnt;
+    return 0;
+}
+
+int seg_reader_verify(seg_reader *r)
+{
+    anpr_row *rows = malloc((r->info.block_rows ? r->info.block_rows : 1) * sizeof *rows);
+    if (!rows) return -ENOMEM;
+    int rc = 0;
+    for (uint32_t b = 0; rc == 0 && b < r->info.blocks; b++) {
+        size_t n;
+        rc = seg_reader_read_block(r, b, rows, &n);
+    }
+    free(rows);
+    if (rc == 0) rc = load_pages(r);
+    uint64_t postings = 0;
+    for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
+        uint32_t nb, np;
+        const uint8_t *counts, *post;
+        rc = load_page(r, p, &nb, &np, &counts, &post);
+        postings += np;
+    }
+    if (rc == 0 && postings != r->info.index_postings)
+        rc = anpr_fail(r->err, ANPR_ECORRUPT, "index: %llu postings, the footer says %llu",
+                       (unsigned long long)postings, (unsigned long long)r->info.index_postings);
+    return rc;
+}

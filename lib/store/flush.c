@@ -1,0 +1,109 @@
+/*
+ * Flush: the buffered reads become one part file per UTC day, the journal
+ * that held them is replaced by an empty one, and one manifest publish
+ * makes both changes at once. A crash before that publish leaves the old
+ * manifest, whose journal still holds every read; after it, the parts do.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read/read.h"
+
+static int flush_order(const void *pa, const void *pb)
+{
+    const anpr_row *a = pa, *b = pb;
+    int32_t da = anpr_day_of(a->ts_ms), db = anpr_day_of(b->ts_ms);
+    if (da != db) return da < db ? -1 : 1;
+    return row_key_cmp(a, b);
+}
+
+/* Sort and drop resent duplicates (same camera, time and plate): the first one stays. */
+static size_t sort_dedup(anpr_row *rows, size_t n)
+{
+    qsort(rows, n, sizeof *rows, flush_order);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || row_key_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
+    return k;
+}
+
+int writer_flush_locked(anpr_writer *w)
+{
+    anpr_store *s = w->s;
+    int rc = writer_commit_locked(w);
+    if (rc < 0) return rc;
+    s->err.text[0] = '\0';
+
+    size_t n = sort_dedup(w->rows, w->nrows);
+    w->nrows = n;
+
+    manifest next;
+    rc = manifest_copy(&next, &s->man);
+    if (rc < 0) return rc;
+    uint64_t first_new_id = next.next_id;
+    journal *nj = NULL;
+
+    for (size_t i = 0; i < n;) {
+        int32_t day = anpr_day_of(w->rows[i].ts_ms);
+        size_t j = i;
+        while (j < n && anpr_day_of(w->rows[j].ts_ms) == day) j++;
+        /* Retention may have dropped the day after these reads were accepted: they stay dropped. */
+        if (next.floor_day == MANIFEST_NO_FLOOR || day >= next.floor_day) {
+            store_file_out fo;
+            rc = store_file_begin(s, &fo, day, MANIFEST_PART, next.next_id++, &s->err);
+            if (rc == 0) {
+                rc = store_file_add(&fo, w->rows + i, j - i, &s->err);
+                if (rc == 0) rc = store_file_finish(&fo, &s->err);
+                else store_file_abort(&fo);
+            }
+            if (rc == 0) rc = manifest_add(&next, &fo.f);
+            if (rc < 0) goto undo;
+        }
+        i = j;
+    }
+    uint64_t old_gen = s->man.journal_gen;
+    next.journal_gen = old_gen + 1;
+    rc = journal_create(&nj, s->vfs, s->dir, next.journal_gen, &s->err);
+    if (rc < 0) goto undo;
+    rc = manifest_publish(&next, s->vfs, s->dir, &s->err);
+    if (rc < 0) {
+        if (next.generation != s->man.generation) {
+            /* Renamed but not known durable: the store's state is unsure until a reopen. */
+            w->poisoned = rc;
+            manifest_free(&s->man);
+            s->man = next;
+            journal_close(w->j);
+            w->j = nj;
+            w->nrows = 0;
+            return rc;
+        }
+        goto undo;
+    }
+    manifest_free(&s->man);
+    s->man = next;
+    journal_close(w->j);
+    store_unlink_journal(s, old_gen);
+    w->j = nj;
+    w->nrows = 0;
+    w->written_end = w->synced_end = JOURNAL_HEADER_SIZE;
+    /* Give back a large buffer: the next day may be quieter. */
+    if (w->cap > w->flush_rows) {
+        free(w->rows);
+        w->rows = NULL;
+        w->cap = 0;
+    }
+    return ANPR_OK;
+undo:
+    /* Nothing refers to the new files yet; remove them so the directory holds only live ones. */
+    for (size_t i = 0; i < next.nfiles; i++)
+        if (next.files[i].id >= first_new_id) store_unlink_file(s, &next.files[i]);
+    if (nj) {
+        journal_close(nj);
+        store_unlink_journal(s, next.journal_gen);
+    }
+    manifest_free(&next);
+    return rc;
+}

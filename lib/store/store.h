@@ -1,0 +1,100 @@
+/*
+ * The store handle and its writer, as the store layer's files share them.
+ * store.c: open, close, stats; writer.c: lock, replay, append, group commit;
+ * flush.c: buffered reads to part files; merge.c: parts to daily segments
+ * and retention.
+ */
+#ifndef ANPR_STORE_STORE_H
+#define ANPR_STORE_STORE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "anpr/anpr.h"
+#include "anpr/segment.h"
+#include "common/errmsg.h"
+#include "io/publish.h"
+#include "io/vfs.h"
+#include "segment/segment.h"
+#include "journal/journal.h"
+#include "store/manifest.h"
+
+#define ANPR_DEFAULT_MEMORY_BUDGET ((size_t)512 << 20)
+#define ANPR_DEFAULT_LEVEL 3
+#define ANPR_DEFAULT_MAX_FUTURE_MS (INT64_C(24) * 3600 * 1000)
+#define ANPR_LOCK_NAME "LOCK"
+
+struct anpr_store {
+    char *dir;
+    const anpr_vfs *vfs;
+    anpr_store_options opts;   /* with defaults filled in; errbuf cleared */
+    int io_mode;               /* ANPR_IO_URING or ANPR_IO_PREAD */
+    /*
+     * One lock for the manifest, the writer's buffer and journal, and the
+     * error message: every operation on them is short except flush, which
+     * must stop appends anyway while it empties the buffer.
+     */
+    pthread_mutex_t mu;
+    manifest man;
+    anpr_errmsg_buf err;
+    anpr_writer *writer;
+};
+
+struct anpr_writer {
+    anpr_store *s;
+    int lock_fd;
+    journal *j;
+    anpr_row *rows;            /* buffered reads, in arrival order */
+    size_t nrows, cap;
+    size_t flush_rows;         /* flush when nrows reaches this (from the memory budget) */
+    /* Group commit: bytes written to the journal, and how many of them are synced. */
+    pthread_cond_t synced_cv;
+    int syncing;
+    uint64_t written_end, synced_end;
+    int poisoned;              /* a status that every later call returns */
+    uint64_t journal_cut;      /* bytes of torn tail cut at open */
+    /* Serialises merges and retention among themselves; appends go on meanwhile. */
+    pthread_mutex_t maint_mu;
+};
+
+/* Store helpers used across the layer (mu held unless said otherwise). */
+int store_set_error(anpr_store *s, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void store_path(const anpr_store *s, char *buf, size_t size, const char *name);
+void store_unlink_file(anpr_store *s, const manifest_file *f);
+void store_unlink_journal(anpr_store *s, uint64_t gen);
+
+/*
+ * A new segment or part file being written: published under its final name
+ * by store_file_finish (not yet named by any manifest), removed by
+ * store_file_abort.
+ */
+typedef struct store_file_out {
+    anpr_publish pub;
+    seg_writer *sw;
+    manifest_file f;
+} store_file_out;
+
+/* err receives the detail: a merge runs without the store's lock and keeps its own. */
+int store_file_begin(anpr_store *s, store_file_out *fo, int32_t day, uint8_t kind, uint64_t id,
+                     anpr_errmsg_buf *err);
+int store_file_add(store_file_out *fo, const anpr_row *rows, size_t n, anpr_errmsg_buf *err);
+int store_file_finish(store_file_out *fo, anpr_errmsg_buf *err);
+void store_file_abort(store_file_out *fo);
+
+/* Writer internals: with s->mu held. */
+int writer_commit_locked(anpr_writer *w);
+int writer_flush_locked(anpr_writer *w);
+void writer_drop_buffered_before(anpr_writer *w, int32_t day);
+
+/* merge.c */
+int merge_day(anpr_writer *w, int32_t day);
+int retention_apply(anpr_writer *w, int64_t now_ms);
+
+/* Wall clock in ms since the epoch. */
+int64_t anpr_now_ms(void);
+
+/* Sort order of rows in every segment: (camera, ts_ms, plate). */
+int row_key_cmp(const anpr_row *a, const anpr_row *b);
+
+#endif

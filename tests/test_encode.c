@@ -1,0 +1,219 @@
+/* Every column encoding round-trips on edge cases, and refuses bytes it did not write. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "encode/bitpack.h"
+#include "encode/encode.h"
+
+static const unsigned int_ids[] = {ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP};
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void round_trip(const int64_t *v, size_t n)
+{
+    for (size_t c = 0; c < sizeof int_ids / sizeof int_ids[0]; c++) {
+        enc_buf b = {0};
+        ck_assert_int_eq(enc_int_encode(&b, int_ids[c], v, n), 0);
+        int64_t *back = malloc((n + 1) * sizeof *back);
+        ck_assert_int_eq(enc_int_decode(back, n, int_ids[c], b.data, b.len), 0);
+        for (size_t i = 0; i < n; i++) ck_assert_msg(back[i] == v[i], "%s n=%zu i=%zu", enc_name(int_ids[c]), n, i);
+        /* One byte more or less is refused. */
+        if (b.len > 0) ck_assert_int_eq(enc_int_decode(back, n, int_ids[c], b.data, b.len - 1), ANPR_ECORRUPT);
+        ck_assert_int_eq(enc_buf_reserve(&b, 1), 0);
+        b.data[b.len] = 0;
+        ck_assert_int_eq(enc_int_decode(back, n, int_ids[c], b.data, b.len + 1), ANPR_ECORRUPT);
+        free(back);
+        enc_buf_free(&b);
+    }
+    enc_buf b = {0};
+    unsigned id = 99;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, n), 0);
+    int64_t *back = malloc((n + 1) * sizeof *back);
+    ck_assert_int_eq(enc_int_decode(back, n, id, b.data, b.len), 0);
+    for (size_t i = 0; i < n; i++) ck_assert(back[i] == v[i]);
+    free(back);
+    enc_buf_free(&b);
+}
+
+START_TEST(int_edges)
+{
+    static const size_t sizes[] = {0, 1, 2, 127, 128, 129, 130, 255, 256, 257, 4096};
+    int64_t *v = malloc(4096 * sizeof *v);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        for (size_t i = 0; i < n; i++) v[i] = 7; /* constant */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)i * 1000 - 5; /* increasing */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)next(); /* random 64-bit */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = (i % 2) ? INT64_MAX : INT64_MIN; /* extreme deltas */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)(next() % 5) - 2; /* small, signed */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)(i / 300); /* long runs */
+        round_trip(v, n);
+    }
+    free(v);
+}
+END_TEST
+
+START_TEST(best_picks_small)
+{
+    int64_t v[4096];
+    for (int i = 0; i < 4096; i++) v[i] = i / 1000; /* 5 runs */
+    enc_buf b = {0};
+    unsigned id;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
+    ck_assert_uint_eq(id, ENC_RLE);
+    ck_assert_uint_lt(b.len, 32);
+    for (int i = 0; i < 4096; i++) v[i] = INT64_C(1762071330000) + i * 15000 + (int64_t)(next() % 100);
+    b.len = 0;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
+    ck_assert_uint_eq(id, ENC_DELTA_BP);
+    ck_assert_uint_lt(b.len, 4096 * 2 + 64); /* ~15 bits a delta */
+    enc_buf_free(&b);
+}
+END_TEST
+
+START_TEST(int_garbage_refused)
+{
+    int64_t v[300];
+    uint8_t junk[64];
+    /* A width over 64. */
+    memset(junk, 0, sizeof junk);
+    junk[8] = 65;
+    ck_assert_int_eq(enc_int_decode(v, 2, ENC_DELTA_BP, junk, 9 + 16), ANPR_ECORRUPT);
+    /* A width larger than the values need. */
+    junk[8] = 3;
+    ck_assert_int_eq(enc_int_decode(v, 2, ENC_DELTA_BP, junk, 10), ANPR_ECORRUPT);
+    /* RLE: a run past n, a zero run, an overlong varint, two runs of one value. */
+    uint8_t r1[] = {0x02, 0x05};
+    ck_assert_int_eq(enc_int_decode(v, 4, ENC_RLE, r1, 2), ANPR_ECORRUPT);
+    uint8_t r2[] = {0x02, 0x00};
+    ck_assert_int_eq(enc_int_decode(v, 0, ENC_RLE, r2, 2), ANPR_ECORRUPT);
+    uint8_t r3[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01};
+    ck_assert_int_eq(enc_int_decode(v, 1, ENC_RLE, r3, sizeof r3), ANPR_ECORRUPT);
+    uint8_t r4[] = {0x02, 0x01, 0x02, 0x01};
+    ck_assert_int_eq(enc_int_decode(v, 2, ENC_RLE, r4, 4), ANPR_ECORRUPT);
+    uint8_t r5[] = {0x82, 0x00, 0x01};
+    ck_assert_int_eq(enc_int_decode(v, 1, ENC_RLE, r5, 3), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_int_decode(v, 1, 77, r1, 2), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_int_encode(&(enc_buf){0}, 77, v, 1), ANPR_EINVAL);
+    /* Random bytes never crash any decoder (ASan watches the bounds). */
+    uint8_t buf[512];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = next() % sizeof buf;
+        for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)next();
+        size_t n = next() % 300;
+        enc_int_decode(v, n, (unsigned)(next() % 4), buf, len);
+        anpr_row rows[300];
+        enc_plate_decode(rows, n, next() % 2 ? ENC_PLATE6 : ENC_RAW, buf, len);
+    }
+    ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
+    ck_assert_str_eq(enc_name(99), "unknown");
+}
+END_TEST
+
+START_TEST(plates_round_trip)
+{
+    enum { N = 300 };
+    anpr_row rows[N], back[N];
+    memset(rows, 0, sizeof rows);
+    const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (int i = 0; i < N; i++) {
+        size_t len = 1 + (size_t)i % ANPR_PLATE_MAX;
+        for (size_t k = 0; k < len; k++) rows[i].plate[k] = alphabet[(i * 7 + k * 13) % 36];
+    }
+    strcpy(rows[0].plate, "ABCDEFGHIJKLMNO");
+    strcpy(rows[1].plate, "Z");
+    unsigned ids[] = {ENC_RAW, ENC_PLATE6};
+    for (int c = 0; c < 2; c++) {
+        enc_buf b = {0};
+        ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
+        memset(back, 0x55, sizeof back);
+        ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
+        for (int i = 0; i < N; i++) ck_assert_str_eq(back[i].plate, rows[i].plate);
+        ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len - 1), ANPR_ECORRUPT);
+        ck_assert_int_eq(enc_buf_reserve(&b, 1), 0);
+        b.data[b.len] = 0;
+        ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len + 1), ANPR_ECORRUPT);
+        if (ids[c] == ENC_PLATE6) ck_assert_uint_lt(b.len, N * 12); /* 6 bits a character */
+        enc_buf_free(&b);
+    }
+    /* A code of 36 or more, and a length of 0, are refused. */
+    uint8_t bad[] = {0x81, 0x02}; /* length 1, then code 40 */
+    ck_assert_int_eq(enc_plate_decode(back, 1, ENC_PLATE6, bad, 2), ANPR_ECORRUPT);
+    uint8_t zero[] = {0x00};
+    ck_assert_int_eq(enc_plate_decode(back, 1, ENC_PLATE6, zero, 1), ANPR_ECORRUPT);
+    strcpy(rows[0].plate, "a1");
+    ck_assert_int_eq(enc_plate_encode(&(enc_buf){0}, ENC_PLATE6, rows, 1), ANPR_EINVAL);
+}
+END_TEST
+
+START_TEST(bitpack_all_widths)
+{
+    uint64_t v[130], back[130];
+    for (unsigned w = 0; w <= 64; w++) {
+        uint64_t mask = w == 64 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
+        for (int i = 0; i < 130; i++) v[i] = next() & mask;
+        enc_buf b = {0};
+        ck_assert_int_eq(bp_pack(&b, v, 130, w), 0);
+        ck_assert_uint_eq(b.len, bp_bytes(130, w));
+        ck_assert_int_eq(bp_unpack(back, 130, w, b.data), 0);
+        ck_assert_mem_eq(back, v, sizeof v);
+        enc_buf_free(&b);
+    }
+}
+END_TEST
+
+START_TEST(zstd_round_trip)
+{
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    uint8_t src[10000], back[10000];
+    for (size_t i = 0; i < sizeof src; i++) src[i] = (uint8_t)(i % 17);
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_zstd_compress(&b, cc, 3, src, sizeof src), 0);
+    ck_assert_uint_lt(b.len, sizeof src / 10);
+    ck_assert_int_eq(enc_zstd_decompress(back, sizeof back, dc, b.data, b.len), 0);
+    ck_assert_mem_eq(back, src, sizeof src);
+    ck_assert_int_eq(enc_zstd_decompress(back, sizeof back - 1, dc, b.data, b.len), ANPR_ECORRUPT);
+    b.data[b.len / 2] ^= 0x20;
+    /* A damaged frame is refused or, at worst, caught by the chunk checksum before this. */
+    enc_zstd_decompress(back, sizeof back, dc, b.data, b.len);
+    ck_assert_int_eq(enc_zstd_decompress(back, sizeof back, dc, b.data, 3), ANPR_ECORRUPT);
+    enc_buf_free(&b);
+    ZSTD_freeCCtx(cc);
+    ZSTD_freeDCtx(dc);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("encode");
+    TCase *tc = tcase_create("encode");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, int_edges);
+    tcase_add_test(tc, best_picks_small);
+    tcase_add_test(tc, int_garbage_refused);
+    tcase_add_test(tc, plates_round_trip);
+    tcase_add_test(tc, bitpack_all_widths);
+    tcase_add_test(tc, zstd_round_trip);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,437 @@
+/* The store and writer end to end through the public API. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "anpr/anpr.h"
+#include "anpr/segment.h"
+#include "testutil.h"
+
+#define DAY_MS INT64_C(86400000)
+#define DAY0 INT64_C(20759) /* 2026-11-02 */
+
+typedef struct plate_buf {
+    char text[32];
+} plate_buf;
+
+/* Deterministic reads spread over `days` days from DAY0; plate texts live in plates[]. */
+static void make_reads(anpr_read *r, plate_buf *plates, size_t n, unsigned days, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = (unsigned)i * 2654435761u + seed;
+        snprintf(plates[i].text, sizeof plates[i].text, "%c%c%02u %c%c%c", 'A' + k % 26, 'A' + (k >> 5) % 26,
+                 (k >> 10) % 100, 'A' + (k >> 3) % 26, 'A' + (k >> 7) % 26, 'A' + (k >> 13) % 26);
+        r[i] = (anpr_read){
+            .ts_ms = (DAY0 + (int64_t)(i % days)) * DAY_MS + (int64_t)((k >> 4) % 86400000u),
+            .plate = plates[i].text,
+            .camera = (k >> 8) % 50,
+            .lane = (uint8_t)(k % 4 + 1),
+            .direction = (uint8_t)(k % 2),
+            .confidence = (uint8_t)(k % 101),
+            .lat_e7 = (k % 10) ? 500000000 + (int32_t)(k % 80000000) : ANPR_POS_UNKNOWN,
+            .lon_e7 = (k % 10) ? -60000000 + (int32_t)(k % 70000000) : ANPR_POS_UNKNOWN,
+        };
+    }
+}
+
+/* Every row of every file the store lists, sorted by (camera, ts, plate). */
+static anpr_row *all_rows(const char *dir, size_t *count)
+{
+    anpr_store *s;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_READONLY;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    anpr_file_info *files;
+    size_t nfiles;
+    ck_assert_int_eq(anpr_store_files(s, &files, &nfiles), ANPR_OK);
+    anpr_row *rows = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
+        anpr_segment *seg;
+        char err[256];
+        ck_assert_msg(anpr_segment_open(&seg, path, err, sizeof err) == ANPR_OK, "%s", err);
+        anpr_segment_info info;
+        ck_assert_int_eq(anpr_segment_info_get(seg, &info), ANPR_OK);
+        ck_assert_uint_eq(info.rows, files[i].rows);
+        rows = realloc(rows, (n + info.rows + info.block_rows) * sizeof *rows);
+        for (uint32_t b = 0; b < info.blocks; b++) {
+            size_t got;
+            ck_assert_int_eq(anpr_segment_rows(seg, b, rows + n, &got), ANPR_OK);
+            for (size_t k = 0; k < got; k++) ck_assert_int_eq(rows[n + k].ts_ms / DAY_MS, files[i].day);
+            n += got;
+        }
+        anpr_segment_close(seg);
+    }
+    free(files);
+    anpr_store_close(s);
+    *count = n;
+    return rows;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const anpr_row *a = pa, *b = pb;
+    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    return strcmp(a->plate, b->plate);
+}
+
+/* The reads as the store should hold them: normalised, sorted, de-duplicated. */
+static anpr_row *expected_rows(const anpr_read *r, size_t n, size_t *count)
+{
+    anpr_row *rows = calloc(n ? n : 1, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(anpr_plate_normalise(rows[i].plate, r[i].plate), ANPR_READ_OK);
+        rows[i].ts_ms = r[i].ts_ms;
+        rows[i].camera = r[i].camera;
+        rows[i].lane = r[i].lane;
+        rows[i].direction = r[i].direction;
+        rows[i].confidence = r[i].confidence;
+        rows[i].lat_e7 = r[i].lat_e7;
+        rows[i].lon_e7 = r[i].lon_e7;
+    }
+    qsort(rows, n, sizeof *rows, key_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || key_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
+    *count = k;
+    return rows;
+}
+
+static void assert_store_holds(const char *dir, const anpr_read *r, size_t n)
+{
+    size_t ne, ng;
+    anpr_row *want = expected_rows(r, n, &ne);
+    anpr_row *got = all_rows(dir, &ng);
+    qsort(got, ng, sizeof *got, key_cmp);
+    ck_assert_uint_eq(ng, ne);
+    for (size_t i = 0; i < ne; i++) {
+        ck_assert_int_eq(key_cmp(&got[i], &want[i]), 0);
+        ck_assert_uint_eq(got[i].lane, want[i].lane);
+        ck_assert_uint_eq(got[i].direction, want[i].direction);
+        ck_assert_uint_eq(got[i].confidence, want[i].confidence);
+        ck_assert_int_eq(got[i].lat_e7, want[i].lat_e7);
+        ck_assert_int_eq(got[i].lon_e7, want[i].lon_e7);
+    }
+    free(want);
+    free(got);
+}
+
+static anpr_store *open_store(const char *dir, size_t budget, unsigned retention)
+{
+    anpr_store *s;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    char err[512] = "";
+    o.flags = ANPR_OPEN_CREATE;
+    o.memory_budget = budget;
+    o.retention_days = retention;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open %s: %s", dir, err);
+    return s;
+}
+
+START_TEST(open_errors)
+{
+    char *dir = tu_tmpdir("store-open");
+    anpr_store *s = (anpr_store *)1;
+    char missing[4096];
+    snprintf(missing, sizeof missing, "%s/nothing-here", dir);
+    ck_assert_int_eq(anpr_store_open(&s, missing, NULL), -ENOENT);
+    ck_assert_ptr_null(s);
+    char err[512] = "";
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_ENOTSTORE);
+    ck_assert_ptr_nonnull(strstr(err, "no store"));
+    o.flags = ANPR_OPEN_CREATE;
+    o.compression_level = 40;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "compression_level"));
+    o.compression_level = 0;
+    o.version = 99;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+    ck_assert_int_eq(anpr_store_open(NULL, dir, NULL), ANPR_EINVAL);
+    anpr_store_close(NULL);
+    ck_assert_int_eq(anpr_writer_close(NULL), ANPR_OK);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(append_validates_each_read)
+{
+    char *dir = tu_tmpdir("store-validate");
+    anpr_store *s = open_store(dir, 0, 0);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read r[5];
+    plate_buf p[5];
+    make_reads(r, p, 5, 1, 1);
+    r[1].plate = "AB*12";
+    r[3].confidence = 150;
+    int verdicts[5];
+    size_t accepted;
+    ck_assert_int_eq(anpr_writer_append(w, r, 5, &accepted, verdicts), ANPR_EBADREAD);
+    ck_assert_uint_eq(accepted, 3);
+    ck_assert_int_eq(verdicts[0], ANPR_READ_OK);
+    ck_assert_int_eq(verdicts[1], ANPR_READ_PLATE_BAD_CHAR);
+    ck_assert_int_eq(verdicts[3], ANPR_READ_CONFIDENCE_RANGE);
+    ck_assert_ptr_nonnull(strstr(anpr_errmsg(s), "2 of 5 reads refused"));
+    ck_assert_int_eq(anpr_writer_commit(w), ANPR_OK);
+    anpr_stats st;
+    ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
+    ck_assert_uint_eq(st.buffered, 3);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+
+    /* The three good reads were committed: a new writer replays them and flushes. */
+    s = open_store(dir, 0, 0);
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    anpr_read good[3] = {r[0], r[2], r[4]};
+    assert_store_holds(dir, good, 3);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(days_duplicates_and_merge)
+{
+    enum { N = 20000 };
+    char *dir = tu_tmpdir("store-days");
+    /* A 1 MiB budget forces many flushes, so each day gets several parts. */
+    anpr_store *s = open_store(dir, 1u << 20, 0);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r = malloc((N + N / 10) * sizeof *r);
+    plate_buf *p = malloc(N * sizeof *p);
+    make_reads(r, p, N, 3, 7);
+    /* Resends: copies of earlier reads arriving again later, after their first copy was flushed. */
+    for (size_t i = 0; i < N / 10; i++) r[N + i] = r[i * 7];
+    size_t total = N + N / 10;
+    for (size_t i = 0; i < total; i += 1000) {
+        size_t n = total - i < 1000 ? total - i : 1000;
+        ck_assert_int_eq(anpr_writer_append(w, r + i, n, NULL, NULL), ANPR_OK);
+        if (i % 5000 == 0) ck_assert_int_eq(anpr_writer_commit(w), ANPR_OK);
+    }
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    anpr_stats st;
+    ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
+    ck_assert_uint_eq(st.days, 3);
+    ck_assert_uint_gt(st.parts, 3);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
+    ck_assert_uint_eq(st.days, 3);
+    ck_assert_uint_eq(st.segments, 3);
+    ck_assert_uint_eq(st.parts, 0);
+    ck_assert_uint_eq(st.reads, N);
+    ck_assert_int_eq(st.oldest_ms / DAY_MS, DAY0);
+    ck_assert_int_eq(st.newest_ms / DAY_MS, DAY0 + 2);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    assert_store_holds(dir, r, total);
+    free(r);
+    free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(late_reads_land_in_their_day)
+{
+    char *dir = tu_tmpdir("store-late");
+    anpr_store *s = open_store(dir, 0, 0);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read r[200];
+    plate_buf p[200];
+    make_reads(r, p, 200, 1, 3);
+    for (int i = 0; i < 100; i++) r[i].ts_ms += 2 * DAY_MS; /* day 2 first */
+    ck_assert_int_eq(anpr_writer_append(w, r, 100, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    /* Two days late: they still go to day 0, not to the newest day. */
+    ck_assert_int_eq(anpr_writer_append(w, r + 100, 100, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    anpr_file_info *files;
+    size_t n;
+    ck_assert_int_eq(anpr_store_files(s, &files, &n), ANPR_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(files[0].day, DAY0);
+    ck_assert_int_eq(files[0].is_part, 1);
+    ck_assert_uint_eq(files[0].rows, 100);
+    ck_assert_int_eq(files[1].day, DAY0 + 2);
+    ck_assert_int_eq(files[1].is_part, 0);
+    free(files);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    assert_store_holds(dir, r, 200);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(one_writer_at_a_time)
+{
+    char *dir = tu_tmpdir("store-lock");
+    anpr_store *s = open_store(dir, 0, 0), *s2 = open_store(dir, 0, 0);
+    anpr_writer *w, *w2;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_open(&w2, s), ANPR_EBUSY);
+    ck_assert_ptr_null(w2);
+    ck_assert_int_eq(anpr_writer_open(&w2, s2), ANPR_ELOCKED);
+    ck_assert_ptr_nonnull(strstr(anpr_errmsg(s2), "locked"));
+    /* Another process is refused too. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        anpr_store *cs;
+        anpr_writer *cw;
+        if (anpr_store_open(&cs, dir, NULL) != ANPR_OK) _exit(3);
+        int rc = anpr_writer_open(&cw, cs);
+        _exit(rc == ANPR_ELOCKED ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Readers are never blocked. */
+    anpr_store *ro;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_READONLY;
+    ck_assert_int_eq(anpr_store_open(&ro, dir, &o), ANPR_OK);
+    anpr_stats st;
+    ck_assert_int_eq(anpr_store_stats(ro, &st), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_open(&w2, ro), ANPR_EREADONLY);
+    anpr_store_close(ro);
+    /* Once released, the lock can be taken. */
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_open(&w2, s2), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w2), ANPR_OK);
+    anpr_store_close(s);
+    anpr_store_close(s2);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(retention_drops_days_and_refuses_them)
+{
+    char *dir = tu_tmpdir("store-retention");
+    anpr_store *s = open_store(dir, 0, 2);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    enum { N = 500 };
+    anpr_read r[N];
+    plate_buf p[N];
+    make_reads(r, p, N, 5, 11);
+    ck_assert_int_eq(anpr_writer_append(w, r, N, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_maintain(w), ANPR_OK);
+    anpr_stats st;
+    ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
+    ck_assert_uint_eq(st.days, 2); /* the newest two of five */
+    ck_assert_int_eq(st.oldest_ms / DAY_MS, DAY0 + 3);
+    /* A late read for a dropped day is refused, never stored. */
+    int v;
+    size_t acc;
+    ck_assert_int_eq(anpr_writer_append(w, &r[0], 1, &acc, &v), ANPR_EBADREAD);
+    ck_assert_int_eq(v, ANPR_READ_TS_EXPIRED);
+    ck_assert_uint_eq(acc, 0);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    /* The floor survives a reopen. */
+    s = open_store(dir, 0, 0);
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_append(w, &r[0], 1, &acc, &v), ANPR_EBADREAD);
+    ck_assert_int_eq(v, ANPR_READ_TS_EXPIRED);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    anpr_read kept[N];
+    size_t nk = 0;
+    for (size_t i = 0; i < N; i++)
+        if (r[i].ts_ms / DAY_MS >= DAY0 + 3) kept[nk++] = r[i];
+    assert_store_holds(dir, kept, nk);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+typedef struct thread_arg {
+    anpr_writer *w;
+    anpr_read *r;
+    size_t n;
+    int rc;
+} thread_arg;
+
+static void *ingest_thread(void *p)
+{
+    thread_arg *a = p;
+    for (size_t i = 0; i < a->n; i += 50) {
+        size_t k = a->n - i < 50 ? a->n - i : 50;
+        a->rc = anpr_writer_append(a->w, a->r + i, k, NULL, NULL);
+        if (a->rc == 0) a->rc = anpr_writer_commit(a->w);
+        if (a->rc) break;
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_a_writer)
+{
+    enum { T = 4, PER = 2000 };
+    char *dir = tu_tmpdir("store-threads");
+    anpr_store *s = open_store(dir, 1u << 20, 0);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r = malloc(T * PER * sizeof *r);
+    plate_buf *p = malloc(T * PER * sizeof *p);
+    make_reads(r, p, T * PER, 2, 5);
+    pthread_t th[T];
+    thread_arg args[T];
+    for (int t = 0; t < T; t++) {
+        args[t] = (thread_arg){w, r + t * PER, PER, 0};
+        pthread_create(&th[t], NULL, ingest_thread, &args[t]);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_int_eq(args[t].rc, ANPR_OK);
+    }
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    assert_store_holds(dir, r, T * PER);
+    free(r);
+    free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, open_errors);
+    tcase_add_test(tc, append_validates_each_read);
+    tcase_add_test(tc, days_duplicates_and_merge);
+    tcase_add_test(tc, late_reads_land_in_their_day);
+    tcase_add_test(tc, one_writer_at_a_time);
+    tcase_add_test(tc, retention_drops_days_and_refuses_them);
+    tcase_add_test(tc, threads_share_a_writer);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
