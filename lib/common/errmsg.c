@@ -29,6 +29,8 @@ int anpr_fail_prefix(anpr_errmsg_buf *e, int status, const char *prefix)
     char detail[ANPR_ERRMSG_SIZE];
     memcpy(detail, e->text, sizeof detail);
     detail[sizeof detail - 1] = '\0';
-    snprintf(e->text, sizeof e->text, "%s: %s", prefix, detail[0] ? detail : anpr_strerror(status));
+    int n = snprintf(e->text, sizeof e->text, "%s: %s", prefix, detail[0] ? detail : anpr_strerror(status));
+    /* A message longer than the buffer is cut; the start names what failed, which matters most. */
+    (void)(n >= (int)sizeof e->text);
     return status;
 }
