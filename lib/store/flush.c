@@ -23,6 +23,7 @@ static int flush_order(const void *pa, const void *pb)
 /* Sort and drop resent duplicates (same camera, time and plate): the first one stays. */
 static size_t sort_dedup(anpr_row *rows, size_t n)
 {
+    if (n == 0) return 0; /* an empty buffer may have no array at all */
     qsort(rows, n, sizeof *rows, flush_order);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
