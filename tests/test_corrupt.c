@@ -1,0 +1,207 @@
+/*
+ * A flipped byte anywhere in a segment is reported, never returned as
+ * data: every byte of a small segment is damaged in turn, and each time
+ * either opening, verifying or decoding fails with ANPR_ECORRUPT (or
+ * ANPR_EVERSION for the version field), or every row decodes exactly as
+ * written. Plate probes are checked the same way.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "anpr/anpr.h"
+#include "anpr/segment.h"
+#include "segment/segment.h"
+#include "testutil.h"
+
+#define DAY 20759
+
+static size_t make_rows(anpr_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&rows[i], 0, sizeof rows[i]);
+        rows[i].camera = (uint32_t)(i / 40);
+        rows[i].ts_ms = (int64_t)DAY * 86400000 + (int64_t)(i % 40) * 60000 + (int64_t)i;
+        snprintf(rows[i].plate, sizeof rows[i].plate, "K%zuX%zu", i % 13, i % 7);
+        rows[i].lane = (uint8_t)(i % 3);
+        rows[i].direction = (uint8_t)(i % 2);
+        rows[i].confidence = (uint8_t)(60 + i % 40);
+        rows[i].lat_e7 = i % 5 ? 520000000 + (int32_t)(i / 40) : ANPR_POS_UNKNOWN;
+        rows[i].lon_e7 = i % 5 ? -20000000 - (int32_t)(i / 40) : ANPR_POS_UNKNOWN;
+    }
+    return n;
+}
+
+static void write_segment(const char *path, const anpr_row *rows, size_t n, uint32_t block_rows)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    seg_writer *w;
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, NULL), ANPR_OK);
+    ck_assert_int_eq(seg_writer_add(w, rows, n), ANPR_OK);
+    ck_assert_int_eq(seg_writer_finish(w, NULL), ANPR_OK);
+    seg_writer_free(w);
+    close(fd);
+}
+
+static int same(const anpr_row *a, const anpr_row *b)
+{
+    return a->ts_ms == b->ts_ms && strcmp(a->plate, b->plate) == 0 && a->camera == b->camera &&
+           a->lane == b->lane && a->direction == b->direction && a->confidence == b->confidence &&
+           a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
+}
+
+/* 0 if the damage was reported, 1 if everything read back exactly; fails the test otherwise. */
+static int read_back(const char *path, const anpr_row *rows, size_t n, size_t off)
+{
+    anpr_segment *g;
+    int rc = anpr_segment_open(&g, path, NULL, 0);
+    if (rc != ANPR_OK) {
+        ck_assert_msg(rc == ANPR_ECORRUPT || rc == ANPR_EVERSION, "offset %zu: open returned %d", off, rc);
+        return 0;
+    }
+    anpr_segment_info info;
+    anpr_segment_info_get(g, &info);
+    anpr_row *got = malloc(info.block_rows * sizeof *got);
+    size_t at = 0;
+    int reported = 0;
+    for (uint32_t b = 0; b < info.blocks && !reported; b++) {
+        size_t k;
+        rc = anpr_segment_rows(g, b, got, &k);
+        if (rc != ANPR_OK) {
+            ck_assert_msg(rc == ANPR_ECORRUPT, "offset %zu: rows returned %d", off, rc);
+            ck_assert_msg(strlen(anpr_segment_errmsg(g)) > 0, "offset %zu: no message", off);
+            reported = 1;
+            break;
+        }
+        for (size_t i = 0; i < k; i++)
+            ck_assert_msg(at + i < n && same(&got[i], &rows[at + i]), "offset %zu: wrong data returned", off);
+        at += k;
+    }
+    if (!reported) ck_assert_msg(at == n, "offset %zu: %zu rows instead of %zu", off, at, n);
+    int verify = anpr_segment_verify(g);
+    if (!reported && verify != ANPR_OK) {
+        ck_assert_int_eq(verify, ANPR_ECORRUPT);
+        reported = 1;
+    }
+    free(got);
+    anpr_segment_close(g);
+    return !reported;
+}
+
+START_TEST(every_byte_flipped)
+{
+    enum { N = 700 };
+    char *dir = tu_tmpdir("corrupt");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seg", dir);
+    anpr_row rows[N];
+    make_rows(rows, N);
+    write_segment(path, rows, N, 256);
+    size_t len;
+    uint8_t *orig = tu_read_file(path, &len);
+    ck_assert_int_eq(read_back(path, rows, N, 0), 1);
+    size_t silent = 0;
+    for (size_t off = 0; off < len; off++) {
+        ck_assert_int_eq(tu_write_file(path, orig, len), 0);
+        ck_assert_int_eq(tu_flip_byte(path, off, 0x04), 0);
+        silent += (size_t)read_back(path, rows, N, off);
+    }
+    /* Every byte is covered by a checksum: no flip can go unnoticed. */
+    ck_assert_uint_eq(silent, 0);
+    /* Truncation at any length is refused. */
+    for (size_t keep = 0; keep < len; keep += 7) {
+        ck_assert_int_eq(tu_write_file(path, orig, keep), 0);
+        anpr_segment *g;
+        ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_ECORRUPT);
+    }
+    free(orig);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(probe_finds_every_block)
+{
+    enum { N = 3000 };
+    char *dir = tu_tmpdir("probe");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seg", dir);
+    static anpr_row rows[N];
+    make_rows(rows, N);
+    write_segment(path, rows, N, 128);
+    int fd = open(path, O_RDONLY);
+    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
+    seg_reader *r;
+    anpr_errmsg_buf err = {{0}};
+    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    ck_assert_int_eq(seg_reader_verify(r), ANPR_OK);
+    for (size_t i = 0; i < N; i += 17) {
+        uint32_t *blocks;
+        size_t nb;
+        ck_assert_int_eq(seg_reader_plate_blocks(r, rows[i].plate, &blocks, &nb), ANPR_OK);
+        uint32_t want = (uint32_t)(i / 128);
+        int found = 0;
+        for (size_t k = 0; k < nb; k++) {
+            if (k) ck_assert_uint_lt(blocks[k - 1], blocks[k]);
+            found |= blocks[k] == want;
+        }
+        ck_assert_msg(found, "row %zu: block %u not in the probe", i, want);
+        free(blocks);
+        /* A misread of the plate probes the same bucket. */
+        char misread[ANPR_PLATE_MAX + 1];
+        strcpy(misread, rows[i].plate);
+        misread[0] = 'K';
+        for (char *c = misread; *c; c++)
+            if (*c == '0') *c = 'O';
+        uint32_t *b2;
+        size_t n2;
+        ck_assert_int_eq(seg_reader_plate_blocks(r, misread, &b2, &n2), ANPR_OK);
+        ck_assert_uint_eq(n2, nb);
+        free(b2);
+    }
+    seg_reader_free(r);
+    close(fd);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(writer_refuses_bad_rows)
+{
+    anpr_row rows[3];
+    make_rows(rows, 3);
+    int fd = open("/dev/null", O_WRONLY);
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    seg_writer *w;
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, 0, NULL), ANPR_OK);
+    anpr_row swapped[2] = {rows[1], rows[0]};
+    ck_assert_int_eq(seg_writer_add(w, swapped, 2), ANPR_EINVAL);
+    seg_writer_free(w);
+    sink.off = 0;
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY + 1, 3, 0, NULL), ANPR_OK);
+    ck_assert_int_eq(seg_writer_add(w, rows, 1), ANPR_EINVAL); /* another day */
+    seg_writer_free(w);
+    close(fd);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("corrupt");
+    TCase *tc = tcase_create("segment");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, every_byte_flipped);
+    tcase_add_test(tc, probe_finds_every_block);
+    tcase_add_test(tc, writer_refuses_bad_rows);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
