@@ -12,25 +12,6 @@
 
 #include "read/read.h"
 
-static int flush_order(const void *pa, const void *pb)
-{
-    const anpr_row *a = pa, *b = pb;
-    int32_t da = anpr_day_of(a->ts_ms), db = anpr_day_of(b->ts_ms);
-    if (da != db) return da < db ? -1 : 1;
-    return row_key_cmp(a, b);
-}
-
-/* Sort and drop resent duplicates (same camera, time and plate): the first one stays. */
-static size_t sort_dedup(anpr_row *rows, size_t n)
-{
-    if (n == 0) return 0; /* an empty buffer may have no array at all */
-    qsort(rows, n, sizeof *rows, flush_order);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || row_key_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
-    return k;
-}
-
 int writer_flush_locked(anpr_writer *w)
 {
     anpr_store *s = w->s;
@@ -38,8 +19,10 @@ int writer_flush_locked(anpr_writer *w)
     if (rc < 0) return rc;
     s->err.text[0] = '\0';
 
-    size_t n = sort_dedup(w->rows, w->nrows);
-    w->nrows = n;
+    rc = rows_sort_dedup(&w->rows, &w->nrows);
+    if (rc < 0) return rc;
+    w->cap = w->nrows;
+    size_t n = w->nrows;
 
     manifest next;
     rc = manifest_copy(&next, &s->man);

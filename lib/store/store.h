@@ -91,6 +91,13 @@ void writer_drop_buffered_before(anpr_writer *w, int32_t day);
 int merge_day(anpr_writer *w, int32_t day);
 int retention_apply(anpr_writer *w, int64_t now_ms);
 
+/*
+ * Sort rows into segment order (day, camera, ts_ms, plate) and drop resent
+ * duplicates, keeping the first copy. Replaces *rows with a new array of
+ * exactly *n rows (the old one is freed). Needs 72 bytes a row while it runs.
+ */
+int rows_sort_dedup(anpr_row **rows, size_t *n);
+
 /* Wall clock in ms since the epoch. */
 int64_t anpr_now_ms(void);
 

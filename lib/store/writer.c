@@ -82,11 +82,11 @@ static void remove_orphans(anpr_store *s)
 static size_t flush_threshold(size_t budget)
 {
     /*
-     * Rows cost sizeof(anpr_row) in the buffer; the flush sorts them (qsort
-     * may take as much again) and the part writer keeps 8 bytes a row for the
-     * index. Leave room for both inside the budget.
+     * Rows cost sizeof(anpr_row) in the buffer and the journal's pending
+     * copy; the flush's sort takes 72 bytes a row more, and the part writer
+     * 4 bytes a row for the index. All of it stays inside the budget.
      */
-    size_t n = budget / (2 * sizeof(anpr_row) + 16);
+    size_t n = budget / (2 * sizeof(anpr_row) + 72 + 4);
     return n < 1024 ? 1024 : n;
 }
 
