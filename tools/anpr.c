@@ -1,0 +1,345 @@
+/*
+ * anpr: the command-line face of libanpr.
+ *
+ *   anpr ingest STORE [FILE|-]      CSV reads into the store
+ *   anpr stats  STORE               what the store holds
+ *   anpr gen    [options]           synthetic national traffic as CSV
+ *
+ * Exit status: 0 success; 1 some input lines were refused (the rest were
+ * stored); 2 usage, input or store errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "anpr/anpr.h"
+#include "csv.h"
+#include "synth.h"
+
+#define BATCH 65536
+#define COMMIT_EVERY 100000
+
+static const char usage_text[] =
+    "usage: anpr COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  ingest STORE [FILE|-] [--no-merge]   add CSV reads to STORE (created if missing)\n"
+    "  stats  STORE                         days, files, reads, bytes of STORE\n"
+    "  gen    [--reads-per-day N] [--days D] [--seed S] [--start YYYY-MM-DD] [-o FILE]\n"
+    "                                       synthetic national traffic as CSV\n"
+    "\n"
+    "  anpr COMMAND --help   details of one command\n"
+    "  anpr --version        the library version\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "anpr: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n\n%s", usage_text);
+    va_end(ap);
+    return 2;
+}
+
+static void format_time(char *buf, size_t size, int64_t ms)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
+}
+
+/* ---- ingest ---------------------------------------------------------------- */
+
+typedef struct pending_batch {
+    anpr_read reads[BATCH];
+    char plates[BATCH][CSV_PLATE_MAX];
+    unsigned long lines[BATCH];
+    int verdicts[BATCH];
+    size_t n;
+} pending_batch;
+
+static int flush_batch(anpr_store *s, anpr_writer *w, pending_batch *b, unsigned long *accepted,
+                       unsigned long *rejected)
+{
+    if (b->n == 0) return 0;
+    size_t ok;
+    int rc = anpr_writer_append(w, b->reads, b->n, &ok, b->verdicts);
+    if (rc != ANPR_OK && rc != ANPR_EBADREAD) {
+        fprintf(stderr, "anpr: ingest: %s\n", anpr_errmsg(s)[0] ? anpr_errmsg(s) : anpr_strerror(rc));
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (b->verdicts[i] != ANPR_READ_OK)
+            fprintf(stderr, "line %lu: %s\n", b->lines[i], anpr_verdict_str(b->verdicts[i]));
+    *accepted += ok;
+    *rejected += b->n - ok;
+    b->n = 0;
+    return 0;
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+    int merge = 1;
+    const char *store_path = NULL, *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: anpr ingest STORE [FILE|-] [--no-merge]\n\n"
+                   "Read CSV with a header row (ts_ms or ts, plate, camera, lane, direction, confidence,\n"
+                   "lat, lon; lat/lon may be empty) from FILE or standard input, append every valid read to\n"
+                   "STORE, commit every %d reads and at the end, then flush and merge each day into its\n"
+                   "daily segment (--no-merge leaves the parts). Each refused line goes to standard error\n"
+                   "with its number and reason. Exit 0 if every line was accepted, 1 if some were refused,\n"
+                   "2 on an error.\n", COMMIT_EVERY);
+            return 0;
+        }
+        if (strcmp(argv[i], "--no-merge") == 0) merge = 0;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0') return usage_error("ingest: unknown option %s", argv[i]);
+        else if (!store_path) store_path = argv[i];
+        else if (!file) file = argv[i];
+        else return usage_error("ingest: unexpected argument %s", argv[i]);
+    }
+    if (!store_path) return usage_error("ingest: %s", "missing STORE");
+    FILE *in = stdin;
+    if (file && strcmp(file, "-") != 0 && !(in = fopen(file, "r"))) {
+        fprintf(stderr, "anpr: ingest: %s: %s\n", file, strerror(errno));
+        return 2;
+    }
+    char err[512] = "";
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    anpr_store *s;
+    int rc = anpr_store_open(&s, store_path, &o);
+    if (rc != ANPR_OK) {
+        fprintf(stderr, "anpr: ingest: %s\n", err[0] ? err : anpr_strerror(rc));
+        if (in != stdin) fclose(in);
+        return 2;
+    }
+    anpr_writer *w;
+    rc = anpr_writer_open(&w, s);
+    if (rc != ANPR_OK) {
+        fprintf(stderr, "anpr: ingest: %s\n", anpr_errmsg(s));
+        anpr_store_close(s);
+        if (in != stdin) fclose(in);
+        return 2;
+    }
+    csv_reader *csv;
+    if (csv_open(&csv, in, err, sizeof err) < 0) {
+        fprintf(stderr, "anpr: ingest: %s: %s\n", file ? file : "stdin", err);
+        anpr_writer_close(w);
+        anpr_store_close(s);
+        if (in != stdin) fclose(in);
+        return 2;
+    }
+    pending_batch *b = calloc(1, sizeof *b);
+    unsigned long accepted = 0, rejected = 0, since_commit = 0;
+    int status = b ? 0 : 2;
+    while (status == 0) {
+        int got = csv_next(csv, &b->reads[b->n], b->plates[b->n], err, sizeof err);
+        if (got == 0) break;
+        if (got < 0) {
+            fprintf(stderr, "%s\n", err);
+            rejected++;
+            continue;
+        }
+        b->lines[b->n++] = csv_line(csv);
+        if (b->n == BATCH) {
+            if (flush_batch(s, w, b, &accepted, &rejected) < 0) status = 2;
+            since_commit += BATCH;
+        }
+        if (status == 0 && since_commit >= COMMIT_EVERY) {
+            since_commit = 0;
+            if ((rc = anpr_writer_commit(w)) != ANPR_OK) {
+                fprintf(stderr, "anpr: ingest: commit: %s\n", anpr_errmsg(s));
+                status = 2;
+            }
+        }
+    }
+    if (status == 0 && flush_batch(s, w, b, &accepted, &rejected) < 0) status = 2;
+    if (status == 0 && (rc = anpr_writer_commit(w)) != ANPR_OK) {
+        fprintf(stderr, "anpr: ingest: commit: %s\n", anpr_errmsg(s));
+        status = 2;
+    }
+    if (status == 0) {
+        rc = merge ? anpr_writer_merge(w, ANPR_ALL_DAYS) : anpr_writer_flush(w);
+        if (rc != ANPR_OK) {
+            fprintf(stderr, "anpr: ingest: %s: %s\n", merge ? "merge" : "flush", anpr_errmsg(s));
+            status = 2;
+        }
+    }
+    printf("accepted %lu, rejected %lu\n", accepted, rejected);
+    free(b);
+    csv_close(csv);
+    if (anpr_writer_close(w) != ANPR_OK && status == 0) status = 2;
+    anpr_store_close(s);
+    if (in != stdin) fclose(in);
+    return status ? status : rejected ? 1 : 0;
+}
+
+/* ---- stats ----------------------------------------------------------------- */
+
+static int cmd_stats(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: anpr stats STORE\n\nPrint the days, segments, parts, reads, bytes and bytes per read\n"
+               "of STORE, its oldest and newest read, and one line per file.\n");
+        return 0;
+    }
+    if (argc != 2) return usage_error("stats: %s", argc < 2 ? "missing STORE" : "too many arguments");
+    char err[512] = "";
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_READONLY;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    anpr_store *s;
+    int rc = anpr_store_open(&s, argv[1], &o);
+    if (rc != ANPR_OK) {
+        fprintf(stderr, "anpr: stats: %s\n", err[0] ? err : anpr_strerror(rc));
+        return 2;
+    }
+    anpr_stats st;
+    anpr_file_info *files = NULL;
+    size_t nfiles = 0;
+    rc = anpr_store_stats(s, &st);
+    if (rc == ANPR_OK) rc = anpr_store_files(s, &files, &nfiles);
+    if (rc != ANPR_OK) {
+        fprintf(stderr, "anpr: stats: %s\n", anpr_errmsg(s));
+        anpr_store_close(s);
+        return 2;
+    }
+    char oldest[40] = "-", newest[40] = "-";
+    if (st.reads) {
+        format_time(oldest, sizeof oldest, st.oldest_ms);
+        format_time(newest, sizeof newest, st.newest_ms);
+    }
+    printf("store: %s\n", argv[1]);
+    printf("days: %llu\n", (unsigned long long)st.days);
+    printf("segments: %llu\n", (unsigned long long)st.segments);
+    printf("parts: %llu\n", (unsigned long long)st.parts);
+    printf("reads: %llu\n", (unsigned long long)st.reads);
+    printf("bytes: %llu\n", (unsigned long long)st.bytes);
+    printf("bytes_per_read: %.2f\n", st.reads ? (double)st.bytes / (double)st.reads : 0.0);
+    printf("oldest: %s\n", oldest);
+    printf("newest: %s\n", newest);
+    printf("io_mode: %s\n", anpr_store_io_mode(s) == ANPR_IO_URING ? "io_uring" : "pread");
+    if (nfiles) printf("\n%-10s  %-22s  %-7s  %12s  %12s  %9s\n", "day", "file", "kind", "reads", "bytes", "bytes/read");
+    for (size_t i = 0; i < nfiles; i++) {
+        char day[40];
+        format_time(day, sizeof day, (int64_t)files[i].day * 86400000);
+        day[10] = '\0';
+        printf("%-10s  %-22s  %-7s  %12llu  %12llu  %9.2f\n", day, files[i].name,
+               files[i].is_part ? "part" : "segment", (unsigned long long)files[i].rows,
+               (unsigned long long)files[i].bytes,
+               files[i].rows ? (double)files[i].bytes / (double)files[i].rows : 0.0);
+    }
+    free(files);
+    anpr_store_close(s);
+    return 0;
+}
+
+/* ---- gen ------------------------------------------------------------------- */
+
+static int parse_count(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-') return -1;
+    *v = x;
+    return 0;
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"reads-per-day", required_argument, NULL, 'r'}, {"days", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 's'},          {"start", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    uint64_t per_day = 600000, days = 1, seed = 1;
+    const char *start = NULL, *output = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': if (parse_count(optarg, &per_day) < 0 || per_day == 0) return usage_error("gen: bad --reads-per-day %s", optarg); break;
+        case 'd': if (parse_count(optarg, &days) < 0 || days == 0 || days > 100000) return usage_error("gen: bad --days %s", optarg); break;
+        case 's': if (parse_count(optarg, &seed) < 0) return usage_error("gen: bad --seed %s", optarg); break;
+        case 't': start = optarg; break;
+        case 'o': output = optarg; break;
+        case 'h':
+            printf("usage: anpr gen [--reads-per-day N] [--days D] [--seed S] [--start YYYY-MM-DD] [-o FILE]\n\n"
+                   "Write synthetic national ANPR traffic as CSV (ts_ms,plate,camera,lane,direction,\n"
+                   "confidence,lat,lon): UK plate formats, skewed cameras and vehicles, a diurnal curve,\n"
+                   "misreads, late reads and resent duplicates. Cameras and vehicles scale with N from\n"
+                   "the national figures (60 M reads, 11,000 cameras, 41.2 M vehicles a day).\n"
+                   "Defaults: N = 600000 (1/100 national), D = 1, S = 1, start 2026-11-02.\n");
+            return 0;
+        default: return usage_error("gen: unknown or incomplete option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return usage_error("gen: unexpected argument %s", argv[optind]);
+    synth_config cfg;
+    synth_config_default(&cfg, per_day);
+    cfg.days = (uint32_t)days;
+    cfg.seed = seed;
+    if (start) {
+        char iso[40];
+        snprintf(iso, sizeof iso, "%.10sT00:00:00Z", start);
+        if (strlen(start) != 10 || csv_parse_time(iso, &cfg.start_ms) < 0)
+            return usage_error("gen: --start wants YYYY-MM-DD, not %s", start);
+    }
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "anpr: gen: %s: %s\n", output, strerror(errno));
+        return 2;
+    }
+    synth *g;
+    if (synth_new(&g, &cfg) < 0) {
+        fprintf(stderr, "anpr: gen: cannot set up the generator\n");
+        if (out != stdout) fclose(out);
+        return 2;
+    }
+    enum { CHUNK = 8192 };
+    anpr_read *r = malloc(CHUNK * sizeof *r);
+    int rc = r ? synth_csv_header(out) : -ENOMEM;
+    size_t n;
+    while (rc == 0 && (n = synth_next(g, r, CHUNK)) > 0) rc = synth_csv_write(out, r, n);
+    free(r);
+    synth_free(g);
+    if (fflush(out) != 0 || rc < 0) {
+        fprintf(stderr, "anpr: gen: write failed: %s\n", strerror(errno));
+        rc = -1;
+    }
+    if (out != stdout) fclose(out);
+    return rc < 0 ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage_error("%s", "missing COMMAND");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("anpr %s\n", anpr_version_string());
+        return 0;
+    }
+    if (strcmp(cmd, "ingest") == 0) return cmd_ingest(argc - 1, argv + 1);
+    if (strcmp(cmd, "stats") == 0) return cmd_stats(argc - 1, argv + 1);
+    if (strcmp(cmd, "gen") == 0) return cmd_gen(argc - 1, argv + 1);
+    return usage_error("unknown command '%s'", cmd);
+}
