@@ -8,7 +8,18 @@
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 
-static const unsigned int_ids[] = {ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP};
+static const unsigned int_ids[] = {ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES};
+
+/* Whether values span at most 256 (what ENC_FOR_BYTES accepts). */
+static int byte_range(const int64_t *v, size_t n)
+{
+    int64_t min = n ? v[0] : 0, max = min;
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] < min) min = v[i];
+        if (v[i] > max) max = v[i];
+    }
+    return (uint64_t)max - (uint64_t)min <= 255;
+}
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void)
@@ -23,6 +34,10 @@ static void round_trip(const int64_t *v, size_t n)
 {
     for (size_t c = 0; c < sizeof int_ids / sizeof int_ids[0]; c++) {
         enc_buf b = {0};
+        if (int_ids[c] == ENC_FOR_BYTES && !byte_range(v, n)) {
+            ck_assert_int_eq(enc_int_encode(&b, int_ids[c], v, n), ANPR_EINVAL);
+            continue;
+        }
         ck_assert_int_eq(enc_int_encode(&b, int_ids[c], v, n), 0);
         int64_t *back = malloc((n + 1) * sizeof *back);
         ck_assert_int_eq(enc_int_decode(back, n, int_ids[c], b.data, b.len), 0);
@@ -82,6 +97,18 @@ START_TEST(best_picks_small)
     ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
     ck_assert_uint_eq(id, ENC_DELTA_BP);
     ck_assert_uint_lt(b.len, 4096 * 2 + 64); /* ~15 bits a delta */
+    /* Skewed small values (OCR confidence): a byte each, for zstd's Huffman stage. */
+    for (int i = 0; i < 4096; i++) v[i] = next() % 4 ? 99 : 40 + (int64_t)(next() % 60);
+    b.len = 0;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
+    ck_assert_uint_eq(id, ENC_FOR_BP);
+    ck_assert(enc_for_bytes_contender(v, 4096, b.len));
+    for (int i = 0; i < 4096; i++) v[i] = (int64_t)(next() % 256); /* uniform over a byte: nothing to gain */
+    b.len = 0;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
+    ck_assert(!enc_for_bytes_contender(v, 4096, b.len));
+    v[0] = 1000; /* beyond a byte */
+    ck_assert(!enc_for_bytes_contender(v, 4096, SIZE_MAX));
     enc_buf_free(&b);
 }
 END_TEST
@@ -109,6 +136,15 @@ START_TEST(int_garbage_refused)
     uint8_t r5[] = {0x82, 0x00, 0x01};
     ck_assert_int_eq(enc_int_decode(v, 1, ENC_RLE, r5, 3), ANPR_ECORRUPT);
     ck_assert_int_eq(enc_int_decode(v, 1, 77, r1, 2), ANPR_ECORRUPT);
+    /* for-bytes: the minimum must occur, the length must be exact, the sum must not wrap. */
+    uint8_t fb[8 + 3] = {5, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3};
+    ck_assert_int_eq(enc_int_decode(v, 3, ENC_FOR_BYTES, fb, sizeof fb), ANPR_ECORRUPT);
+    fb[9] = 0;
+    ck_assert_int_eq(enc_int_decode(v, 3, ENC_FOR_BYTES, fb, sizeof fb), 0);
+    ck_assert(v[0] == 6 && v[1] == 5 && v[2] == 8);
+    ck_assert_int_eq(enc_int_decode(v, 2, ENC_FOR_BYTES, fb, sizeof fb), ANPR_ECORRUPT);
+    uint8_t wrap[8 + 2] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 1};
+    ck_assert_int_eq(enc_int_decode(v, 2, ENC_FOR_BYTES, wrap, sizeof wrap), ANPR_ECORRUPT);
     ck_assert_int_eq(enc_int_encode(&(enc_buf){0}, 77, v, 1), ANPR_EINVAL);
     /* Random bytes never crash any decoder (ASan watches the bounds). */
     uint8_t buf[512];
@@ -116,9 +152,10 @@ START_TEST(int_garbage_refused)
         size_t len = next() % sizeof buf;
         for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)next();
         size_t n = next() % 300;
-        enc_int_decode(v, n, (unsigned)(next() % 4), buf, len);
+        enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
-        enc_plate_decode(rows, n, next() % 2 ? ENC_PLATE6 : ENC_RAW, buf, len);
+        static const unsigned plate_ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK};
+        enc_plate_decode(rows, n, plate_ids[next() % 3], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -137,8 +174,12 @@ START_TEST(plates_round_trip)
     }
     strcpy(rows[0].plate, "ABCDEFGHIJKLMNO");
     strcpy(rows[1].plate, "Z");
-    unsigned ids[] = {ENC_RAW, ENC_PLATE6};
-    for (int c = 0; c < 2; c++) {
+    /* The current GB format at the edges of its alphabets, and near misses that are not it. */
+    const char *uk[] = {"AA00AAA", "YY99ZZZ", "AB12CDE", "LB07SEO", "AZ12CDE", "AB12CDQ", "IB12CDE",
+                        "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
+    for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
+    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK};
+    for (int c = 0; c < 3; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -150,6 +191,31 @@ START_TEST(plates_round_trip)
         ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len + 1), ANPR_ECORRUPT);
         if (ids[c] == ENC_PLATE6) ck_assert_uint_lt(b.len, N * 12); /* 6 bits a character */
         enc_buf_free(&b);
+    }
+    /* A current-format plate costs 31 bits; 8 of them fit in 31 bytes. */
+    for (int i = 0; i < 8; i++) strcpy(rows[i].plate, "AB12CDE");
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_UK, rows, 8), 0);
+    ck_assert_uint_eq(b.len, 31);
+    enc_buf_free(&b);
+    /* A current-format value past the last plate is refused. */
+    uint8_t past[4];
+    uint32_t v = UINT32_C(731289600) << 1;
+    for (int k = 0; k < 4; k++) past[k] = (uint8_t)(v >> (8 * k));
+    ck_assert_int_eq(enc_plate_decode(back, 1, ENC_PLATE_UK, past, 4), ANPR_ECORRUPT);
+    /* A current-format plate written the long way (kind 1) is refused: one encoding a plate. */
+    {
+        enc_buf lb = {0};
+        bit_writer bw = {&lb, 0, 0};
+        bw_put(&bw, 1 | 7u << 1, 5);
+        bw_put(&bw, 0x73, 7); /* letter letter digit digit letter letter letter */
+        /* "AB12CD" as one chunk: A=0 B=1 1 2 C=2 D=3, then "E" = 4. */
+        uint64_t x = ((((0 * 26 + 1) * 10 + 1) * 10 + 2) * 26 + 2) * 26 + 3;
+        bw_put(&bw, x, bp_width(26ull * 26 * 10 * 10 * 26 * 26 - 1));
+        bw_put(&bw, 4, bp_width(25));
+        bw_finish(&bw);
+        ck_assert_int_eq(enc_plate_decode(back, 1, ENC_PLATE_UK, lb.data, lb.len), ANPR_ECORRUPT);
+        enc_buf_free(&lb);
     }
     /* A code of 36 or more, and a length of 0, are refused. */
     uint8_t bad[] = {0x81, 0x02}; /* length 1, then code 40 */

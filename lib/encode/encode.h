@@ -39,13 +39,15 @@ enum enc_id {
     ENC_RLE = 2,       /* (zigzag varint value, varint run length) pairs */
     ENC_FOR_BP = 3,    /* minimum, then (value - minimum) bit-packed per 128-value miniblock */
     ENC_PLATE6 = 4,    /* plates: 4-bit length, then 6 bits a character */
+    ENC_PLATE_UK = 5,  /* plates: 31 bits for the current GB format, shape + mixed radix otherwise */
+    ENC_FOR_BYTES = 6, /* minimum, then (value - minimum) a byte each; range under 256 */
     ENC_COUNT
 };
 
 /* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
 const char *enc_name(unsigned id);
 
-/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP). */
+/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES). */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
 
@@ -56,7 +58,15 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
  */
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);
 
-/* Plate encodings (ENC_RAW, ENC_PLATE6) over normalised plates in anpr_row. */
+/*
+ * Whether ENC_FOR_BYTES might end up smaller after zstd than a bit-packed
+ * form of best_len bytes: the values span at most 256 and their order-0
+ * entropy, which zstd's Huffman stage reaches on bytes, is below best_len.
+ * Only compressing both tells for sure; the segment writer does.
+ */
+int enc_for_bytes_contender(const int64_t *v, size_t n, size_t best_len);
+
+/* Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK) over normalised plates in anpr_row. */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
 /* Writes rows[i].plate (NUL-terminated) only; other fields are untouched. */
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);

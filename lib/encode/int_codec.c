@@ -3,6 +3,7 @@
  * uint64 so that deltas of extreme values wrap instead of overflowing.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_RLE] = "rle",
     [ENC_FOR_BP] = "for-bitpack",
     [ENC_PLATE6] = "plate6",
+    [ENC_PLATE_UK] = "plate-uk",
+    [ENC_FOR_BYTES] = "for-bytes",
 };
 
 const char *enc_name(unsigned id)
@@ -152,6 +155,25 @@ static int encode_for(enc_buf *out, const int64_t *v, size_t n)
     return rc;
 }
 
+/* Minimum, then value - minimum as one byte each: byte-aligned, so zstd's Huffman stage codes them at their entropy. */
+static int encode_for_bytes(enc_buf *out, const int64_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    int64_t min = v[0], max = v[0];
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] < min) min = v[i];
+        if (v[i] > max) max = v[i];
+    }
+    if ((uint64_t)max - (uint64_t)min > 255) return ANPR_EINVAL;
+    int rc = enc_buf_reserve(out, 8 + n);
+    if (rc < 0) return rc;
+    uint8_t *p = out->data + out->len;
+    put_i64(p, min);
+    for (size_t i = 0; i < n; i++) p[8 + i] = (uint8_t)((uint64_t)v[i] - (uint64_t)min);
+    out->len += 8 + n;
+    return 0;
+}
+
 static int encode_rle(enc_buf *out, const int64_t *v, size_t n)
 {
     for (size_t i = 0; i < n;) {
@@ -172,6 +194,7 @@ int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
     case ENC_DELTA_BP: return encode_delta(out, v, n);
     case ENC_FOR_BP: return encode_for(out, v, n);
     case ENC_RLE: return encode_rle(out, v, n);
+    case ENC_FOR_BYTES: return encode_for_bytes(out, v, n);
     default: return ANPR_EINVAL;
     }
 }
@@ -226,6 +249,21 @@ static int decode_for(int64_t *v, size_t n, const uint8_t *src, size_t len)
     return rc;
 }
 
+static int decode_for_bytes(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
+    if (len != 8 + n) return ANPR_ECORRUPT;
+    uint64_t min = get_u64(src);
+    uint8_t lowest = 255;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t d = src[8 + i];
+        if (d < lowest) lowest = d;
+        v[i] = (int64_t)(min + d);
+        if (v[i] < (int64_t)min) return ANPR_ECORRUPT; /* the sum wrapped: no encoder writes that */
+    }
+    return lowest == 0 ? 0 : ANPR_ECORRUPT; /* the minimum must occur */
+}
+
 static int decode_rle(int64_t *v, size_t n, const uint8_t *src, size_t len)
 {
     size_t pos = 0, filled = 0;
@@ -252,8 +290,38 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     case ENC_DELTA_BP: return decode_delta(v, n, src, len);
     case ENC_FOR_BP: return decode_for(v, n, src, len);
     case ENC_RLE: return decode_rle(v, n, src, len);
+    case ENC_FOR_BYTES: return decode_for_bytes(v, n, src, len);
     default: return ANPR_ECORRUPT;
     }
+}
+
+/*
+ * What zstd's Huffman stage would make of values - min stored a byte each:
+ * their order-0 entropy plus room for its table. When that beats the best
+ * bit-packed form's size before zstd, the byte form may win after zstd and
+ * is worth compressing to find out.
+ */
+int enc_for_bytes_contender(const int64_t *v, size_t n, size_t best_len)
+{
+    if (n == 0) return 0;
+    int64_t min = v[0], max = v[0];
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] < min) min = v[i];
+        if (v[i] > max) max = v[i];
+    }
+    if ((uint64_t)max - (uint64_t)min > 255) return 0;
+    uint32_t hist[256] = {0};
+    for (size_t i = 0; i < n; i++) hist[(uint64_t)v[i] - (uint64_t)min]++;
+    double bits = 0;
+    unsigned symbols = 0;
+    for (unsigned k = 0; k < 256; k++) {
+        if (!hist[k]) continue;
+        symbols++;
+        bits += (double)hist[k] * log2((double)n / hist[k]);
+    }
+    /* Huffman codes are whole bits: at least one a value; a table of about half a byte a symbol. */
+    if (bits < (double)n) bits = (double)n;
+    return 8 + (size_t)(bits / 8) + 16 + symbols / 2 < best_len;
 }
 
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)

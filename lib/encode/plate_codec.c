@@ -1,4 +1,8 @@
-/* Plate encodings: fixed 16-byte slots, or 4-bit length plus 6 bits a character. */
+/*
+ * Plate encodings: fixed 16-byte slots; 4-bit length plus 6 bits a
+ * character; or the UK packing, which spends 31 bits on a plate in the
+ * current GB format and a shape plus mixed-radix characters on any other.
+ */
 #include <string.h>
 
 #include "anpr/anpr.h"
@@ -15,6 +19,125 @@ static int char_code(char c)
 
 static const char code_char[36] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+/*
+ * The current GB format, AB12CDE: a memory tag of two letters other than
+ * I, Q and Z, a two-digit age identifier, and three random letters other
+ * than I and Q. Mixed radix 23 * 23 * 100 * 24 * 24 * 24 = 731,289,600
+ * values, so 30 bits. The alphabets are DVLA rules, not guesses.
+ */
+#define UK_TAG_SET "ABCDEFGHJKLMNOPRSTUVWXY"
+#define UK_RAND_SET "ABCDEFGHJKLMNOPRSTUVWXYZ"
+#define UK_CURRENT_BITS 30
+#define UK_CURRENT_VALUES UINT32_C(731289600)
+/* Other plates: characters in chunks of up to 6 (26^6 < 2^29, within bw_put's 32 bits). */
+#define UK_CHUNK 6
+
+/* Index of c in set, or -1; and the reverse tables. */
+static int set_index(const char *set, char c)
+{
+    for (int i = 0; set[i]; i++)
+        if (set[i] == c) return i;
+    return -1;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The 30-bit value of a current-format plate, or -1 if the plate is not one. */
+static int64_t uk_current_value(const char *p, size_t len)
+{
+    if (len != 7 || !is_digit(p[2]) || !is_digit(p[3])) return -1;
+    int t0 = set_index(UK_TAG_SET, p[0]), t1 = set_index(UK_TAG_SET, p[1]);
+    int r0 = set_index(UK_RAND_SET, p[4]), r1 = set_index(UK_RAND_SET, p[5]), r2 = set_index(UK_RAND_SET, p[6]);
+    if (t0 < 0 || t1 < 0 || r0 < 0 || r1 < 0 || r2 < 0) return -1;
+    int64_t v = t0;
+    v = v * 23 + t1;
+    v = v * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+    v = ((v * 24 + r0) * 24 + r1) * 24 + r2;
+    return v;
+}
+
+static void uk_current_plate(char *p, uint32_t v)
+{
+    p[6] = UK_RAND_SET[v % 24], v /= 24;
+    p[5] = UK_RAND_SET[v % 24], v /= 24;
+    p[4] = UK_RAND_SET[v % 24], v /= 24;
+    p[3] = (char)('0' + v % 10), v /= 10;
+    p[2] = (char)('0' + v % 10), v /= 10;
+    p[1] = UK_TAG_SET[v % 23], v /= 23;
+    p[0] = UK_TAG_SET[v];
+}
+
+/* Product of the radixes of a chunk (26 a letter, 10 a digit) and its width in bits. */
+static unsigned chunk_width(uint32_t shape, size_t from, size_t n, uint64_t *values)
+{
+    uint64_t prod = 1;
+    for (size_t k = from; k < from + n; k++) prod *= (shape >> k) & 1 ? 26 : 10;
+    *values = prod;
+    return bp_width(prod - 1);
+}
+
+static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
+{
+    int64_t cur = uk_current_value(p, len);
+    if (cur >= 0) return bw_put(bw, (uint64_t)cur << 1, 1 + UK_CURRENT_BITS);
+    /* Kind bit 1, 4-bit length, a shape bit a character (1 = letter), then the chunks. */
+    uint32_t shape = 0;
+    for (size_t k = 0; k < len; k++) {
+        int c = char_code(p[k]);
+        if (c < 0) return ANPR_EINVAL;
+        if (c >= 10) shape |= UINT32_C(1) << k;
+    }
+    int rc = bw_put(bw, 1 | (uint64_t)len << 1, 5);
+    if (rc == 0) rc = bw_put(bw, shape, (unsigned)len);
+    for (size_t from = 0; rc == 0 && from < len; from += UK_CHUNK) {
+        size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
+        uint64_t values, v = 0;
+        unsigned w = chunk_width(shape, from, n, &values);
+        for (size_t k = from; k < from + n; k++) {
+            int c = char_code(p[k]);
+            v = (shape >> k) & 1 ? v * 26 + (uint64_t)(c - 10) : v * 10 + (uint64_t)c;
+        }
+        rc = bw_put(bw, v, w);
+    }
+    return rc;
+}
+
+static int uk_decode_one(bit_reader *br, char *p)
+{
+    uint32_t kind, v;
+    if (br_get(br, 1, &kind) < 0) return ANPR_ECORRUPT;
+    if (kind == 0) {
+        if (br_get(br, UK_CURRENT_BITS, &v) < 0 || v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
+        uk_current_plate(p, v);
+        return 0;
+    }
+    uint32_t len, shape;
+    if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
+    if (br_get(br, len, &shape) < 0) return ANPR_ECORRUPT;
+    for (size_t from = 0; from < len; from += UK_CHUNK) {
+        size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
+        uint64_t values;
+        unsigned w = chunk_width(shape, from, n, &values);
+        uint32_t x;
+        if (br_get(br, w, &x) < 0 || x >= values) return ANPR_ECORRUPT;
+        for (size_t k = from + n; k-- > from;) {
+            if ((shape >> k) & 1) {
+                p[k] = (char)('A' + x % 26);
+                x /= 26;
+            } else {
+                p[k] = (char)('0' + x % 10);
+                x /= 10;
+            }
+        }
+    }
+    /* One encoding a plate: a current-format plate written the long way is not ours. */
+    if (uk_current_value(p, len) >= 0) return ANPR_ECORRUPT;
+    return 0;
+}
+
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
 {
     if (id == ENC_RAW) {
@@ -29,8 +152,17 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
         out->len += n * 16;
         return 0;
     }
-    if (id != ENC_PLATE6) return ANPR_EINVAL;
+    if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_EINVAL;
     bit_writer bw = {out, 0, 0};
+    if (id == ENC_PLATE_UK) {
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
+            if (len == 0) return ANPR_EINVAL;
+            int rc = uk_encode_one(&bw, rows[i].plate, len);
+            if (rc < 0) return rc;
+        }
+        return bw_finish(&bw);
+    }
     for (size_t i = 0; i < n; i++) {
         size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
         if (len == 0) return ANPR_EINVAL;
@@ -62,8 +194,15 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
         }
         return 0;
     }
-    if (id != ENC_PLATE6) return ANPR_ECORRUPT;
+    if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_ECORRUPT;
     bit_reader br = {src, len, 0};
+    if (id == ENC_PLATE_UK) {
+        for (size_t i = 0; i < n; i++) {
+            memset(rows[i].plate, 0, sizeof rows[i].plate);
+            if (uk_decode_one(&br, rows[i].plate) < 0) return ANPR_ECORRUPT;
+        }
+        return br_finish(&br);
+    }
     for (size_t i = 0; i < n; i++) {
         uint32_t l;
         if (br_get(&br, 4, &l) < 0 || l == 0 || l > ANPR_PLATE_MAX) return ANPR_ECORRUPT;

@@ -12,6 +12,7 @@
 #include "anpr/anpr.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "read/read.h"
 #include "segment/seg_internal.h"
@@ -43,6 +44,8 @@ struct seg_reader {
     uint64_t pagedir_sum;
     uint8_t *stored, *encoded; /* scratch */
     size_t stored_cap, encoded_cap;
+    uint64_t *page_counts, *page_post; /* the last page decoded */
+    size_t page_post_cap;
     int64_t *values;
     ZSTD_DCtx *dctx;
 };
@@ -216,7 +219,7 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
         goto fail;
     }
     in->index_buckets = (uint32_t)((UINT64_C(1) << r->bucket_bits) > UINT32_MAX ? UINT32_MAX : (UINT64_C(1) << r->bucket_bits));
-    in->directory_bytes = dir_len + r->pagedir_len + SEG_FOOTER_SIZE + SEG_HEADER_SIZE;
+    in->directory_bytes = dir_len + SEG_FOOTER_SIZE + SEG_HEADER_SIZE; /* the page directory counts as index */
     dir = malloc(dir_len ? dir_len : 1);
     r->blocks = calloc(in->blocks ? in->blocks : 1, sizeof *r->blocks);
     r->values = malloc((in->block_rows ? in->block_rows : 1) * sizeof *r->values);
@@ -251,6 +254,8 @@ void seg_reader_free(seg_reader *r)
     free(r->pages);
     free(r->stored);
     free(r->encoded);
+    free(r->page_counts);
+    free(r->page_post);
     free(r->values);
     ZSTD_freeDCtx(r->dctx);
     free(r);
@@ -383,8 +388,8 @@ static int load_pages(seg_reader *r)
     int rc = (pd && pages) ? anpr_source_read(r->src, pd, r->pagedir_len, r->pagedir_off) : -ENOMEM;
     if (rc == 0 && anpr_checksum(pd, r->pagedir_len) != r->pagedir_sum)
         rc = anpr_fail(r->err, ANPR_ECORRUPT, "index page directory: checksum mismatch");
-    /* A page holds a count per bucket and at most a posting per (bucket, block): bound its size. */
-    uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks);
+    /* A page holds a count per bucket and at most a posting per (bucket, block), 16 bits or less each. */
+    uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks) + 2;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
         const uint8_t *e = pd + (size_t)p * SEG_PAGE_ENTRY;
         chunk_decode(&pages[p], e);
@@ -400,9 +405,8 @@ static int load_pages(seg_reader *r)
     return 0;
 }
 
-/* Load index page p; its counts and postings are checked in full. */
-static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np, const uint8_t **counts,
-                     const uint8_t **post)
+/* Load and decode index page p into r->page_counts and r->page_post; every value is checked. */
+static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np)
 {
     int rc = load_chunk(r, &r->pages[p], "index page", p);
     if (rc < 0) return rc;
@@ -414,22 +418,40 @@ static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np, cons
     if (len < SEG_PAGE_HEADER) return corrupt(r, "index page", p, "too short");
     *nb = get_u32(raw);
     *np = get_u32(raw + 4);
-    if (*nb != expect_nb || (uint64_t)SEG_PAGE_HEADER + 2 * (uint64_t)*nb + 2 * (uint64_t)*np != len)
+    unsigned cw = raw[8], pw = raw[9];
+    unsigned want_pw = bp_width(r->info.blocks ? r->info.blocks - 1 : 0);
+    if (*nb != expect_nb || cw > 16 || pw != want_pw || get_u16(raw + 10) != 0 ||
+        (uint64_t)*np > (uint64_t)*nb * r->info.blocks ||
+        (uint64_t)SEG_PAGE_HEADER + bp_bytes(*nb, cw) + bp_bytes(*np, pw) != len)
         return corrupt(r, "index page", p, "sizes disagree");
-    *counts = raw + SEG_PAGE_HEADER;
-    *post = *counts + 2 * (size_t)*nb;
-    uint64_t sum = 0;
+    if (!r->page_counts) {
+        r->page_counts = malloc(r->page_buckets * sizeof *r->page_counts);
+        if (!r->page_counts) return -ENOMEM;
+    }
+    if (*np > r->page_post_cap) {
+        free(r->page_post);
+        r->page_post = malloc(*np * sizeof *r->page_post);
+        r->page_post_cap = r->page_post ? *np : 0;
+        if (!r->page_post) return -ENOMEM;
+    }
+    const uint8_t *q = raw + SEG_PAGE_HEADER;
+    if (bp_unpack(r->page_counts, *nb, cw, q) < 0 ||
+        bp_unpack(r->page_post, *np, pw, q + bp_bytes(*nb, cw)) < 0)
+        return corrupt(r, "index page", p, "bad padding");
+    uint64_t sum = 0, maxc = 0;
     for (uint32_t b = 0; b < *nb; b++) {
-        uint32_t cnt = get_u16(*counts + 2 * (size_t)b);
-        for (uint32_t k = 0; k < cnt; k++) {
-            uint32_t blk = get_u16(*post + 2 * (sum + k));
-            if (sum + k >= *np || blk >= r->info.blocks ||
-                (k > 0 && blk <= get_u16(*post + 2 * (sum + k - 1))))
+        uint64_t cnt = r->page_counts[b];
+        if (cnt > maxc) maxc = cnt;
+        if (cnt > *np - sum) return corrupt(r, "index page", p, "counts do not add up");
+        for (uint64_t k = 0; k < cnt; k++) {
+            uint64_t blk = r->page_post[sum + k];
+            if (blk >= r->info.blocks || (k > 0 && blk <= r->page_post[sum + k - 1]))
                 return corrupt(r, "index page", p, "postings out of order or range");
         }
         sum += cnt;
     }
     if (sum != *np) return corrupt(r, "index page", p, "counts do not add up");
+    if (bp_width(maxc) != cw) return corrupt(r, "index page", p, "count width is not the smallest");
     return 0;
 }
 
@@ -442,15 +464,14 @@ int seg_reader_plate_blocks(seg_reader *r, const char *plate, uint32_t **blocks,
     uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
     uint32_t p = bucket / r->page_buckets, in_page = bucket % r->page_buckets;
     uint32_t nb, np;
-    const uint8_t *counts, *post;
-    rc = load_page(r, p, &nb, &np, &counts, &post);
+    rc = load_page(r, p, &nb, &np);
     if (rc < 0) return rc;
     size_t start = 0;
-    for (uint32_t b = 0; b < in_page; b++) start += get_u16(counts + 2 * (size_t)b);
-    size_t cnt = get_u16(counts + 2 * (size_t)in_page);
+    for (uint32_t b = 0; b < in_page; b++) start += r->page_counts[b];
+    size_t cnt = r->page_counts[in_page];
     uint32_t *out = malloc((cnt ? cnt : 1) * sizeof *out);
     if (!out) return -ENOMEM;
-    for (size_t k = 0; k < cnt; k++) out[k] = get_u16(post + 2 * (start + k));
+    for (size_t k = 0; k < cnt; k++) out[k] = (uint32_t)r->page_post[start + k];
     *blocks = out;
     *n = cnt;
     return 0;
@@ -470,8 +491,7 @@ int seg_reader_verify(seg_reader *r)
     uint64_t postings = 0;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
         uint32_t nb, np;
-        const uint8_t *counts, *post;
-        rc = load_page(r, p, &nb, &np, &counts, &post);
+        rc = load_page(r, p, &nb, &np);
         postings += np;
     }
     if (rc == 0 && postings != r->info.index_postings)

@@ -9,6 +9,7 @@
 #include "anpr/anpr.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "read/read.h"
 #include "segment/seg_internal.h"
@@ -31,6 +32,7 @@ struct seg_writer {
     enc_buf dir;              /* block directory, built as blocks are written */
     uint32_t blocks;
     enc_buf enc, comp;        /* scratch for one chunk */
+    enc_buf alt_enc, alt_comp; /* scratch for a second candidate form of it */
     int64_t *values;          /* scratch: one column widened */
     ZSTD_CCtx *cctx;
     int failed;
@@ -78,21 +80,36 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
     return ANPR_OK;
 }
 
-/* Encode, compress when it pays, write one chunk, and record it in the directory entry at e. */
-static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
+/* zstd-compress w->enc into w->comp; return the bytes the chunk will take (the smaller form). */
+static int compress_chunk(seg_writer *w, size_t *stored)
 {
+    w->comp.len = 0;
+    *stored = w->enc.len;
+    if (w->enc.len == 0) return 0;
+    int rc = enc_zstd_compress(&w->comp, w->cctx, w->level, w->enc.data, w->enc.len);
+    if (rc < 0) return rc;
+    if (w->comp.len < *stored) *stored = w->comp.len;
+    return 0;
+}
+
+/*
+ * Write the chunk in w->enc (compressed in w->comp already if compressed is
+ * set) and record it in the directory entry at e: zstd's form when smaller.
+ */
+static int write_chunk_prepared(seg_writer *w, uint8_t *e, unsigned encoding, int compressed)
+{
+    size_t stored;
+    if (!compressed) {
+        int rc = compress_chunk(w, &stored);
+        if (rc < 0) return rc;
+    }
     const uint8_t *data = w->enc.data;
     size_t len = w->enc.len;
     uint8_t compression = SEG_STORED;
-    w->comp.len = 0;
-    if (len > 0) {
-        int rc = enc_zstd_compress(&w->comp, w->cctx, w->level, w->enc.data, w->enc.len);
-        if (rc < 0) return rc;
-        if (w->comp.len < len) {
-            data = w->comp.data;
-            len = w->comp.len;
-            compression = SEG_ZSTD;
-        }
+    if (len > 0 && w->comp.len < len) {
+        data = w->comp.data;
+        len = w->comp.len;
+        compression = SEG_ZSTD;
     }
     put_u64(e + CE_OFFSET, w->sink->off);
     put_u32(e + CE_STORED, (uint32_t)len);
@@ -104,6 +121,47 @@ static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
     int rc = anpr_sink_write(w->sink, data, len);
     if (rc < 0) return anpr_fail(w->err, rc, "segment: write: %s", anpr_strerror(rc));
     return 0;
+}
+
+static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
+{
+    return write_chunk_prepared(w, e, encoding, 0);
+}
+
+/*
+ * An integer column: the light encoding that comes out smallest, and when
+ * the values fit a byte each, the byte form too if it is smaller after zstd
+ * (its Huffman stage codes skewed bytes such as OCR confidence near their
+ * entropy, which bit-packed values straddling bytes defeat). Only measuring
+ * tells which wins, so both are compressed when the byte form is a contender.
+ */
+static int write_int_column(seg_writer *w, uint8_t *e, size_t n)
+{
+    unsigned encoding;
+    w->enc.len = 0;
+    int rc = enc_int_encode_best(&w->enc, &encoding, w->values, n);
+    if (rc < 0) return rc;
+    if (encoding == ENC_RLE || !enc_for_bytes_contender(w->values, n, w->enc.len)) return write_chunk(w, e, encoding);
+    size_t best;
+    rc = compress_chunk(w, &best);
+    enc_buf keep_enc = w->enc, keep_comp = w->comp;
+    w->enc = w->alt_enc;
+    w->comp = w->alt_comp;
+    w->enc.len = 0;
+    size_t alt = SIZE_MAX;
+    if (rc == 0) rc = enc_int_encode(&w->enc, ENC_FOR_BYTES, w->values, n);
+    if (rc == 0) rc = compress_chunk(w, &alt);
+    if (rc == 0 && alt < best) {
+        /* Keep the byte form in w->enc; the other pair becomes the spare. */
+        w->alt_enc = keep_enc;
+        w->alt_comp = keep_comp;
+        return write_chunk_prepared(w, e, ENC_FOR_BYTES, 1);
+    }
+    w->alt_enc = w->enc;
+    w->alt_comp = w->comp;
+    w->enc = keep_enc;
+    w->comp = keep_comp;
+    return rc < 0 ? rc : write_chunk_prepared(w, e, encoding, 1);
 }
 
 static int write_block(seg_writer *w)
@@ -146,15 +204,15 @@ static int write_block(seg_writer *w)
     put_i32(e + BD_LON_MIN, lon_min);
     put_i32(e + BD_LON_MAX, lon_max);
     for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
-        w->enc.len = 0;
-        unsigned encoding = ENC_PLATE6;
+        uint8_t *ce = e + BD_COLUMNS + col * SEG_COLUMN_ENTRY;
         if (col == SEG_COL_PLATE) {
-            rc = enc_plate_encode(&w->enc, ENC_PLATE6, w->block, n);
+            w->enc.len = 0;
+            rc = enc_plate_encode(&w->enc, ENC_PLATE_UK, w->block, n);
+            if (rc == 0) rc = write_chunk(w, ce, ENC_PLATE_UK);
         } else {
             seg_column_values(w->values, w->block, n, col);
-            rc = enc_int_encode_best(&w->enc, &encoding, w->values, n);
+            rc = write_int_column(w, ce, n);
         }
-        if (rc == 0) rc = write_chunk(w, e + BD_COLUMNS + col * SEG_COLUMN_ENTRY, encoding);
         if (rc < 0) return rc;
     }
     w->dir.len += SEG_BLOCK_ENTRY;
@@ -198,83 +256,124 @@ int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
 }
 
 /*
- * The plate-hash index: 2^bits buckets; each lists, in increasing order, the
- * distinct blocks holding a row whose key falls in it. Stored in pages of
- * SEG_PAGE_BUCKETS buckets so a probe reads one small page.
+ * The plate-hash index: 2^bits buckets, about one (plate, block) pair a
+ * bucket; each bucket lists, in increasing order, the distinct blocks
+ * holding a row whose key falls in it. Stored in pages of SEG_PAGE_BUCKETS
+ * buckets so a probe reads one small page: the bucket counts, then the
+ * postings, each bit-packed at the width its largest value needs
+ * (docs/format.md, "Index pages").
  */
+static unsigned index_bits(uint64_t rows)
+{
+    unsigned bits = 0;
+    while (bits < 32 && (UINT64_C(1) << bits) < (rows + 1) / 2) bits++;
+    return bits;
+}
+
+/* Buckets handled in one pass over the keys: bounds the index build's memory whatever the day's size. */
+#define INDEX_PASS_BUCKETS (UINT32_C(1) << 20)
+
+/* Encode one page (buckets [first, first + pb) of the pass that starts at pass_first) into w->enc. */
+static int encode_page(seg_writer *w, const uint32_t *count, const uint32_t *start, const uint16_t *post,
+                       size_t first, size_t pb, unsigned post_width, size_t *np_out)
+{
+    size_t pp = 0;
+    uint32_t maxc = 0;
+    for (size_t b = first; b < first + pb; b++) {
+        pp += count[b];
+        if (count[b] > maxc) maxc = count[b];
+    }
+    unsigned cw = bp_width(maxc);
+    w->enc.len = 0;
+    uint8_t h[SEG_PAGE_HEADER] = {0};
+    put_u32(h, (uint32_t)pb);
+    put_u32(h + 4, (uint32_t)pp);
+    h[8] = (uint8_t)cw;
+    h[9] = (uint8_t)post_width;
+    int rc = enc_buf_append(&w->enc, h, sizeof h);
+    uint64_t *tmp = malloc((pb > pp ? pb : pp ? pp : 1) * sizeof *tmp);
+    if (!tmp) return -ENOMEM;
+    for (size_t b = 0; b < pb; b++) tmp[b] = count[first + b];
+    if (rc == 0) rc = bp_pack(&w->enc, tmp, pb, cw);
+    size_t k = 0;
+    for (size_t b = first; b < first + pb; b++)
+        for (uint32_t j = 0; j < count[b]; j++) tmp[k++] = post[start[b] + j];
+    if (rc == 0) rc = bp_pack(&w->enc, tmp, pp, post_width);
+    free(tmp);
+    *np_out = pp;
+    return rc;
+}
+
 static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint64_t *postings_out,
                        uint64_t *index_bytes)
 {
-    unsigned bits = 0;
-    while (bits < 32 && (UINT64_C(1) << bits) < (w->rows + 1) / 2) bits++;
+    unsigned bits = index_bits(w->rows);
     size_t nb = (size_t)1 << bits;
-    uint32_t *count = calloc(nb, sizeof *count);
-    uint32_t *last = malloc(nb * sizeof *last);
-    int rc = (count && last) ? 0 : -ENOMEM;
+    size_t pass = nb < INDEX_PASS_BUCKETS ? nb : INDEX_PASS_BUCKETS;
+    unsigned post_width = bp_width(w->blocks ? w->blocks - 1 : 0);
+    /* Per pass: a count, a start and the last block seen for each of its buckets, and its postings. */
+    uint32_t *count = malloc(pass * sizeof *count);
+    uint32_t *start = malloc(pass * sizeof *start);
+    uint16_t *last = malloc(pass * sizeof *last);
     uint16_t *post = NULL;
-    size_t np = 0;
-    if (rc == 0) {
-        /* Rows arrive in block order, so a bucket's blocks come in order: dedupe against the last. */
-        memset(last, 0xff, nb * sizeof *last);
+    size_t post_cap = 0;
+    int rc = (count && start && last) ? 0 : -ENOMEM;
+    uint64_t np_total = 0, start_off = w->sink->off;
+    /* Rows arrive in block order, so a bucket's blocks come in order: dedupe against the last. */
+    for (size_t lo = 0; rc == 0 && lo < nb; lo += pass) {
+        memset(count, 0, pass * sizeof *count);
+        memset(last, 0xff, pass * sizeof *last);
+        size_t np = 0;
         for (uint64_t i = 0; i < w->rows; i++) {
-            uint32_t b = seg_bucket(w->keys[i], bits), blk = (uint32_t)(i / w->block_rows);
-            if (last[b] != blk) {
+            size_t b = seg_bucket(w->keys[i], bits) - lo;
+            uint16_t blk = (uint16_t)(i / w->block_rows);
+            if (b < pass && (count[b] == 0 || last[b] != blk)) {
                 last[b] = blk;
                 count[b]++;
                 np++;
             }
         }
-        post = malloc((np ? np : 1) * sizeof *post);
-        if (!post) rc = -ENOMEM;
-    }
-    if (rc == 0) {
-        /* count becomes each bucket's start offset; last is reused as its fill position. */
-        size_t off = 0;
-        for (size_t b = 0; b < nb; b++) {
-            last[b] = (uint32_t)off;
-            off += count[b];
-        }
-        uint32_t *fill = last;
-        for (size_t b = 0; b < nb; b++) count[b] = 0;
-        for (uint64_t i = 0; i < w->rows; i++) {
-            uint32_t b = seg_bucket(w->keys[i], bits), blk = (uint32_t)(i / w->block_rows);
-            size_t at = fill[b] + count[b];
-            if (count[b] == 0 || post[at - 1] != blk) {
-                post[at] = (uint16_t)blk;
-                count[b]++;
+        if (np > post_cap) {
+            free(post);
+            post_cap = np;
+            post = malloc(post_cap * sizeof *post);
+            if (!post) {
+                rc = -ENOMEM;
+                break;
             }
         }
-        uint64_t start_off = w->sink->off;
-        for (size_t first = 0; rc == 0 && first < nb; first += SEG_PAGE_BUCKETS) {
-            size_t pb = nb - first < SEG_PAGE_BUCKETS ? nb - first : SEG_PAGE_BUCKETS;
-            size_t pp = 0;
-            for (size_t b = first; b < first + pb; b++) pp += count[b];
-            w->enc.len = 0;
-            rc = enc_buf_reserve(&w->enc, SEG_PAGE_HEADER + 2 * pb + 2 * pp);
-            if (rc < 0) break;
-            uint8_t *p = w->enc.data;
-            put_u32(p, (uint32_t)pb);
-            put_u32(p + 4, (uint32_t)pp);
-            uint8_t *q = p + SEG_PAGE_HEADER;
-            for (size_t b = first; b < first + pb; b++, q += 2) put_u16(q, (uint16_t)count[b]);
-            for (size_t b = first; b < first + pb; b++)
-                for (uint32_t k = 0; k < count[b]; k++, q += 2) put_u16(q, post[fill[b] + k]);
-            w->enc.len = SEG_PAGE_HEADER + 2 * pb + 2 * pp;
-            rc = enc_buf_reserve(pagedir, SEG_PAGE_ENTRY);
+        size_t off = 0;
+        for (size_t b = 0; b < pass; b++) {
+            start[b] = (uint32_t)off;
+            off += count[b];
+            count[b] = 0;
+        }
+        for (uint64_t i = 0; i < w->rows; i++) {
+            size_t b = seg_bucket(w->keys[i], bits) - lo;
+            uint16_t blk = (uint16_t)(i / w->block_rows);
+            if (b < pass && (count[b] == 0 || post[start[b] + count[b] - 1] != blk))
+                post[start[b] + count[b]++] = blk;
+        }
+        for (size_t first = 0; rc == 0 && first < pass; first += SEG_PAGE_BUCKETS) {
+            size_t pb = pass - first < SEG_PAGE_BUCKETS ? pass - first : SEG_PAGE_BUCKETS, pp;
+            rc = encode_page(w, count, start, post, first, pb, post_width, &pp);
+            if (rc == 0) rc = enc_buf_reserve(pagedir, SEG_PAGE_ENTRY);
             if (rc < 0) break;
             uint8_t *e = pagedir->data + pagedir->len;
             memset(e, 0, SEG_PAGE_ENTRY);
-            rc = write_chunk(w, e, 0);
             /* A page entry has the layout of a column entry; its encoding byte is always 0. */
+            rc = write_chunk(w, e, 0);
             pagedir->len += SEG_PAGE_ENTRY;
+            np_total += pp;
         }
-        *index_bytes = w->sink->off - start_off;
     }
+    *index_bytes = w->sink->off - start_off;
     free(count);
+    free(start);
     free(last);
     free(post);
     *bits_out = bits;
-    *postings_out = np;
+    *postings_out = np_total;
     return rc;
 }
 
@@ -338,6 +437,8 @@ void seg_writer_free(seg_writer *w)
     enc_buf_free(&w->dir);
     enc_buf_free(&w->enc);
     enc_buf_free(&w->comp);
+    enc_buf_free(&w->alt_enc);
+    enc_buf_free(&w->alt_comp);
     ZSTD_freeCCtx(w->cctx);
     free(w);
 }

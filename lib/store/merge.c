@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 typedef struct merge_input {
+    char name[64];            /* file name, for messages */
     anpr_source src;
     seg_reader *r;
     uint32_t block, nblocks;
@@ -33,9 +34,9 @@ static int input_open(anpr_store *s, merge_input *in, const manifest_file *f, an
 {
     memset(in, 0, sizeof *in);
     in->src.fd = -1;
-    char name[64], path[4096];
-    manifest_file_name(name, sizeof name, f);
-    store_path(s, path, sizeof path, name);
+    char path[4096];
+    manifest_file_name(in->name, sizeof in->name, f);
+    store_path(s, path, sizeof path, in->name);
     in->src.vfs = s->vfs;
     int fd = s->vfs->open(s->vfs, path, O_RDONLY, 0);
     if (fd < 0) return anpr_fail(err, fd, "%s: open: %s", path, anpr_strerror(fd));
@@ -44,7 +45,7 @@ static int input_open(anpr_store *s, merge_input *in, const manifest_file *f, an
     if (rc < 0) return anpr_fail(err, rc, "%s: stat: %s", path, anpr_strerror(rc));
     /* err outlives the reader: it belongs to the whole merge. */
     rc = seg_reader_open(&in->r, &in->src, err);
-    if (rc < 0) return anpr_fail_prefix(err, rc, name);
+    if (rc < 0) return anpr_fail_prefix(err, rc, in->name);
     anpr_segment_info info;
     seg_reader_info(in->r, &info);
     in->nblocks = info.blocks;
@@ -53,8 +54,8 @@ static int input_open(anpr_store *s, merge_input *in, const manifest_file *f, an
     return ANPR_OK;
 }
 
-/* Make in->rows[in->pos] the next row, reading the next block when needed. 0 at the end. */
-static int input_next(merge_input *in, const char *name, anpr_errmsg_buf *err, int *has)
+/* Make in->rows[in->pos] the next row, reading the next block when needed; *has = 0 at the end. */
+static int input_next(merge_input *in, anpr_errmsg_buf *err, int *has)
 {
     while (in->pos >= in->n) {
         if (in->block >= in->nblocks) {
@@ -62,7 +63,7 @@ static int input_next(merge_input *in, const char *name, anpr_errmsg_buf *err, i
             return ANPR_OK;
         }
         int rc = seg_reader_read_block(in->r, in->block, in->rows, &in->n);
-        if (rc < 0) return anpr_fail_prefix(err, rc, name);
+        if (rc < 0) return anpr_fail_prefix(err, rc, in->name);
         in->block++;
         in->pos = 0;
     }
@@ -70,42 +71,65 @@ static int input_next(merge_input *in, const char *name, anpr_errmsg_buf *err, i
     return ANPR_OK;
 }
 
-/* Write the merged, de-duplicated rows of inputs into fo. */
-static int merge_rows(merge_input *in, const manifest_file *files, size_t k, store_file_out *fo,
-                      anpr_errmsg_buf *err)
+static const anpr_row *head(const merge_input *in)
+{
+    return &in->rows[in->pos];
+}
+
+/* Restore the min-heap of inputs (by their current row) below slot i. */
+static void sift_down(merge_input **heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && row_key_cmp(head(heap[l]), head(heap[m])) < 0) m = l;
+        if (l + 1 < n && row_key_cmp(head(heap[l + 1]), head(heap[m])) < 0) m = l + 1;
+        if (m == i) return;
+        merge_input *t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
+        i = m;
+    }
+}
+
+/*
+ * Write the merged, de-duplicated rows of the k inputs into fo. A binary
+ * heap keyed on each input's current row picks the next row in O(log k).
+ */
+static int merge_rows(merge_input *in, size_t k, store_file_out *fo, anpr_errmsg_buf *err)
 {
     enum { OUT_BATCH = 4096 };
     anpr_row *out = malloc(OUT_BATCH * sizeof *out);
-    if (!out) return -ENOMEM;
-    anpr_row last;
-    int have_last = 0, rc = ANPR_OK;
-    size_t nout = 0;
-    for (;;) {
-        size_t best = k;
-        for (size_t i = 0; i < k; i++) {
-            int has = 0;
-            char name[64];
-            manifest_file_name(name, sizeof name, &files[i]);
-            rc = input_next(&in[i], name, err, &has);
-            if (rc < 0) goto out;
-            if (has && (best == k || row_key_cmp(&in[i].rows[in[i].pos], &in[best].rows[in[best].pos]) < 0))
-                best = i;
-        }
-        if (best == k) break;
-        const anpr_row *r = &in[best].rows[in[best].pos++];
-        /* A read resent after its first copy reached another file: keep one. */
-        if (have_last && row_key_cmp(&last, r) == 0) continue;
-        last = *r;
-        have_last = 1;
-        out[nout++] = *r;
-        if (nout == OUT_BATCH) {
-            rc = store_file_add(fo, out, nout, err);
-            if (rc < 0) goto out;
-            nout = 0;
-        }
+    merge_input **heap = malloc((k ? k : 1) * sizeof *heap);
+    int rc = out && heap ? ANPR_OK : -ENOMEM;
+    size_t n = 0, nout = 0;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        int has = 0;
+        rc = input_next(&in[i], err, &has);
+        if (has) heap[n++] = &in[i];
     }
-    if (nout) rc = store_file_add(fo, out, nout, err);
-out:
+    for (size_t i = n / 2; rc == 0 && i-- > 0;) sift_down(heap, n, i);
+    while (rc == 0 && n > 0) {
+        merge_input *top = heap[0];
+        const anpr_row *r = head(top);
+        /* A read resent after its first copy reached another file: keep one. */
+        if (nout == 0 || row_key_cmp(&out[nout - 1], r) != 0) {
+            if (nout == OUT_BATCH) {
+                /* Keep the last row written for the duplicate check above. */
+                rc = store_file_add(fo, out, nout - 1, err);
+                if (rc < 0) break;
+                out[0] = out[nout - 1];
+                nout = 1;
+            }
+            out[nout++] = *r;
+        }
+        top->pos++;
+        int has = 0;
+        rc = input_next(top, err, &has);
+        if (!has) heap[0] = heap[--n];
+        sift_down(heap, n, 0);
+    }
+    if (rc == 0 && nout) rc = store_file_add(fo, out, nout, err);
+    free(heap);
     free(out);
     return rc;
 }
@@ -145,7 +169,7 @@ int merge_day(anpr_writer *w, int32_t day)
         rc = store_file_begin(s, &fo, day, MANIFEST_SEGMENT, id, &err);
         begun = rc == 0;
     }
-    if (rc == 0) rc = merge_rows(in, files, k, &fo, &err);
+    if (rc == 0) rc = merge_rows(in, k, &fo, &err);
     for (size_t i = 0; in && i < k; i++) input_close(s, &in[i]);
     free(in);
     if (rc == 0) {

@@ -1,0 +1,377 @@
+/*
+ * Segment files: rows written and read back field for field (edge values,
+ * every plate shape, unknown positions, block boundaries), the directory's
+ * per-block summaries, the writer's order and day checks, and the
+ * plate-hash index: every block holding a plate is found by one probe, and
+ * a misread of the plate finds the same blocks.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "anpr/anpr.h"
+#include "anpr/segment.h"
+#include "segment/segment.h"
+#include "testutil.h"
+
+#define DAY 20759
+#define DAY_MS (INT64_C(86400000))
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static const char *const plates[] = {
+    "AB12CDE", "YY99ZZZ", "AA00AAA", "LB07SEO", /* current format, alphabet edges */
+    "A123BCD", "ABC123D", "1A", "Z", "AIZ1234", /* prefix, suffix, dateless, Northern Ireland */
+    "ABCDEFGHIJKLMNO", "123456789012345", "D0QO8B", /* longest; all digits; folds heavily */
+};
+#define NPLATES (sizeof plates / sizeof plates[0])
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const anpr_row *a = pa, *b = pb;
+    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    return strcmp(a->plate, b->plate);
+}
+
+/* n rows of day DAY in segment order, with edge values sprinkled in. */
+static anpr_row *make_rows(size_t n)
+{
+    anpr_row *rows = calloc(n ? n : 1, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        anpr_row *r = &rows[i];
+        uint64_t x = next();
+        r->camera = (uint32_t)(x % 37);
+        if (i % 101 == 0) r->camera = UINT32_MAX;
+        r->ts_ms = DAY * DAY_MS + (int64_t)(next() % DAY_MS);
+        if (i == 1) r->ts_ms = DAY * DAY_MS;              /* first ms of the day */
+        if (i == 2) r->ts_ms = DAY * DAY_MS + DAY_MS - 1; /* last ms of the day */
+        if (i % 7 == 0)
+            strcpy(r->plate, plates[(i / 7) % NPLATES]);
+        else
+            snprintf(r->plate, sizeof r->plate, "%c%c%02u%c%c%c", 'A' + (int)((x >> 8) % 26),
+                     'A' + (int)((x >> 16) % 26), (unsigned)((x >> 24) % 100), 'A' + (int)((x >> 32) % 26),
+                     'A' + (int)((x >> 40) % 26), 'A' + (int)((x >> 48) % 26));
+        r->lane = (uint8_t)(i % 13 == 0 ? 255 : x % 4);
+        r->direction = (uint8_t)((x >> 5) % 2);
+        r->confidence = (uint8_t)(i % 17 == 0 ? (i % 2 ? 0 : 100) : 99 - (x >> 3) % 30);
+        if (i % 5 == 0) {
+            r->lat_e7 = r->lon_e7 = ANPR_POS_UNKNOWN;
+        } else if (i % 11 == 0) {
+            r->lat_e7 = i % 2 ? 900000000 : -900000000;
+            r->lon_e7 = i % 2 ? 1800000000 : -1800000000;
+        } else {
+            r->lat_e7 = 510000000 + (int32_t)(x % 1000000);
+            r->lon_e7 = -1000000 - (int32_t)(x % 999999);
+        }
+    }
+    qsort(rows, n, sizeof *rows, cmp_rows);
+    /* Equal (camera, ts, plate) never reaches a segment: nudge any such row. */
+    for (size_t i = 1; i < n; i++)
+        if (cmp_rows(&rows[i - 1], &rows[i]) >= 0) {
+            rows[i] = rows[i - 1];
+            rows[i].plate[0] = rows[i].plate[0] == 'Z' ? '9' : 'Z';
+            if (cmp_rows(&rows[i - 1], &rows[i]) >= 0) rows[i].ts_ms = rows[i - 1].ts_ms + 1;
+        }
+    return rows;
+}
+
+static int write_segment(const char *path, const anpr_row *rows, size_t n, uint32_t block_rows)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    seg_writer *w;
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, NULL), ANPR_OK);
+    /* In uneven pieces, as the merge feeds it. */
+    int rc = ANPR_OK;
+    for (size_t at = 0; rc == ANPR_OK && at < n;) {
+        size_t k = 1 + next() % 3000;
+        if (k > n - at) k = n - at;
+        rc = seg_writer_add(w, rows + at, k);
+        at += k;
+    }
+    seg_write_summary sum;
+    if (rc == ANPR_OK) rc = seg_writer_finish(w, &sum);
+    if (rc == ANPR_OK) {
+        ck_assert_uint_eq(sum.rows, n);
+        ck_assert_uint_eq(sum.bytes, (uint64_t)tu_file_size(path));
+    }
+    seg_writer_free(w);
+    close(fd);
+    return rc;
+}
+
+static void assert_same(const anpr_row *a, const anpr_row *b, size_t i)
+{
+    ck_assert_msg(a->ts_ms == b->ts_ms, "row %zu ts", i);
+    ck_assert_msg(strcmp(a->plate, b->plate) == 0, "row %zu plate %s != %s", i, a->plate, b->plate);
+    ck_assert_msg(a->camera == b->camera, "row %zu camera", i);
+    ck_assert_msg(a->lane == b->lane, "row %zu lane", i);
+    ck_assert_msg(a->direction == b->direction, "row %zu direction", i);
+    ck_assert_msg(a->confidence == b->confidence, "row %zu confidence", i);
+    ck_assert_msg(a->lat_e7 == b->lat_e7, "row %zu lat", i);
+    ck_assert_msg(a->lon_e7 == b->lon_e7, "row %zu lon", i);
+}
+
+/* Write n rows in blocks of block_rows, read them back through the public inspection API. */
+static void round_trip(size_t n, uint32_t block_rows)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    anpr_row *rows = make_rows(n);
+    ck_assert_int_eq(write_segment(path, rows, n, block_rows), ANPR_OK);
+
+    anpr_segment *g;
+    char err[256];
+    ck_assert_int_eq(anpr_segment_open(&g, path, err, sizeof err), ANPR_OK);
+    anpr_segment_info info;
+    ck_assert_int_eq(anpr_segment_info_get(g, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, 1);
+    ck_assert_int_eq(info.day, DAY);
+    ck_assert_uint_eq(info.rows, n);
+    ck_assert_uint_eq(info.block_rows, block_rows);
+    ck_assert_uint_eq(info.blocks, (n + block_rows - 1) / block_rows);
+    ck_assert_uint_eq(info.columns, SEG_NCOLUMNS);
+    ck_assert_uint_eq(info.file_bytes, (uint64_t)tu_file_size(path));
+    ck_assert_int_eq(anpr_segment_verify(g), ANPR_OK);
+
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].ts_ms < tmin) tmin = rows[i].ts_ms;
+        if (rows[i].ts_ms > tmax) tmax = rows[i].ts_ms;
+    }
+    if (n) {
+        ck_assert_int_eq(info.min_ts_ms, tmin);
+        ck_assert_int_eq(info.max_ts_ms, tmax);
+    }
+
+    anpr_row *got = malloc(block_rows * sizeof *got);
+    size_t at = 0;
+    for (uint32_t b = 0; b < info.blocks; b++) {
+        anpr_block_info bi;
+        ck_assert_int_eq(anpr_segment_block(g, b, &bi), ANPR_OK);
+        ck_assert_uint_eq(bi.first_row, at);
+        size_t k = 0;
+        ck_assert_int_eq(anpr_segment_rows(g, b, got, &k), ANPR_OK);
+        ck_assert_uint_eq(k, bi.rows);
+        /* The directory's summaries are exactly those of the rows. */
+        int64_t bmin = INT64_MAX, bmax = INT64_MIN;
+        uint32_t cmin = UINT32_MAX, cmax = 0;
+        int32_t la0 = INT32_MAX, la1 = INT32_MIN, lo0 = INT32_MAX, lo1 = INT32_MIN;
+        for (size_t i = 0; i < k; i++) {
+            assert_same(&got[i], &rows[at + i], at + i);
+            const anpr_row *r = &got[i];
+            if (r->ts_ms < bmin) bmin = r->ts_ms;
+            if (r->ts_ms > bmax) bmax = r->ts_ms;
+            if (r->camera < cmin) cmin = r->camera;
+            if (r->camera > cmax) cmax = r->camera;
+            if (r->lat_e7 == ANPR_POS_UNKNOWN) continue;
+            if (r->lat_e7 < la0) la0 = r->lat_e7;
+            if (r->lat_e7 > la1) la1 = r->lat_e7;
+            if (r->lon_e7 < lo0) lo0 = r->lon_e7;
+            if (r->lon_e7 > lo1) lo1 = r->lon_e7;
+        }
+        ck_assert_int_eq(bi.min_ts_ms, bmin);
+        ck_assert_int_eq(bi.max_ts_ms, bmax);
+        ck_assert_uint_eq(bi.camera_min, cmin);
+        ck_assert_uint_eq(bi.camera_max, cmax);
+        if (la0 != INT32_MAX) {
+            ck_assert_int_eq(bi.lat_min, la0);
+            ck_assert_int_eq(bi.lat_max, la1);
+            ck_assert_int_eq(bi.lon_min, lo0);
+            ck_assert_int_eq(bi.lon_max, lo1);
+        } else {
+            ck_assert_int_eq(bi.lat_min, ANPR_POS_UNKNOWN);
+        }
+        at += k;
+    }
+    ck_assert_uint_eq(at, n);
+    ck_assert_int_ne(anpr_segment_rows(g, info.blocks, got, &at), ANPR_OK);
+
+    /* Column summaries name every column and add up to no more than the file. */
+    uint64_t stored = 0;
+    for (unsigned c = 0; c < info.columns; c++) {
+        anpr_column_info ci;
+        ck_assert_int_eq(anpr_segment_column(g, c, &ci), ANPR_OK);
+        ck_assert_str_eq(ci.name, seg_column_name(c));
+        ck_assert_str_ne(ci.encoding, "unknown");
+        stored += ci.stored_bytes;
+    }
+    ck_assert_uint_le(stored + info.index_bytes + info.directory_bytes, info.file_bytes);
+    ck_assert_int_ne(anpr_segment_column(g, info.columns, &(anpr_column_info){0}), ANPR_OK);
+    anpr_segment_close(g);
+    free(got);
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+START_TEST(round_trip_sizes)
+{
+    static const struct {
+        size_t n;
+        uint32_t block_rows;
+    } cases[] = {{1, 4096}, {2, 1}, {100, 100}, {101, 100}, {4096, 4096}, {4097, 4096}, {20000, 4096},
+                 {3000, 65536}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) round_trip(cases[c].n, cases[c].block_rows);
+}
+END_TEST
+
+START_TEST(writer_refuses_disorder)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    anpr_row *rows = make_rows(50);
+    anpr_row t = rows[10];
+    rows[10] = rows[11];
+    rows[11] = t;
+    ck_assert_int_eq(write_segment(path, rows, 50, 16), ANPR_EINVAL);
+    free(rows);
+
+    rows = make_rows(50);
+    rows[20] = rows[19]; /* a duplicate */
+    ck_assert_int_eq(write_segment(path, rows, 50, 16), ANPR_EINVAL);
+    free(rows);
+
+    rows = make_rows(50);
+    rows[49].ts_ms += DAY_MS; /* the next day */
+    ck_assert_int_eq(write_segment(path, rows, 50, 16), ANPR_EINVAL);
+    free(rows);
+
+    /* Bad arguments. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    seg_writer *w;
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, SEG_BLOCK_ROWS_MAX + 1, NULL), ANPR_EINVAL);
+    ck_assert_int_eq(seg_writer_new(&w, &sink, -1, 3, 0, NULL), ANPR_EINVAL);
+    close(fd);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+static int has_block(const uint32_t *blocks, size_t n, uint32_t b)
+{
+    for (size_t i = 0; i < n; i++)
+        if (blocks[i] == b) return 1;
+    return 0;
+}
+
+START_TEST(plate_index_finds_every_block)
+{
+    enum { N = 30000, BLOCK = 512 };
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    anpr_row *rows = make_rows(N);
+    ck_assert_int_eq(write_segment(path, rows, N, BLOCK), ANPR_OK);
+
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
+    anpr_errmsg_buf err = {{0}};
+    seg_reader *r;
+    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    size_t total_hits = 0, wanted = 0;
+    for (size_t i = 0; i < N; i += 37) {
+        char folded[ANPR_PLATE_MAX + 1];
+        anpr_plate_fold(folded, rows[i].plate);
+        uint32_t *blocks = NULL;
+        size_t nb = 0;
+        ck_assert_int_eq(seg_reader_plate_blocks(r, folded, &blocks, &nb), ANPR_OK);
+        for (size_t k = 1; k < nb; k++) ck_assert_uint_lt(blocks[k - 1], blocks[k]);
+        /* Every row whose folded plate matches lies in a listed block. */
+        for (size_t j = 0; j < N; j++) {
+            char f2[ANPR_PLATE_MAX + 1];
+            anpr_plate_fold(f2, rows[j].plate);
+            if (strcmp(f2, folded) == 0) {
+                ck_assert_msg(has_block(blocks, nb, (uint32_t)(j / BLOCK)), "plate %s row %zu not found",
+                              rows[j].plate, j);
+                wanted++;
+            }
+        }
+        total_hits += nb;
+        free(blocks);
+    }
+    /* The probe is selective: random plates rarely share a bucket. */
+    ck_assert_uint_le(total_hits, 3 * wanted + 100);
+
+    /* A misread (O for 0, B for 8, ...) folds to the same key: the same blocks. */
+    const char *pairs[][2] = {{"D0QO8B", "O0DQB8"}, {"AB12CDE", "A812CDE"}, {"AIZ1234", "A121234"}};
+    for (size_t p = 0; p < 3; p++) {
+        char f0[ANPR_PLATE_MAX + 1], f1[ANPR_PLATE_MAX + 1];
+        anpr_plate_fold(f0, pairs[p][0]);
+        anpr_plate_fold(f1, pairs[p][1]);
+        ck_assert_str_eq(f0, f1);
+        uint32_t *b0, *b1;
+        size_t n0, n1;
+        ck_assert_int_eq(seg_reader_plate_blocks(r, f0, &b0, &n0), ANPR_OK);
+        ck_assert_int_eq(seg_reader_plate_blocks(r, f1, &b1, &n1), ANPR_OK);
+        ck_assert_uint_eq(n0, n1);
+        ck_assert(n0 == 0 || memcmp(b0, b1, n0 * sizeof *b0) == 0);
+        free(b0);
+        free(b1);
+    }
+    /* A plate that is not there finds nothing, or only blocks of plates sharing its bucket. */
+    uint32_t *none;
+    size_t nn;
+    ck_assert_int_eq(seg_reader_plate_blocks(r, "QQ00QQQ", &none, &nn), ANPR_OK);
+    ck_assert_uint_le(nn, 3);
+    free(none);
+    ck_assert_int_eq(seg_reader_verify(r), ANPR_OK);
+    seg_reader_free(r);
+    close(fd);
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(empty_segment)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    ck_assert_int_eq(write_segment(path, NULL, 0, 0), ANPR_OK);
+    anpr_segment *g;
+    ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
+    anpr_segment_info info;
+    anpr_segment_info_get(g, &info);
+    ck_assert_uint_eq(info.rows, 0);
+    ck_assert_uint_eq(info.blocks, 0);
+    ck_assert_int_eq(anpr_segment_verify(g), ANPR_OK);
+    anpr_segment_close(g);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("segment");
+    TCase *tc = tcase_create("segment");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, round_trip_sizes);
+    tcase_add_test(tc, writer_refuses_disorder);
+    tcase_add_test(tc, plate_index_finds_every_block);
+    tcase_add_test(tc, empty_segment);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
