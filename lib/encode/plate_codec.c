@@ -32,12 +32,15 @@ static const char code_char[36] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /* Other plates: characters in chunks of up to 6 (26^6 < 2^29, within bw_put's 32 bits). */
 #define UK_CHUNK 6
 
-/* Index of c in set, or -1; and the reverse tables. */
-static int set_index(const char *set, char c)
+/* Position of each letter A..Z in UK_TAG_SET and UK_RAND_SET, -1 where absent. */
+static const int8_t tag_index[26] = {0,  1,  2,  3,  4,  5,  6,  7,  -1, 8,  9,  10, 11,
+                                     12, 13, 14, -1, 15, 16, 17, 18, 19, 20, 21, 22, -1};
+static const int8_t rand_index[26] = {0,  1,  2,  3,  4,  5,  6,  7,  -1, 8,  9,  10, 11,
+                                      12, 13, 14, -1, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+
+static int set_index(const int8_t *index, char c)
 {
-    for (int i = 0; set[i]; i++)
-        if (set[i] == c) return i;
-    return -1;
+    return c >= 'A' && c <= 'Z' ? index[c - 'A'] : -1;
 }
 
 static int is_digit(char c)
@@ -49,8 +52,8 @@ static int is_digit(char c)
 static int64_t uk_current_value(const char *p, size_t len)
 {
     if (len != 7 || !is_digit(p[2]) || !is_digit(p[3])) return -1;
-    int t0 = set_index(UK_TAG_SET, p[0]), t1 = set_index(UK_TAG_SET, p[1]);
-    int r0 = set_index(UK_RAND_SET, p[4]), r1 = set_index(UK_RAND_SET, p[5]), r2 = set_index(UK_RAND_SET, p[6]);
+    int t0 = set_index(tag_index, p[0]), t1 = set_index(tag_index, p[1]);
+    int r0 = set_index(rand_index, p[4]), r1 = set_index(rand_index, p[5]), r2 = set_index(rand_index, p[6]);
     if (t0 < 0 || t1 < 0 || r0 < 0 || r1 < 0 || r2 < 0) return -1;
     int64_t v = t0;
     v = v * 23 + t1;

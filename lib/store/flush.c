@@ -19,9 +19,8 @@ int writer_flush_locked(anpr_writer *w)
     if (rc < 0) return rc;
     s->err.text[0] = '\0';
 
-    rc = rows_sort_dedup(&w->rows, &w->nrows);
+    rc = rows_sort_dedup(&w->rows, &w->nrows, &w->cap, &w->sort);
     if (rc < 0) return rc;
-    w->cap = w->nrows;
     size_t n = w->nrows;
 
     manifest next;
@@ -73,11 +72,12 @@ int writer_flush_locked(anpr_writer *w)
     w->j = nj;
     w->nrows = 0;
     w->written_end = w->synced_end = JOURNAL_HEADER_SIZE;
-    /* Give back a large buffer: the next day may be quieter. */
+    /* Give back a buffer grown past the budget (a flush on request keeps none). */
     if (w->cap > w->flush_rows) {
         free(w->rows);
         w->rows = NULL;
         w->cap = 0;
+        sort_scratch_free(&w->sort);
     }
     return ANPR_OK;
 undo:

@@ -40,6 +40,21 @@ struct anpr_store {
     anpr_writer *writer;
 };
 
+/*
+ * What a flush's sort keeps between flushes, so that steady ingest does not
+ * fault in fresh pages for every flush: the radix keys and the array the
+ * sorted rows go to (the unsorted buffer becomes the next flush's).
+ */
+typedef struct sort_scratch {
+    struct sort_keyed *a, *tmp; /* 16 bytes a row each */
+    size_t keyed_cap;
+    anpr_row *spare;
+    size_t spare_cap;
+    size_t *count;
+} sort_scratch;
+
+void sort_scratch_free(sort_scratch *sc);
+
 struct anpr_writer {
     anpr_store *s;
     int lock_fd;
@@ -47,6 +62,7 @@ struct anpr_writer {
     anpr_row *rows;            /* buffered reads, in arrival order */
     size_t nrows, cap;
     size_t flush_rows;         /* flush when nrows reaches this (from the memory budget) */
+    sort_scratch sort;
     /* Group commit: bytes written to the journal, and how many of them are synced. */
     pthread_cond_t synced_cv;
     int syncing;
@@ -93,10 +109,11 @@ int retention_apply(anpr_writer *w, int64_t now_ms);
 
 /*
  * Sort rows into segment order (day, camera, ts_ms, plate) and drop resent
- * duplicates, keeping the first copy. Replaces *rows with a new array of
- * exactly *n rows (the old one is freed). Needs 72 bytes a row while it runs.
+ * duplicates, keeping the first copy. *rows (of capacity *cap) is swapped
+ * with sc's spare array, which receives the sorted rows; *n and *cap are
+ * updated. Needs 72 bytes a row, kept in sc for the next call.
  */
-int rows_sort_dedup(anpr_row **rows, size_t *n);
+int rows_sort_dedup(anpr_row **rows, size_t *n, size_t *cap, sort_scratch *sc);
 
 /* Wall clock in ms since the epoch. */
 int64_t anpr_now_ms(void);

@@ -21,6 +21,8 @@ static int buffer_reserve(anpr_writer *w, size_t more)
     if (w->cap - w->nrows >= more) return ANPR_OK;
     size_t ncap = w->cap ? w->cap : 4096;
     while (ncap - w->nrows < more) ncap *= 2;
+    /* Stop at the flush threshold, so one buffer serves flush after flush. */
+    if (ncap > w->flush_rows && w->flush_rows >= w->nrows + more) ncap = w->flush_rows;
     anpr_row *nr = realloc(w->rows, ncap * sizeof *nr);
     if (!nr) return -ENOMEM;
     w->rows = nr;
@@ -170,6 +172,7 @@ fail:
         pthread_cond_destroy(&w->synced_cv);
         pthread_mutex_destroy(&w->maint_mu);
         free(w->rows);
+        sort_scratch_free(&w->sort);
         free(w);
     }
     pthread_mutex_unlock(&s->mu);
@@ -307,6 +310,7 @@ int anpr_writer_close(anpr_writer *w)
     pthread_cond_destroy(&w->synced_cv);
     pthread_mutex_destroy(&w->maint_mu);
     free(w->rows);
+    sort_scratch_free(&w->sort);
     free(w);
     return rc;
 }
