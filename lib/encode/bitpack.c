@@ -42,6 +42,7 @@ int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w)
 int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
 {
     size_t nbytes = bp_bytes(n, w);
+    if (n == 0) return 0; /* v may be NULL then */
     if (w == 0) {
         memset(v, 0, n * sizeof *v);
         return 0;
