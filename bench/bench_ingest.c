@@ -2,7 +2,7 @@
  * bench_ingest: the write path's numbers for a synthetic national day.
  *
  *   bench_ingest [--reads N] [--commit-every N] [--budget MB] [--level L]
- *                [--dir DIR] [--keep]
+ *                [--dir DIR] [--keep] [--no-merge]
  *
  * Generates reads in process (tools/synth, seed 1), appends them through the
  * public API in batches of 10,000 with a commit every --commit-every reads
@@ -61,7 +61,8 @@ static long long rss_peak(void)
 
 static void usage(FILE *f)
 {
-    fputs("usage: bench_ingest [--reads N] [--commit-every N] [--budget MB] [--level L] [--dir DIR] [--keep]\n",
+    fputs("usage: bench_ingest [--reads N] [--commit-every N] [--budget MB] [--level L] [--dir DIR] [--keep]\n"
+          "                    [--no-merge]\n",
           f);
 }
 
@@ -122,13 +123,14 @@ int main(int argc, char **argv)
 {
     uint64_t reads = 60000000, commit_every = 100000;
     size_t budget_mb = 0;
-    int level = 0, keep = 0;
+    int level = 0, keep = 0, merge = 1;
     const char *dir = NULL;
     static const struct option opts[] = {
         {"reads", required_argument, 0, 'n'}, {"commit-every", required_argument, 0, 'c'},
         {"budget", required_argument, 0, 'b'}, {"level", required_argument, 0, 'l'},
         {"dir", required_argument, 0, 'd'},   {"keep", no_argument, 0, 'k'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+        {"no-merge", no_argument, 0, 'm'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
         case 'l': level = atoi(optarg); break;
         case 'd': dir = optarg; break;
         case 'k': keep = 1; break;
+        case 'm': merge = 0; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -204,7 +207,7 @@ int main(int argc, char **argv)
     double t_flush = now() - t;
     long long peak_ingest = rss_peak();
     t = now();
-    rc = anpr_writer_merge(w, ANPR_ALL_DAYS);
+    rc = merge ? anpr_writer_merge(w, ANPR_ALL_DAYS) : ANPR_OK;
     if (rc) return die("merge", rc, s);
     double t_merge = now() - t;
     double t_all = now() - t_start;

@@ -271,6 +271,11 @@ static unsigned index_bits(uint64_t rows)
 }
 
 /* Buckets handled in one pass over the keys: bounds the index build's memory whatever the day's size. */
+typedef struct bucket_fill {
+    uint32_t n;     /* postings so far (counting), or the next free slot (filling) */
+    uint16_t last;  /* the last block added; 0xffff before any (block ids stop at 65534) */
+} bucket_fill;
+
 #define INDEX_PASS_BUCKETS (UINT32_C(1) << 20)
 
 /* Encode one page (buckets [first, first + pb) of the pass that starts at pass_first) into w->enc. */
@@ -311,26 +316,31 @@ static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint
     size_t nb = (size_t)1 << bits;
     size_t pass = nb < INDEX_PASS_BUCKETS ? nb : INDEX_PASS_BUCKETS;
     unsigned post_width = bp_width(w->blocks ? w->blocks - 1 : 0);
-    /* Per pass: a count, a start and the last block seen for each of its buckets, and its postings. */
-    uint32_t *count = malloc(pass * sizeof *count);
-    uint32_t *start = malloc(pass * sizeof *start);
-    uint16_t *last = malloc(pass * sizeof *last);
+    /*
+     * Per pass, for each of its buckets: where its postings start, how many
+     * it has so far and the last block added (one cache line serves all
+     * three), and the pass's postings.
+     */
+    bucket_fill *fill = malloc(pass * sizeof *fill);
+    uint32_t *count = malloc(pass * sizeof *count), *start = malloc(pass * sizeof *start);
     uint16_t *post = NULL;
     size_t post_cap = 0;
-    int rc = (count && start && last) ? 0 : -ENOMEM;
+    int rc = (fill && count && start) ? 0 : -ENOMEM;
     uint64_t np_total = 0, start_off = w->sink->off;
-    /* Rows arrive in block order, so a bucket's blocks come in order: dedupe against the last. */
+    unsigned shift = 32 - bits;
     for (size_t lo = 0; rc == 0 && lo < nb; lo += pass) {
-        memset(count, 0, pass * sizeof *count);
-        memset(last, 0xff, pass * sizeof *last);
+        /* Count, deduplicating against the last block seen: rows arrive in block order. */
+        for (size_t b = 0; b < pass; b++) fill[b] = (bucket_fill){0, 0xffff};
         size_t np = 0;
-        for (uint64_t i = 0; i < w->rows; i++) {
-            size_t b = seg_bucket(w->keys[i], bits) - lo;
-            uint16_t blk = (uint16_t)(i / w->block_rows);
-            if (b < pass && (count[b] == 0 || last[b] != blk)) {
-                last[b] = blk;
-                count[b]++;
-                np++;
+        for (uint64_t first = 0, blk = 0; first < w->rows; first += w->block_rows, blk++) {
+            uint64_t end = first + w->block_rows < w->rows ? first + w->block_rows : w->rows;
+            for (uint64_t i = first; i < end; i++) {
+                size_t b = (bits ? w->keys[i] >> shift : 0) - lo;
+                if (b < pass && fill[b].last != blk) {
+                    fill[b].last = (uint16_t)blk;
+                    fill[b].n++;
+                    np++;
+                }
             }
         }
         if (np > post_cap) {
@@ -345,14 +355,20 @@ static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint
         size_t off = 0;
         for (size_t b = 0; b < pass; b++) {
             start[b] = (uint32_t)off;
-            off += count[b];
-            count[b] = 0;
+            count[b] = fill[b].n;
+            off += fill[b].n;
+            fill[b] = (bucket_fill){(uint32_t)start[b], 0xffff};
         }
-        for (uint64_t i = 0; i < w->rows; i++) {
-            size_t b = seg_bucket(w->keys[i], bits) - lo;
-            uint16_t blk = (uint16_t)(i / w->block_rows);
-            if (b < pass && (count[b] == 0 || post[start[b] + count[b] - 1] != blk))
-                post[start[b] + count[b]++] = blk;
+        /* Fill: fill[b].n is now the next free slot of bucket b. */
+        for (uint64_t first = 0, blk = 0; first < w->rows; first += w->block_rows, blk++) {
+            uint64_t end = first + w->block_rows < w->rows ? first + w->block_rows : w->rows;
+            for (uint64_t i = first; i < end; i++) {
+                size_t b = (bits ? w->keys[i] >> shift : 0) - lo;
+                if (b < pass && fill[b].last != blk) {
+                    fill[b].last = (uint16_t)blk;
+                    post[fill[b].n++] = (uint16_t)blk;
+                }
+            }
         }
         for (size_t first = 0; rc == 0 && first < pass; first += SEG_PAGE_BUCKETS) {
             size_t pb = pass - first < SEG_PAGE_BUCKETS ? pass - first : SEG_PAGE_BUCKETS, pp;
@@ -368,9 +384,9 @@ static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint
         }
     }
     *index_bytes = w->sink->off - start_off;
+    free(fill);
     free(count);
     free(start);
-    free(last);
     free(post);
     *bits_out = bits;
     *postings_out = np_total;

@@ -72,8 +72,8 @@ int writer_flush_locked(anpr_writer *w)
     w->j = nj;
     w->nrows = 0;
     w->written_end = w->synced_end = JOURNAL_HEADER_SIZE;
-    /* Give back a buffer grown past the budget (a flush on request keeps none). */
-    if (w->cap > w->flush_rows) {
+    /* Give back a buffer that one huge batch grew past its steady size. */
+    if (w->cap > writer_buffer_rows(w)) {
         free(w->rows);
         w->rows = NULL;
         w->cap = 0;

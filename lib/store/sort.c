@@ -1,10 +1,14 @@
 /*
  * Sorting buffered reads into segment order, (day, camera, ts_ms, plate),
- * and dropping resent duplicates. A comparison sort spent most of the
- * ingest time here; instead rows are grouped by day with a counting pass,
- * then each day is radix-sorted on a 64-bit key (camera << 27 | ms of the
- * day; a day has fewer than 2^27 ms), and the rare rows that share camera
- * and millisecond are ordered by plate afterwards.
+ * and dropping resent duplicates.
+ *
+ * Reads arrive nearly in capture order, so only (day, camera) needs a real
+ * sort: the rows themselves are radix-sorted on it, least significant digit
+ * first (stable, and every pass streams memory in order; sorting indexes and
+ * gathering the rows afterwards cost a cache miss a row). Each run of one
+ * camera's day is then put in time order by lifting out the few rows that
+ * arrived late, sorting those and merging them back: linear on the usual
+ * input, and never worse than a merge sort.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,64 +17,75 @@
 #include "read/read.h"
 #include "store/store.h"
 
-typedef struct sort_keyed {
-    uint64_t key;
-    uint64_t idx;
-} keyed;
-
-/*
- * 11-bit digits: the 2048 counters and scatter targets stay in L1 and the
- * TLB (16-bit digits were slower: 65536 scatter streams). Only the digits
- * the largest key reaches are sorted on: camera ids are small, so a
- * national day's keys have about 41 bits, four passes.
- */
+/* 11-bit digits: the 2048 counters and scatter streams stay in L1 and the TLB. */
 #define RADIX_BITS 11
 #define RADIX_BUCKETS ((size_t)1 << RADIX_BITS)
 
-/* Sort a[0..n) by key, stably; the result is in a (tmp is scratch of n). */
-static void radix_sort(keyed *a, keyed *tmp, size_t n, size_t *count)
-{
-    const size_t buckets = RADIX_BUCKETS;
-    uint64_t all = 0;
-    for (size_t i = 0; i < n; i++) all |= a[i].key;
-    unsigned passes = 0;
-    while (passes * RADIX_BITS < 64 && (all >> (passes * RADIX_BITS)) != 0) passes++;
-    keyed *src = a;
-    for (unsigned pass = 0; pass < passes; pass++) {
-        unsigned shift = pass * RADIX_BITS;
-        memset(count, 0, buckets * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[(src[i].key >> shift) & (buckets - 1)]++;
-        size_t sum = 0;
-        for (size_t b = 0; b < buckets; b++) {
-            size_t c = count[b];
-            count[b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) tmp[count[(src[i].key >> shift) & (buckets - 1)]++] = src[i];
-        keyed *t = src;
-        src = tmp;
-        tmp = t;
-    }
-    if (src != a) memcpy(a, src, n * sizeof *a);
-}
-
 void sort_scratch_free(sort_scratch *sc)
 {
-    free(sc->a);
-    free(sc->tmp);
     free(sc->spare);
     free(sc->count);
     memset(sc, 0, sizeof *sc);
 }
 
-/* Grow an array to hold n items of size sz (contents not kept). */
-static int ensure(void **p, size_t *cap, size_t n, size_t sz)
+static unsigned width(uint64_t v)
 {
-    if (*cap >= n && *p) return 0;
-    free(*p);
-    *p = malloc((n ? n : 1) * sz);
-    *cap = *p ? n : 0;
-    return *p ? 0 : -ENOMEM;
+    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+}
+
+/* The order within one camera's day. */
+static int ts_plate_cmp(const anpr_row *a, const anpr_row *b)
+{
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    return memcmp(a->plate, b->plate, sizeof a->plate);
+}
+
+/* Stable bottom-up merge sort of r[0..n) by (ts_ms, plate), with tmp of n rows. */
+static void merge_sort(anpr_row *r, anpr_row *tmp, size_t n)
+{
+    anpr_row *src = r, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = ts_plate_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        anpr_row *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != r) memcpy(r, src, n * sizeof *r);
+}
+
+/*
+ * Put one run in (ts_ms, plate) order. Reads come nearly in capture order,
+ * with a few late ones: rows that keep the order stay where they are
+ * (compacted), the others are lifted out to tmp, sorted, and merged back
+ * from the end. O(n + k log k) for k late rows. Copies of one read end up
+ * adjacent, which is all the dedupe after it needs.
+ */
+static void sort_run(anpr_row *r, size_t n, anpr_row *tmp)
+{
+    size_t kept = 0, late = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept == 0 || ts_plate_cmp(&r[kept - 1], &r[i]) <= 0)
+            r[kept++] = r[i];
+        else
+            tmp[late++] = r[i];
+    }
+    if (late == 0) return;
+    /* The late rows' old places, r[kept..n), are free: the merge sort's scratch. */
+    merge_sort(tmp, r + kept, late);
+    /* Merge the two sorted sequences into r from the back. */
+    size_t i = kept, j = late, k = n;
+    while (j > 0) {
+        if (i > 0 && ts_plate_cmp(&r[i - 1], &tmp[j - 1]) > 0)
+            r[--k] = r[--i];
+        else
+            r[--k] = tmp[--j];
+    }
 }
 
 int rows_sort_dedup(anpr_row **rows_io, size_t *n_io, size_t *cap_io, sort_scratch *sc)
@@ -78,70 +93,68 @@ int rows_sort_dedup(anpr_row **rows_io, size_t *n_io, size_t *cap_io, sort_scrat
     anpr_row *rows = *rows_io;
     size_t n = *n_io;
     if (n == 0) return 0;
-    /* Sized to the buffer's capacity, not n, so the next flush finds them big enough. */
+    /* Sized to the buffer's capacity, not n, so the next flush finds it big enough. */
     size_t want = *cap_io > n ? *cap_io : n;
-    size_t kcap = sc->keyed_cap;
-    int rc = ensure((void **)&sc->a, &kcap, want, sizeof *sc->a);
-    size_t kcap2 = sc->keyed_cap;
-    if (rc == 0) rc = ensure((void **)&sc->tmp, &kcap2, want, sizeof *sc->tmp);
-    if (rc == 0) sc->keyed_cap = kcap < kcap2 ? kcap : kcap2;
-    if (rc == 0) rc = ensure((void **)&sc->spare, &sc->spare_cap, want, sizeof *sc->spare);
-    size_t ccap = sc->count ? RADIX_BUCKETS : 0;
-    if (rc == 0) rc = ensure((void **)&sc->count, &ccap, RADIX_BUCKETS, sizeof *sc->count);
-    if (rc < 0) {
-        sort_scratch_free(sc);
-        return rc;
+    if (sc->spare_cap < want) {
+        free(sc->spare);
+        sc->spare = malloc(want * sizeof *sc->spare);
+        sc->spare_cap = sc->spare ? want : 0;
     }
-    keyed *a = sc->a, *tmp = sc->tmp;
-    anpr_row *out = sc->spare;
-    size_t *count = sc->count;
-    /* Days: the buffer rarely spans more than three, so find them by scanning. */
+    if (!sc->count) sc->count = malloc(RADIX_BUCKETS * sizeof *sc->count);
+    if (!sc->spare || !sc->count) {
+        sort_scratch_free(sc);
+        return -ENOMEM;
+    }
+
+    /* The key is (day - first day) above the camera id, in as few bits as the buffer needs. */
     int32_t lo = INT32_MAX, hi = INT32_MIN;
+    uint32_t cam_max = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t d = anpr_day_of(rows[i].ts_ms);
         if (d < lo) lo = d;
         if (d > hi) hi = d;
+        if (rows[i].camera > cam_max) cam_max = rows[i].camera;
     }
+    unsigned cam_bits = width(cam_max), key_bits = cam_bits + width((uint64_t)(hi - lo));
+    anpr_row *src = rows, *dst = sc->spare;
+    size_t *count = sc->count;
+    for (unsigned shift = 0; shift < key_bits; shift += RADIX_BITS) {
+        memset(count, 0, RADIX_BUCKETS * sizeof *count);
+#define DIGIT(r) (((((uint64_t)(anpr_day_of((r)->ts_ms) - lo) << cam_bits) | (r)->camera) >> shift) & (RADIX_BUCKETS - 1))
+        for (size_t i = 0; i < n; i++) count[DIGIT(&src[i])]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < RADIX_BUCKETS; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[count[DIGIT(&src[i])]++] = src[i];
+#undef DIGIT
+        anpr_row *t = src;
+        src = dst;
+        dst = t;
+    }
+
+    /* Each camera's day in time order; then drop resends (adjacent now), keeping the first copy. */
     size_t k = 0;
-    for (int64_t day = lo; day <= hi; day++) {
-        size_t m = 0;
-        int64_t base = day * ANPR_DAY_MS;
-        for (size_t i = 0; i < n; i++) {
-            if (anpr_day_of(rows[i].ts_ms) != day) continue;
-            a[m].key = ((uint64_t)rows[i].camera << 27) | (uint64_t)(rows[i].ts_ms - base);
-            a[m].idx = i;
-            m++;
-        }
-        if (m == 0) continue;
-        radix_sort(a, tmp, m, count);
-        size_t day_start = k;
-        for (size_t i = 0; i < m; i++) {
-            /* The gather is random access: ask for rows a few iterations ahead. */
-            if (i + 8 < m) __builtin_prefetch(&rows[a[i + 8].idx]);
-            const anpr_row *r = &rows[a[i].idx];
-            /* Same camera and millisecond: insert by plate (runs are tiny). */
-            size_t j = k;
-            while (j > day_start && out[j - 1].camera == r->camera && out[j - 1].ts_ms == r->ts_ms &&
-                   memcmp(out[j - 1].plate, r->plate, sizeof r->plate) > 0) {
-                out[j] = out[j - 1];
-                j--;
-            }
-            /* A resend of a read already placed: keep the first copy. */
-            if (j > day_start && row_key_cmp(&out[j - 1], r) == 0) {
-                memmove(&out[j], &out[j + 1], (k - j) * sizeof *out);
-                continue;
-            }
-            out[j] = *r;
-            k++;
-        }
-        if (day == hi) break;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        int32_t day = anpr_day_of(src[i].ts_ms);
+        while (j < n && src[j].camera == src[i].camera && anpr_day_of(src[j].ts_ms) == day) j++;
+        sort_run(src + i, j - i, dst);
+        for (size_t m = i; m < j; m++)
+            if (k == 0 || row_key_cmp(&src[k - 1], &src[m]) != 0) src[k++] = src[m];
+        i = j;
     }
-    /* The sorted array becomes the buffer; the unsorted one the next spare. */
-    sc->spare = rows;
-    size_t spare_cap = sc->spare_cap;
-    sc->spare_cap = *cap_io;
-    *rows_io = out;
-    *cap_io = spare_cap;
+
+    /* The sorted rows become the buffer; the other array the next spare. */
+    if (src != rows) {
+        sc->spare = rows;
+        size_t spare_cap = sc->spare_cap;
+        sc->spare_cap = *cap_io;
+        *cap_io = spare_cap;
+        *rows_io = src;
+    }
     *n_io = k;
     return 0;
 }

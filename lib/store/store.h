@@ -42,12 +42,11 @@ struct anpr_store {
 
 /*
  * What a flush's sort keeps between flushes, so that steady ingest does not
- * fault in fresh pages for every flush: the radix keys and the array the
- * sorted rows go to (the unsorted buffer becomes the next flush's).
+ * fault in fresh pages for every flush: the second array the radix sort
+ * moves rows into (whichever array ends up sorted becomes the buffer, the
+ * other the spare), and its digit counters.
  */
 typedef struct sort_scratch {
-    struct sort_keyed *a, *tmp; /* 16 bytes a row each */
-    size_t keyed_cap;
     anpr_row *spare;
     size_t spare_cap;
     size_t *count;
@@ -72,6 +71,9 @@ struct anpr_writer {
     /* Serialises merges and retention among themselves; appends go on meanwhile. */
     pthread_mutex_t maint_mu;
 };
+
+/* Rows the writer's buffer holds in steady use (the flush threshold and a batch's room). */
+size_t writer_buffer_rows(const anpr_writer *w);
 
 /* Store helpers used across the layer (mu held unless said otherwise). */
 int store_set_error(anpr_store *s, int status, const char *fmt, ...)
@@ -109,9 +111,9 @@ int retention_apply(anpr_writer *w, int64_t now_ms);
 
 /*
  * Sort rows into segment order (day, camera, ts_ms, plate) and drop resent
- * duplicates, keeping the first copy. *rows (of capacity *cap) is swapped
- * with sc's spare array, which receives the sorted rows; *n and *cap are
- * updated. Needs 72 bytes a row, kept in sc for the next call.
+ * duplicates, keeping the first copy. *rows (of capacity *cap) may be
+ * swapped with sc's spare array; *n and *cap are updated. Needs a spare
+ * row for every row, kept in sc for the next call.
  */
 int rows_sort_dedup(anpr_row **rows, size_t *n, size_t *cap, sort_scratch *sc);
 

@@ -16,13 +16,21 @@
 /* Journal bytes held in memory before they are written (not synced) to the file. */
 #define JOURNAL_WRITE_THRESHOLD ((size_t)8 << 20)
 
+/* The buffer's size in steady use: the flush threshold plus room for the batch that crosses it. */
+size_t writer_buffer_rows(const anpr_writer *w)
+{
+    return w->flush_rows + w->flush_rows / 8;
+}
+
 static int buffer_reserve(anpr_writer *w, size_t more)
 {
-    if (w->cap - w->nrows >= more) return ANPR_OK;
+    size_t need = w->nrows + more;
+    if (w->cap >= need) return ANPR_OK;
     size_t ncap = w->cap ? w->cap : 4096;
-    while (ncap - w->nrows < more) ncap *= 2;
-    /* Stop at the flush threshold, so one buffer serves flush after flush. */
-    if (ncap > w->flush_rows && w->flush_rows >= w->nrows + more) ncap = w->flush_rows;
+    while (ncap < need) ncap *= 2;
+    /* One buffer serves flush after flush: grow to its steady size, no further unless a batch needs it. */
+    size_t steady = writer_buffer_rows(w);
+    if (ncap > steady && need <= steady) ncap = steady;
     anpr_row *nr = realloc(w->rows, ncap * sizeof *nr);
     if (!nr) return -ENOMEM;
     w->rows = nr;
@@ -84,11 +92,15 @@ static void remove_orphans(anpr_store *s)
 static size_t flush_threshold(size_t budget)
 {
     /*
-     * Rows cost sizeof(anpr_row) in the buffer and the journal's pending
-     * copy; the flush's sort takes 72 bytes a row more, and the part writer
-     * 4 bytes a row for the index. All of it stays inside the budget.
+     * A buffered row costs sizeof(anpr_row) in the buffer and as much again
+     * in the sort's spare array, both an eighth larger than the threshold
+     * (writer_buffer_rows), and 4 bytes of index key in the part writer.
+     * Fixed costs: the journal's unwritten bytes (at most
+     * JOURNAL_WRITE_THRESHOLD) and the part writer's blocks and index
+     * scratch (under 16 MiB). All of it stays inside the budget.
      */
-    size_t n = budget / (2 * sizeof(anpr_row) + 72 + 4);
+    size_t fixed = JOURNAL_WRITE_THRESHOLD + ((size_t)16 << 20), per_row = 2 * sizeof(anpr_row) * 9 / 8 + 4;
+    size_t n = budget > 2 * fixed ? (budget - fixed) / per_row : budget / (2 * per_row);
     return n < 1024 ? 1024 : n;
 }
 
