@@ -12,6 +12,7 @@
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "read/read.h"
+#include "segment/index_build.h"
 #include "segment/seg_internal.h"
 #include "segment/seg_layout.h"
 #include "segment/segment.h"
@@ -27,8 +28,7 @@ struct seg_writer {
     anpr_row last;            /* the last row added, for the order check */
     uint64_t rows;
     int64_t min_ts, max_ts;
-    uint32_t *keys;           /* plate key of every row, for the index */
-    size_t keys_cap;
+    index_build *index;       /* plate keys of the rows so far */
     enc_buf dir;              /* block directory, built as blocks are written */
     uint32_t blocks;
     enc_buf enc, comp;        /* scratch for one chunk */
@@ -64,7 +64,7 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
     w->block = malloc(block_rows * sizeof *w->block);
     w->values = malloc(block_rows * sizeof *w->values);
     w->cctx = ZSTD_createCCtx();
-    if (!w->block || !w->values || !w->cctx) {
+    if (!w->block || !w->values || !w->cctx || index_build_new(&w->index) < 0) {
         seg_writer_free(w);
         return -ENOMEM;
     }
@@ -224,14 +224,6 @@ static int write_block(seg_writer *w)
 int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
 {
     if (w->failed) return w->failed;
-    if (w->keys_cap - w->rows < n) {
-        size_t ncap = w->keys_cap ? w->keys_cap : 4096;
-        while (ncap - w->rows < n) ncap *= 2;
-        uint32_t *nk = realloc(w->keys, ncap * sizeof *nk);
-        if (!nk) return -ENOMEM;
-        w->keys = nk;
-        w->keys_cap = ncap;
-    }
     for (size_t i = 0; i < n; i++) {
         const anpr_row *r = &rows[i];
         if (r->ts_ms < 0 || anpr_day_of(r->ts_ms) != w->day)
@@ -244,152 +236,53 @@ int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
         memset(w->block[w->nblock].plate + len, 0, sizeof r->plate - len);
         w->nblock++;
         w->last = *r;
-        w->keys[w->rows++] = seg_plate_key(r->plate);
+        int rc = index_build_add(w->index, seg_plate_key(r->plate), w->blocks);
+        if (rc < 0) return w->failed = rc;
+        w->rows++;
         if (r->ts_ms < w->min_ts) w->min_ts = r->ts_ms;
         if (r->ts_ms > w->max_ts) w->max_ts = r->ts_ms;
         if (w->nblock == w->block_rows) {
-            int rc = write_block(w);
+            rc = write_block(w);
             if (rc < 0) return w->failed = rc;
         }
     }
     return 0;
 }
 
-/*
- * The plate-hash index: 2^bits buckets, about one (plate, block) pair a
- * bucket; each bucket lists, in increasing order, the distinct blocks
- * holding a row whose key falls in it. Stored in pages of SEG_PAGE_BUCKETS
- * buckets so a probe reads one small page: the bucket counts, then the
- * postings, each bit-packed at the width its largest value needs
- * (docs/format.md, "Index pages").
- */
-static unsigned index_bits(uint64_t rows)
+/* Where the index builder's pages go: one chunk each, and an entry in the page directory. */
+typedef struct page_out {
+    seg_writer *w;
+    enc_buf *pagedir;
+} page_out;
+
+static int emit_page(void *ctx, enc_buf *page)
 {
-    unsigned bits = 0;
-    while (bits < 32 && (UINT64_C(1) << bits) < (rows + 1) / 2) bits++;
-    return bits;
-}
-
-/* Buckets handled in one pass over the keys: bounds the index build's memory whatever the day's size. */
-typedef struct bucket_fill {
-    uint32_t n;     /* postings so far (counting), or the next free slot (filling) */
-    uint16_t last;  /* the last block added; 0xffff before any (block ids stop at 65534) */
-} bucket_fill;
-
-#define INDEX_PASS_BUCKETS (UINT32_C(1) << 20)
-
-/* Encode one page (buckets [first, first + pb) of the pass that starts at pass_first) into w->enc. */
-static int encode_page(seg_writer *w, const uint32_t *count, const uint32_t *start, const uint16_t *post,
-                       size_t first, size_t pb, unsigned post_width, size_t *np_out)
-{
-    size_t pp = 0;
-    uint32_t maxc = 0;
-    for (size_t b = first; b < first + pb; b++) {
-        pp += count[b];
-        if (count[b] > maxc) maxc = count[b];
-    }
-    unsigned cw = bp_width(maxc);
-    w->enc.len = 0;
-    uint8_t h[SEG_PAGE_HEADER] = {0};
-    put_u32(h, (uint32_t)pb);
-    put_u32(h + 4, (uint32_t)pp);
-    h[8] = (uint8_t)cw;
-    h[9] = (uint8_t)post_width;
-    int rc = enc_buf_append(&w->enc, h, sizeof h);
-    uint64_t *tmp = malloc((pb > pp ? pb : pp ? pp : 1) * sizeof *tmp);
-    if (!tmp) return -ENOMEM;
-    for (size_t b = 0; b < pb; b++) tmp[b] = count[first + b];
-    if (rc == 0) rc = bp_pack(&w->enc, tmp, pb, cw);
-    size_t k = 0;
-    for (size_t b = first; b < first + pb; b++)
-        for (uint32_t j = 0; j < count[b]; j++) tmp[k++] = post[start[b] + j];
-    if (rc == 0) rc = bp_pack(&w->enc, tmp, pp, post_width);
-    free(tmp);
-    *np_out = pp;
+    page_out *po = ctx;
+    seg_writer *w = po->w;
+    int rc = enc_buf_reserve(po->pagedir, SEG_PAGE_ENTRY);
+    if (rc < 0) return rc;
+    uint8_t *e = po->pagedir->data + po->pagedir->len;
+    memset(e, 0, SEG_PAGE_ENTRY);
+    /* Write the page from w->enc without copying it: swap the buffers for the call. */
+    enc_buf keep = w->enc;
+    w->enc = *page;
+    /* A page entry has the layout of a column entry; its encoding byte is always 0. */
+    rc = write_chunk(w, e, 0);
+    *page = w->enc;
+    w->enc = keep;
+    po->pagedir->len += SEG_PAGE_ENTRY;
     return rc;
 }
 
 static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint64_t *postings_out,
                        uint64_t *index_bytes)
 {
-    unsigned bits = index_bits(w->rows);
-    size_t nb = (size_t)1 << bits;
-    size_t pass = nb < INDEX_PASS_BUCKETS ? nb : INDEX_PASS_BUCKETS;
-    unsigned post_width = bp_width(w->blocks ? w->blocks - 1 : 0);
-    /*
-     * Per pass, for each of its buckets: where its postings start, how many
-     * it has so far and the last block added (one cache line serves all
-     * three), and the pass's postings.
-     */
-    bucket_fill *fill = malloc(pass * sizeof *fill);
-    uint32_t *count = malloc(pass * sizeof *count), *start = malloc(pass * sizeof *start);
-    uint16_t *post = NULL;
-    size_t post_cap = 0;
-    int rc = (fill && count && start) ? 0 : -ENOMEM;
-    uint64_t np_total = 0, start_off = w->sink->off;
-    unsigned shift = 32 - bits;
-    for (size_t lo = 0; rc == 0 && lo < nb; lo += pass) {
-        /* Count, deduplicating against the last block seen: rows arrive in block order. */
-        for (size_t b = 0; b < pass; b++) fill[b] = (bucket_fill){0, 0xffff};
-        size_t np = 0;
-        for (uint64_t first = 0, blk = 0; first < w->rows; first += w->block_rows, blk++) {
-            uint64_t end = first + w->block_rows < w->rows ? first + w->block_rows : w->rows;
-            for (uint64_t i = first; i < end; i++) {
-                size_t b = (bits ? w->keys[i] >> shift : 0) - lo;
-                if (b < pass && fill[b].last != blk) {
-                    fill[b].last = (uint16_t)blk;
-                    fill[b].n++;
-                    np++;
-                }
-            }
-        }
-        if (np > post_cap) {
-            free(post);
-            post_cap = np;
-            post = malloc(post_cap * sizeof *post);
-            if (!post) {
-                rc = -ENOMEM;
-                break;
-            }
-        }
-        size_t off = 0;
-        for (size_t b = 0; b < pass; b++) {
-            start[b] = (uint32_t)off;
-            count[b] = fill[b].n;
-            off += fill[b].n;
-            fill[b] = (bucket_fill){(uint32_t)start[b], 0xffff};
-        }
-        /* Fill: fill[b].n is now the next free slot of bucket b. */
-        for (uint64_t first = 0, blk = 0; first < w->rows; first += w->block_rows, blk++) {
-            uint64_t end = first + w->block_rows < w->rows ? first + w->block_rows : w->rows;
-            for (uint64_t i = first; i < end; i++) {
-                size_t b = (bits ? w->keys[i] >> shift : 0) - lo;
-                if (b < pass && fill[b].last != blk) {
-                    fill[b].last = (uint16_t)blk;
-                    post[fill[b].n++] = (uint16_t)blk;
-                }
-            }
-        }
-        for (size_t first = 0; rc == 0 && first < pass; first += SEG_PAGE_BUCKETS) {
-            size_t pb = pass - first < SEG_PAGE_BUCKETS ? pass - first : SEG_PAGE_BUCKETS, pp;
-            rc = encode_page(w, count, start, post, first, pb, post_width, &pp);
-            if (rc == 0) rc = enc_buf_reserve(pagedir, SEG_PAGE_ENTRY);
-            if (rc < 0) break;
-            uint8_t *e = pagedir->data + pagedir->len;
-            memset(e, 0, SEG_PAGE_ENTRY);
-            /* A page entry has the layout of a column entry; its encoding byte is always 0. */
-            rc = write_chunk(w, e, 0);
-            pagedir->len += SEG_PAGE_ENTRY;
-            np_total += pp;
-        }
-    }
+    unsigned bits = index_bucket_bits(w->rows);
+    uint64_t start_off = w->sink->off;
+    page_out po = {w, pagedir};
+    int rc = index_build_finish(w->index, w->blocks, bits, emit_page, &po, postings_out);
     *index_bytes = w->sink->off - start_off;
-    free(fill);
-    free(count);
-    free(start);
-    free(post);
     *bits_out = bits;
-    *postings_out = np_total;
     return rc;
 }
 
@@ -449,7 +342,7 @@ void seg_writer_free(seg_writer *w)
     if (!w) return;
     free(w->block);
     free(w->values);
-    free(w->keys);
+    index_build_free(w->index);
     enc_buf_free(&w->dir);
     enc_buf_free(&w->enc);
     enc_buf_free(&w->comp);

@@ -50,8 +50,8 @@ typedef struct seg_write_summary {
 /*
  * Start a segment of UTC day `day`, written to sink from its current offset
  * (which must be 0). block_rows 0 means SEG_BLOCK_ROWS_DEFAULT.
- * Memory held until finish: the current block, plus 8 bytes a row for the
- * plate-hash index.
+ * Memory held until finish: the current block, plus about 4.3 bytes a row
+ * for the plate-hash index (index_build.h).
  */
 int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_level,
                    uint32_t block_rows, anpr_errmsg_buf *err);

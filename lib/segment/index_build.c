@@ -1,0 +1,233 @@
+/*
+ * The plate-hash index builder. Keys go into one of 256 groups by their top
+ * 8 bits, each group a list of fixed-size chunks (no reallocation, no
+ * copying as a day grows), and for every block the number of keys each
+ * group received from it. At the finish, a group's keys, walked block by
+ * block, are exactly the keys of its buckets in row order, so the counting
+ * sort that lays out the postings touches counters for 1/256 of the buckets
+ * at a time: they stay in cache, where a pass over all buckets at once
+ * missed it on nearly every row.
+ */
+#include "segment/index_build.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "common/bytes.h"
+#include "encode/bitpack.h"
+#include "segment/seg_layout.h"
+
+#define GROUP_BITS 8
+#define GROUPS (1u << GROUP_BITS)
+#define CHUNK_KEYS 16384u
+/* Up to 2^18 buckets (2 MiB of counters) are laid out in one go; larger tables a group at a time. */
+#define SINGLE_UNIT_BITS 18
+
+typedef struct key_group {
+    uint32_t **chunks;
+    size_t nchunks, chunks_cap;
+    uint64_t n; /* keys in the group */
+} key_group;
+
+struct index_build {
+    key_group groups[GROUPS];
+    uint32_t *per_block; /* [block][group]: keys the group received from the block */
+    size_t blocks, blocks_cap;
+};
+
+int index_build_new(index_build **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : -ENOMEM;
+}
+
+void index_build_free(index_build *ib)
+{
+    if (!ib) return;
+    for (unsigned g = 0; g < GROUPS; g++) {
+        for (size_t c = 0; c < ib->groups[g].nchunks; c++) free(ib->groups[g].chunks[c]);
+        free(ib->groups[g].chunks);
+    }
+    free(ib->per_block);
+    free(ib);
+}
+
+unsigned index_bucket_bits(uint64_t rows)
+{
+    /* About one or two (plate, block) pairs a bucket. */
+    unsigned bits = 0;
+    while (bits < 32 && (UINT64_C(1) << bits) < (rows + 1) / 2) bits++;
+    return bits;
+}
+
+int index_build_add(index_build *ib, uint32_t key, uint32_t block)
+{
+    if (block >= ib->blocks) {
+        if (block >= ib->blocks_cap) {
+            size_t ncap = ib->blocks_cap ? ib->blocks_cap * 2 : 64;
+            while (ncap <= block) ncap *= 2;
+            uint32_t *np = realloc(ib->per_block, ncap * GROUPS * sizeof *np);
+            if (!np) return -ENOMEM;
+            ib->per_block = np;
+            ib->blocks_cap = ncap;
+        }
+        memset(ib->per_block + ib->blocks * GROUPS, 0, (block + 1 - ib->blocks) * GROUPS * sizeof *ib->per_block);
+        ib->blocks = block + 1;
+    }
+    key_group *g = &ib->groups[key >> (32 - GROUP_BITS)];
+    size_t at = (size_t)(g->n % CHUNK_KEYS);
+    if (at == 0) {
+        if (g->nchunks == g->chunks_cap) {
+            size_t ncap = g->chunks_cap ? g->chunks_cap * 2 : 8;
+            uint32_t **nc = realloc(g->chunks, ncap * sizeof *nc);
+            if (!nc) return -ENOMEM;
+            g->chunks = nc;
+            g->chunks_cap = ncap;
+        }
+        g->chunks[g->nchunks] = malloc(CHUNK_KEYS * sizeof **g->chunks);
+        if (!g->chunks[g->nchunks]) return -ENOMEM;
+        g->nchunks++;
+    }
+    g->chunks[g->nchunks - 1][at] = key;
+    g->n++;
+    ib->per_block[(size_t)block * GROUPS + (key >> (32 - GROUP_BITS))]++;
+    return 0;
+}
+
+/* Per bucket of the unit being laid out. */
+typedef struct bucket_fill {
+    uint32_t n;     /* postings so far (counting), or the next free slot (filling) */
+    uint32_t last;  /* the last block added, or UINT32_MAX */
+} bucket_fill;
+
+typedef struct unit {
+    const index_build *ib;
+    unsigned g0, g1;    /* groups [g0, g1) */
+    unsigned shift;     /* key >> shift is the bucket */
+    uint64_t first;     /* first bucket of the unit */
+    size_t nb;          /* buckets in the unit */
+    bucket_fill *fill;
+    uint16_t *post;     /* NULL while counting */
+} unit;
+
+/* Walk the unit's keys in row order (block by block, then group by group) and count or place postings. */
+static size_t walk(unit *u)
+{
+    size_t np = 0;
+    uint64_t pos[GROUPS];
+    memset(pos, 0, sizeof pos);
+    for (uint32_t blk = 0; blk < u->ib->blocks; blk++) {
+        const uint32_t *cnt = u->ib->per_block + (size_t)blk * GROUPS;
+        for (unsigned g = u->g0; g < u->g1; g++) {
+            const key_group *kg = &u->ib->groups[g];
+            for (uint32_t k = 0; k < cnt[g]; k++, pos[g]++) {
+                uint32_t key = kg->chunks[pos[g] / CHUNK_KEYS][pos[g] % CHUNK_KEYS];
+                size_t b = (size_t)((u->shift < 32 ? key >> u->shift : 0) - u->first);
+                bucket_fill *f = &u->fill[b];
+                if (f->last == blk) continue;
+                f->last = blk;
+                if (u->post) u->post[f->n] = (uint16_t)blk;
+                f->n++;
+                np++;
+            }
+        }
+    }
+    return np;
+}
+
+/* Encode buckets [from, from + pb) of the unit as one page into out. */
+static int encode_page(enc_buf *out, const uint32_t *count, const uint32_t *start, const uint16_t *post,
+                       size_t from, size_t pb, unsigned post_width, uint64_t *tmp, size_t *np_out)
+{
+    size_t pp = 0;
+    uint32_t maxc = 0;
+    for (size_t b = from; b < from + pb; b++) {
+        pp += count[b];
+        if (count[b] > maxc) maxc = count[b];
+    }
+    unsigned cw = bp_width(maxc);
+    out->len = 0;
+    uint8_t h[SEG_PAGE_HEADER] = {0};
+    put_u32(h, (uint32_t)pb);
+    put_u32(h + 4, (uint32_t)pp);
+    h[8] = (uint8_t)cw;
+    h[9] = (uint8_t)post_width;
+    int rc = enc_buf_append(out, h, sizeof h);
+    for (size_t b = 0; b < pb; b++) tmp[b] = count[from + b];
+    if (rc == 0) rc = bp_pack(out, tmp, pb, cw);
+    size_t k = 0;
+    for (size_t b = from; b < from + pb; b++)
+        for (uint32_t j = 0; j < count[b]; j++) tmp[k++] = post[start[b] + j];
+    if (rc == 0) rc = bp_pack(out, tmp, pp, post_width);
+    *np_out = pp;
+    return rc;
+}
+
+int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits,
+                       int (*emit)(void *ctx, enc_buf *page), void *ctx, uint64_t *postings)
+{
+    *postings = 0;
+    if (ib->blocks > blocks) return ANPR_EINVAL;
+    uint64_t nb_total = UINT64_C(1) << bits;
+    int one_unit = bits <= SINGLE_UNIT_BITS;
+    size_t unit_nb = one_unit ? (size_t)nb_total : (size_t)(nb_total >> GROUP_BITS);
+    unsigned post_width = bp_width(blocks ? blocks - 1 : 0);
+    bucket_fill *fill = malloc(unit_nb * sizeof *fill);
+    uint32_t *count = malloc(unit_nb * sizeof *count), *start = malloc(unit_nb * sizeof *start);
+    uint64_t *tmp = NULL;
+    uint16_t *post = NULL;
+    size_t post_cap = 0, tmp_cap = 0;
+    enc_buf page = {0};
+    int rc = fill && count && start ? 0 : -ENOMEM;
+    for (unsigned g0 = 0; rc == 0 && g0 < GROUPS; g0 = one_unit ? GROUPS : g0 + 1) {
+        unit u = {ib, g0, one_unit ? GROUPS : g0 + 1, 32 - bits,
+                  one_unit ? 0 : (uint64_t)g0 * unit_nb, unit_nb, fill, NULL};
+        for (size_t b = 0; b < unit_nb; b++) fill[b] = (bucket_fill){0, UINT32_MAX};
+        size_t np = walk(&u);
+        if (np > post_cap) {
+            free(post);
+            post = malloc(np * sizeof *post);
+            post_cap = post ? np : 0;
+            if (!post) {
+                rc = -ENOMEM;
+                break;
+            }
+        }
+        size_t off = 0;
+        for (size_t b = 0; b < unit_nb; b++) {
+            start[b] = (uint32_t)off;
+            count[b] = fill[b].n;
+            off += fill[b].n;
+            fill[b] = (bucket_fill){start[b], UINT32_MAX};
+        }
+        u.post = post;
+        walk(&u);
+        for (size_t from = 0; rc == 0 && from < unit_nb; from += SEG_PAGE_BUCKETS) {
+            size_t pb = unit_nb - from < SEG_PAGE_BUCKETS ? unit_nb - from : SEG_PAGE_BUCKETS;
+            size_t pp = 0;
+            for (size_t b = from; b < from + pb; b++) pp += count[b];
+            size_t need = pb > pp ? pb : pp;
+            if (need > tmp_cap) {
+                free(tmp);
+                tmp = malloc((need ? need : 1) * sizeof *tmp);
+                tmp_cap = tmp ? need : 0;
+                if (!tmp) {
+                    rc = -ENOMEM;
+                    break;
+                }
+            }
+            rc = encode_page(&page, count, start, post, from, pb, post_width, tmp, &pp);
+            if (rc == 0) rc = emit(ctx, &page);
+            *postings += pp;
+        }
+    }
+    enc_buf_free(&page);
+    free(fill);
+    free(count);
+    free(start);
+    free(post);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * Building a segment's plate-hash index (docs/format.md, "Plate-hash
+ * index"): the writer hands over each row's key as rows are added, in block
+ * order, and at the end the index pages come out one by one, in bucket order.
+ *
+ * Keys are kept grouped by their top 8 bits as they arrive, so that the
+ * finish works on one group (1/256 of the buckets) at a time with its
+ * counters in cache, scanning every key only twice. Memory: 4 bytes a row,
+ * 1 KiB a block, and a few MiB of working space at the finish.
+ */
+#ifndef ANPR_SEGMENT_INDEX_BUILD_H
+#define ANPR_SEGMENT_INDEX_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encode/encode.h"
+
+typedef struct index_build index_build;
+
+int index_build_new(index_build **out);
+void index_build_free(index_build *ib);
+
+/* The key of the next row, which lies in block `block` (blocks in increasing order, from 0). */
+int index_build_add(index_build *ib, uint32_t key, uint32_t block);
+
+/* Number of buckets (as a power of two) the index of a segment of `rows` rows has. */
+unsigned index_bucket_bits(uint64_t rows);
+
+/*
+ * Encode the index of all keys added, for a segment of `blocks` blocks:
+ * each page is passed to emit (page holds its encoded bytes; emit may use
+ * it as scratch), in bucket order. *postings receives the (bucket, block)
+ * pairs in all pages.
+ */
+int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits,
+                       int (*emit)(void *ctx, enc_buf *page), void *ctx, uint64_t *postings);
+
+#endif
