@@ -72,14 +72,21 @@ int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
 
 int bw_put(bit_writer *bw, uint64_t v, unsigned w)
 {
+    /* At most 7 bits wait in acc, so it holds the new value whole (w <= 32). */
     bw->acc |= v << bw->bits;
     bw->bits += w;
-    while (bw->bits >= 8) {
-        uint8_t b = (uint8_t)bw->acc;
-        int rc = enc_buf_append(bw->out, &b, 1);
-        if (rc < 0) return rc;
-        bw->acc >>= 8;
-        bw->bits -= 8;
+    if (bw->bits >= 8) {
+        /* Store a whole word and advance by the complete bytes; the rest is overwritten later. */
+        enc_buf *out = bw->out;
+        if (out->cap - out->len < 8) {
+            int rc = enc_buf_reserve(out, 8);
+            if (rc < 0) return rc;
+        }
+        put_u64(out->data + out->len, bw->acc);
+        unsigned nbytes = bw->bits / 8;
+        out->len += nbytes;
+        bw->acc >>= 8 * nbytes;
+        bw->bits -= 8 * nbytes;
     }
     return 0;
 }
@@ -96,16 +103,18 @@ int bw_finish(bit_writer *bw)
 int br_get(bit_reader *br, unsigned w, uint32_t *v)
 {
     if (br->pos + w > br->len * 8) return ANPR_ECORRUPT;
-    uint32_t x = 0;
-    for (unsigned got = 0; got < w;) {
-        size_t byte = br->pos / 8;
-        unsigned shift = (unsigned)(br->pos % 8);
-        unsigned take = 8 - shift < w - got ? 8 - shift : w - got;
-        x |= (uint32_t)((br->p[byte] >> shift) & ((1u << take) - 1)) << got;
-        got += take;
-        br->pos += take;
+    size_t byte = br->pos / 8;
+    uint64_t x;
+    if (br->len - byte >= 8) {
+        x = get_u64(br->p + byte);
+    } else {
+        uint8_t tail[8] = {0};
+        memcpy(tail, br->p + byte, br->len - byte);
+        x = get_u64(tail);
     }
-    *v = x;
+    /* 7 bits of offset plus 32 of value fit the word. */
+    *v = (uint32_t)((x >> (br->pos % 8)) & ((UINT64_C(1) << w) - 1));
+    br->pos += w;
     return 0;
 }
 

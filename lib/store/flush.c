@@ -73,12 +73,7 @@ int writer_flush_locked(anpr_writer *w)
     w->nrows = 0;
     w->written_end = w->synced_end = JOURNAL_HEADER_SIZE;
     /* Give back a buffer that one huge batch grew past its steady size. */
-    if (w->cap > writer_buffer_rows(w)) {
-        free(w->rows);
-        w->rows = NULL;
-        w->cap = 0;
-        sort_scratch_free(&w->sort);
-    }
+    if (w->cap > writer_buffer_rows(w)) writer_release_buffers(w);
     return ANPR_OK;
 undo:
     /* Nothing refers to the new files yet; remove them so the directory holds only live ones. */

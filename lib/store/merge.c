@@ -261,12 +261,7 @@ int anpr_writer_merge(anpr_writer *w, int32_t day)
     if (rc < 0) return rc;
     /* The merge needs memory of its own (4 bytes a row for the index): give back the empty buffer's. */
     pthread_mutex_lock(&s->mu);
-    if (w->nrows == 0) {
-        free(w->rows);
-        w->rows = NULL;
-        w->cap = 0;
-        sort_scratch_free(&w->sort);
-    }
+    if (w->nrows == 0) writer_release_buffers(w);
     pthread_mutex_unlock(&s->mu);
     pthread_mutex_lock(&w->maint_mu);
     if (day != ANPR_ALL_DAYS) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigmem.h"
 #include "read/read.h"
 #include "store/store.h"
 
@@ -23,7 +24,7 @@
 
 void sort_scratch_free(sort_scratch *sc)
 {
-    free(sc->spare);
+    big_free(sc->spare, sc->spare_cap * sizeof *sc->spare);
     free(sc->count);
     memset(sc, 0, sizeof *sc);
 }
@@ -96,8 +97,8 @@ int rows_sort_dedup(anpr_row **rows_io, size_t *n_io, size_t *cap_io, sort_scrat
     /* Sized to the buffer's capacity, not n, so the next flush finds it big enough. */
     size_t want = *cap_io > n ? *cap_io : n;
     if (sc->spare_cap < want) {
-        free(sc->spare);
-        sc->spare = malloc(want * sizeof *sc->spare);
+        big_free(sc->spare, sc->spare_cap * sizeof *sc->spare);
+        sc->spare = big_alloc(want * sizeof *sc->spare);
         sc->spare_cap = sc->spare ? want : 0;
     }
     if (!sc->count) sc->count = malloc(RADIX_BUCKETS * sizeof *sc->count);

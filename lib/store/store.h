@@ -75,6 +75,9 @@ struct anpr_writer {
 /* Rows the writer's buffer holds in steady use (the flush threshold and a batch's room). */
 size_t writer_buffer_rows(const anpr_writer *w);
 
+/* Free the buffer of reads and the sort's arrays (the buffer must be empty, or be dropped). */
+void writer_release_buffers(anpr_writer *w);
+
 /* Store helpers used across the layer (mu held unless said otherwise). */
 int store_set_error(anpr_store *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -111,9 +114,9 @@ int retention_apply(anpr_writer *w, int64_t now_ms);
 
 /*
  * Sort rows into segment order (day, camera, ts_ms, plate) and drop resent
- * duplicates, keeping the first copy. *rows (of capacity *cap) may be
- * swapped with sc's spare array; *n and *cap are updated. Needs a spare
- * row for every row, kept in sc for the next call.
+ * duplicates, keeping the first copy. *rows (of capacity *cap, from
+ * big_alloc) may be swapped with sc's spare array; *n and *cap are
+ * updated. Needs a spare row for every row, kept in sc for the next call.
  */
 int rows_sort_dedup(anpr_row **rows, size_t *n, size_t *cap, sort_scratch *sc);
 

@@ -1,5 +1,6 @@
 /* The writer: the store's lock, journal replay, append, and group commit. */
 #define _GNU_SOURCE
+#include "common/bigmem.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -16,6 +17,14 @@
 /* Journal bytes held in memory before they are written (not synced) to the file. */
 #define JOURNAL_WRITE_THRESHOLD ((size_t)8 << 20)
 
+void writer_release_buffers(anpr_writer *w)
+{
+    big_free(w->rows, w->cap * sizeof *w->rows);
+    w->rows = NULL;
+    w->cap = 0;
+    sort_scratch_free(&w->sort);
+}
+
 /* The buffer's size in steady use: the flush threshold plus room for the batch that crosses it. */
 size_t writer_buffer_rows(const anpr_writer *w)
 {
@@ -31,7 +40,7 @@ static int buffer_reserve(anpr_writer *w, size_t more)
     /* One buffer serves flush after flush: grow to its steady size, no further unless a batch needs it. */
     size_t steady = writer_buffer_rows(w);
     if (ncap > steady && need <= steady) ncap = steady;
-    anpr_row *nr = realloc(w->rows, ncap * sizeof *nr);
+    anpr_row *nr = big_realloc(w->rows, w->cap * sizeof *nr, ncap * sizeof *nr);
     if (!nr) return -ENOMEM;
     w->rows = nr;
     w->cap = ncap;
@@ -183,8 +192,7 @@ fail:
         if (w->lock_fd >= 0) close(w->lock_fd);
         pthread_cond_destroy(&w->synced_cv);
         pthread_mutex_destroy(&w->maint_mu);
-        free(w->rows);
-        sort_scratch_free(&w->sort);
+        writer_release_buffers(w);
         free(w);
     }
     pthread_mutex_unlock(&s->mu);
@@ -321,8 +329,7 @@ int anpr_writer_close(anpr_writer *w)
     close(w->lock_fd);
     pthread_cond_destroy(&w->synced_cv);
     pthread_mutex_destroy(&w->maint_mu);
-    free(w->rows);
-    sort_scratch_free(&w->sort);
+    writer_release_buffers(w);
     free(w);
     return rc;
 }
