@@ -137,26 +137,34 @@ static size_t walk(unit *u)
     return np;
 }
 
-/* Encode buckets [from, from + pb) of the unit as one page into out. */
+/*
+ * Encode buckets [from, from + pb) of the unit as one page into out: the
+ * counts in unary (a bucket with c postings is c one bits and a zero bit:
+ * about 2.2 bits a bucket where a fixed width took 3 or 4), then the
+ * postings at the width of the largest block number.
+ */
 static int encode_page(enc_buf *out, const uint32_t *count, const uint32_t *start, const uint16_t *post,
                        size_t from, size_t pb, unsigned post_width, uint64_t *tmp, size_t *np_out)
 {
     size_t pp = 0;
-    uint32_t maxc = 0;
-    for (size_t b = from; b < from + pb; b++) {
-        pp += count[b];
-        if (count[b] > maxc) maxc = count[b];
-    }
-    unsigned cw = bp_width(maxc);
+    for (size_t b = from; b < from + pb; b++) pp += count[b];
     out->len = 0;
     uint8_t h[SEG_PAGE_HEADER] = {0};
     put_u32(h, (uint32_t)pb);
     put_u32(h + 4, (uint32_t)pp);
-    h[8] = (uint8_t)cw;
     h[9] = (uint8_t)post_width;
     int rc = enc_buf_append(out, h, sizeof h);
-    for (size_t b = 0; b < pb; b++) tmp[b] = count[from + b];
-    if (rc == 0) rc = bp_pack(out, tmp, pb, cw);
+    bit_writer bw = {out, 0, 0};
+    for (size_t b = from; rc == 0 && b < from + pb; b++) {
+        uint32_t c = count[b];
+        while (rc == 0 && c >= 31) {
+            rc = bw_put(&bw, UINT32_C(0x7fffffff), 31);
+            c -= 31;
+        }
+        /* c ones, then the zero that ends the bucket. */
+        if (rc == 0) rc = bw_put(&bw, (UINT64_C(1) << c) - 1, c + 1);
+    }
+    if (rc == 0) rc = bw_finish(&bw);
     size_t k = 0;
     for (size_t b = from; b < from + pb; b++)
         for (uint32_t j = 0; j < count[b]; j++) tmp[k++] = post[start[b] + j];

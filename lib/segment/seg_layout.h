@@ -21,7 +21,7 @@
 /* Plate-hash index pages: a page holds the postings of this many consecutive buckets. */
 #define SEG_PAGE_BUCKETS 1024u
 #define SEG_PAGE_ENTRY 32
-#define SEG_PAGE_HEADER 12  /* u32 buckets, u32 postings, u8 count width, u8 posting width, u16 reserved */
+#define SEG_PAGE_HEADER 12  /* u32 buckets, u32 postings, u8 reserved, u8 posting width, u16 reserved */
 
 /* Block ids in postings are 16 bits, so a segment holds at most this many blocks. */
 #define SEG_MAX_BLOCKS 65535u

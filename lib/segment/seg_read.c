@@ -418,11 +418,12 @@ static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np)
     if (len < SEG_PAGE_HEADER) return corrupt(r, "index page", p, "too short");
     *nb = get_u32(raw);
     *np = get_u32(raw + 4);
-    unsigned cw = raw[8], pw = raw[9];
+    unsigned pw = raw[9];
     unsigned want_pw = bp_width(r->info.blocks ? r->info.blocks - 1 : 0);
-    if (*nb != expect_nb || cw > 16 || pw != want_pw || get_u16(raw + 10) != 0 ||
+    uint64_t count_bytes = ((uint64_t)*nb + *np + 7) / 8;
+    if (*nb != expect_nb || raw[8] != 0 || pw != want_pw || get_u16(raw + 10) != 0 ||
         (uint64_t)*np > (uint64_t)*nb * r->info.blocks ||
-        (uint64_t)SEG_PAGE_HEADER + bp_bytes(*nb, cw) + bp_bytes(*np, pw) != len)
+        (uint64_t)SEG_PAGE_HEADER + count_bytes + bp_bytes(*np, pw) != len)
         return corrupt(r, "index page", p, "sizes disagree");
     if (!r->page_counts) {
         r->page_counts = malloc(r->page_buckets * sizeof *r->page_counts);
@@ -434,15 +435,29 @@ static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np)
         r->page_post_cap = r->page_post ? *np : 0;
         if (!r->page_post) return -ENOMEM;
     }
+    /* Unary counts: exactly nb zero bits and np one bits, then zero padding. */
     const uint8_t *q = raw + SEG_PAGE_HEADER;
-    if (bp_unpack(r->page_counts, *nb, cw, q) < 0 ||
-        bp_unpack(r->page_post, *np, pw, q + bp_bytes(*nb, cw)) < 0)
+    uint64_t bit = 0, ones = 0;
+    for (uint32_t b = 0; b < *nb; b++) {
+        uint64_t c = 0;
+        for (;;) {
+            if (bit >= 8 * count_bytes) return corrupt(r, "index page", p, "counts run past their bytes");
+            int one = (q[bit / 8] >> (bit % 8)) & 1;
+            bit++;
+            if (!one) break;
+            c++;
+        }
+        r->page_counts[b] = c;
+        ones += c;
+    }
+    if (ones != *np || bit + 7 < 8 * count_bytes) return corrupt(r, "index page", p, "counts do not add up");
+    for (uint64_t k = bit; k < 8 * count_bytes; k++)
+        if ((q[k / 8] >> (k % 8)) & 1) return corrupt(r, "index page", p, "bad padding");
+    if (bp_unpack(r->page_post, *np, pw, q + count_bytes) < 0)
         return corrupt(r, "index page", p, "bad padding");
-    uint64_t sum = 0, maxc = 0;
+    uint64_t sum = 0;
     for (uint32_t b = 0; b < *nb; b++) {
         uint64_t cnt = r->page_counts[b];
-        if (cnt > maxc) maxc = cnt;
-        if (cnt > *np - sum) return corrupt(r, "index page", p, "counts do not add up");
         for (uint64_t k = 0; k < cnt; k++) {
             uint64_t blk = r->page_post[sum + k];
             if (blk >= r->info.blocks || (k > 0 && blk <= r->page_post[sum + k - 1]))
@@ -451,7 +466,6 @@ static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np)
         sum += cnt;
     }
     if (sum != *np) return corrupt(r, "index page", p, "counts do not add up");
-    if (bp_width(maxc) != cw) return corrupt(r, "index page", p, "count width is not the smallest");
     return 0;
 }
 
