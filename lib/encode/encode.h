@@ -41,19 +41,20 @@ enum enc_id {
     ENC_PLATE6 = 4,    /* plates: 4-bit length, then 6 bits a character */
     ENC_PLATE_UK = 5,  /* plates: 31 bits for the current GB format, shape + mixed radix otherwise */
     ENC_FOR_BYTES = 6, /* minimum, then (value - minimum) a byte each; range under 256 */
+    ENC_DELTA_RICE = 7, /* first value, then deltas Rice-coded per 128, with escapes */
     ENC_COUNT
 };
 
 /* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
 const char *enc_name(unsigned id);
 
-/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES). */
+/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE). */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
 
 /*
- * The integer encoding of ENC_DELTA_BP, ENC_RLE and ENC_FOR_BP that comes
- * out smallest for these values (written to out, id in *id). A block's
+ * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP and
+ * ENC_DELTA_RICE that comes out smallest for these values (written to out, id in *id). A block's
  * column is small, so trying each is cheap against zstd's cost.
  */
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);

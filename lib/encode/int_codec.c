@@ -23,6 +23,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_PLATE6] = "plate6",
     [ENC_PLATE_UK] = "plate-uk",
     [ENC_FOR_BYTES] = "for-bytes",
+    [ENC_DELTA_RICE] = "delta-rice",
 };
 
 const char *enc_name(unsigned id)
@@ -174,6 +175,89 @@ static int encode_for_bytes(enc_buf *out, const int64_t *v, size_t n)
     return 0;
 }
 
+/*
+ * Rice-coded deltas, for sorted times: a camera's reads come at roughly
+ * exponential gaps, which a Rice code with the right parameter stores within
+ * a few hundredths of a bit of their entropy, where bit-packing pays the
+ * width of the largest gap in each miniblock plus zigzag's sign bit. Per
+ * group of 128 deltas: k in 6 bits, then each delta d as (d >> k) in unary
+ * (that many one bits, then a zero) and its low k bits; a delta that is
+ * negative (a new camera starts) or whose quotient reaches RICE_ESCAPE is
+ * RICE_ESCAPE one bits and then its 64 bits.
+ */
+#define RICE_ESCAPE 32u
+#define RICE_MAX_K 62u
+
+static int rice_escaped(uint64_t d, unsigned k)
+{
+    return (int64_t)d < 0 || (d >> k) >= RICE_ESCAPE;
+}
+
+static uint64_t rice_cost(const uint64_t *d, size_t n, unsigned k)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < n; i++) bits += rice_escaped(d[i], k) ? RICE_ESCAPE + 64 : (d[i] >> k) + 1 + k;
+    return bits;
+}
+
+/* The parameter for a group: near log2 of the mean of its ordinary deltas, the cheapest of four; ties to the smaller. */
+static unsigned rice_choose_k(const uint64_t *d, size_t n)
+{
+    uint64_t sum = 0, cnt = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int64_t)d[i] >= 0 && d[i] < (UINT64_C(1) << 56)) {
+            sum += d[i];
+            cnt++;
+        }
+    unsigned mid = cnt && sum / cnt ? bp_width(sum / cnt) - 1 : 0;
+    unsigned best = 0;
+    uint64_t best_cost = UINT64_MAX;
+    for (unsigned k = mid > 2 ? mid - 2 : 0; k <= mid + 1 && k <= RICE_MAX_K; k++) {
+        uint64_t c = rice_cost(d, n, k);
+        if (c < best_cost) {
+            best_cost = c;
+            best = k;
+        }
+    }
+    return best;
+}
+
+static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    uint8_t first[8];
+    put_i64(first, v[0]);
+    int rc = enc_buf_append(out, first, 8);
+    uint64_t d[MINIBLOCK];
+    bit_writer bw = {out, 0, 0};
+    for (size_t i = 1; rc == 0 && i < n; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        for (size_t j = 0; j < cnt; j++) d[j] = (uint64_t)v[i + j] - (uint64_t)v[i + j - 1];
+        unsigned k = rice_choose_k(d, cnt);
+        rc = bw_put(&bw, k, 6);
+        for (size_t j = 0; rc == 0 && j < cnt; j++) {
+            if (rice_escaped(d[j], k)) {
+                rc = bw_put(&bw, (UINT64_C(1) << RICE_ESCAPE) - 1, RICE_ESCAPE);
+                if (rc == 0) rc = bw_put(&bw, d[j] & 0xffffffffu, 32);
+                if (rc == 0) rc = bw_put(&bw, d[j] >> 32, 32);
+                continue;
+            }
+            uint64_t q = d[j] >> k;
+            /* q ones then a zero (q < 32, so one put), then the low bits in at most two puts. */
+            rc = bw_put(&bw, (UINT64_C(1) << q) - 1, (unsigned)q + 1);
+            uint64_t low = k ? d[j] & ((UINT64_C(1) << k) - 1) : 0;
+            if (rc == 0 && k > 32) {
+                rc = bw_put(&bw, low & 0xffffffffu, 32);
+                if (rc == 0) rc = bw_put(&bw, low >> 32, k - 32);
+            } else if (rc == 0) {
+                rc = bw_put(&bw, low, k);
+            }
+        }
+    }
+    if (rc == 0) rc = bw_finish(&bw);
+    return rc;
+}
+
 static int encode_rle(enc_buf *out, const int64_t *v, size_t n)
 {
     for (size_t i = 0; i < n;) {
@@ -195,6 +279,7 @@ int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
     case ENC_FOR_BP: return encode_for(out, v, n);
     case ENC_RLE: return encode_rle(out, v, n);
     case ENC_FOR_BYTES: return encode_for_bytes(out, v, n);
+    case ENC_DELTA_RICE: return encode_delta_rice(out, v, n);
     default: return ANPR_EINVAL;
     }
 }
@@ -264,6 +349,53 @@ static int decode_for_bytes(int64_t *v, size_t n, const uint8_t *src, size_t len
     return lowest == 0 ? 0 : ANPR_ECORRUPT; /* the minimum must occur */
 }
 
+/* Read w <= 64 bits. */
+static int get_bits(bit_reader *br, unsigned w, uint64_t *x)
+{
+    uint32_t lo = 0, hi = 0;
+    if (br_get(br, w < 32 ? w : 32, &lo) < 0) return ANPR_ECORRUPT;
+    if (w > 32 && br_get(br, w - 32, &hi) < 0) return ANPR_ECORRUPT;
+    *x = (uint64_t)hi << 32 | lo;
+    return 0;
+}
+
+static int decode_delta_rice(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
+    if (len < 8) return ANPR_ECORRUPT;
+    uint64_t x = get_u64(src);
+    v[0] = (int64_t)x;
+    bit_reader br = {src + 8, len - 8, 0};
+    uint64_t d[MINIBLOCK];
+    for (size_t i = 1; i < n; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        uint64_t k;
+        if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
+        for (size_t j = 0; j < cnt; j++) {
+            uint64_t q = 0;
+            for (;;) {
+                uint32_t bit;
+                if (br_get(&br, 1, &bit) < 0) return ANPR_ECORRUPT;
+                if (!bit) break;
+                if (++q == RICE_ESCAPE) break;
+            }
+            if (q == RICE_ESCAPE) {
+                if (get_bits(&br, 64, &d[j]) < 0) return ANPR_ECORRUPT;
+                /* Escaped only when it had to be: one encoding per value list. */
+                if (!rice_escaped(d[j], (unsigned)k)) return ANPR_ECORRUPT;
+            } else {
+                uint64_t low;
+                if (get_bits(&br, (unsigned)k, &low) < 0) return ANPR_ECORRUPT;
+                d[j] = q << k | low;
+            }
+            x += d[j];
+            v[i + j] = (int64_t)x;
+        }
+        if (rice_choose_k(d, cnt) != k) return ANPR_ECORRUPT;
+    }
+    return br_finish(&br);
+}
+
 static int decode_rle(int64_t *v, size_t n, const uint8_t *src, size_t len)
 {
     size_t pos = 0, filled = 0;
@@ -291,6 +423,7 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     case ENC_FOR_BP: return decode_for(v, n, src, len);
     case ENC_RLE: return decode_rle(v, n, src, len);
     case ENC_FOR_BYTES: return decode_for_bytes(v, n, src, len);
+    case ENC_DELTA_RICE: return decode_delta_rice(v, n, src, len);
     default: return ANPR_ECORRUPT;
     }
 }
@@ -331,15 +464,20 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
      * RLE is tried only when runs are long enough to have a chance: counting
      * runs is cheaper than encoding.
      */
-    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE};
-    size_t runs = n ? 1 : 0;
-    for (size_t i = 1; i < n; i++) runs += v[i] != v[i - 1];
+    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE};
+    size_t runs = n ? 1 : 0, descents = 0;
+    for (size_t i = 1; i < n; i++) {
+        runs += v[i] != v[i - 1];
+        descents += v[i] < v[i - 1];
+    }
     size_t base = out->len, best_len = SIZE_MAX;
     unsigned best = ENC_RAW;
     enc_buf tmp = {0};
     for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
         unsigned cand = candidates[c];
         if (cand == ENC_RLE && runs * 2 > n / 2 + 1) continue;
+        /* Rice pays on nearly sorted values (times within cameras); elsewhere it only costs time. */
+        if (cand == ENC_DELTA_RICE && (descents > n / 64 || runs * 2 <= n)) continue;
         tmp.len = 0;
         int rc = enc_int_encode(&tmp, cand, v, n);
         if (rc < 0) {
