@@ -244,9 +244,5 @@ int main(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, kill_nine_at_random_moments);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -7,6 +7,7 @@
 
 #include "anpr/anpr.h"
 #include "csv.h"
+#include "testutil.h"
 
 static FILE *mem(const char *text)
 {
@@ -153,9 +154,5 @@ int main(void)
     tcase_add_test(tc, bad_lines_named_and_skipped);
     tcase_add_test(tc, headers_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include "anpr/anpr.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
+#include "testutil.h"
 
 static const unsigned int_ids[] = {ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE};
 
@@ -24,10 +25,7 @@ static int byte_range(const int64_t *v, size_t n)
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return tu_rand(&rng);
 }
 
 static void round_trip(const int64_t *v, size_t n)
@@ -277,9 +275,5 @@ int main(void)
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

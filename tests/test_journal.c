@@ -213,9 +213,5 @@ int main(void)
     tcase_add_test(tc, wrong_generation_or_version);
     tcase_add_test(tc, row_codec_rejects_bad_rows);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -5,6 +5,7 @@
 
 #include "anpr/anpr.h"
 #include "read/read.h"
+#include "testutil.h"
 
 static const read_limits lim = {
     .max_ts_ms = INT64_C(1800000000000), /* 2027-01-15 */
@@ -166,9 +167,5 @@ int main(void)
     tcase_add_test(tc, verdict_texts_name_their_field);
     tcase_add_test(tc, strerror_covers_codes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -23,10 +23,7 @@
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return tu_rand(&rng);
 }
 
 static const char *const plates[] = {
@@ -369,9 +366,5 @@ int main(void)
     tcase_add_test(tc, plate_index_finds_every_block);
     tcase_add_test(tc, empty_segment);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -13,14 +13,12 @@
 #include "common/bigmem.h"
 #include "read/read.h"
 #include "store/store.h"
+#include "testutil.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return tu_rand(&rng);
 }
 
 static int ref_cmp(const void *pa, const void *pb)
@@ -116,9 +114,5 @@ int main(void)
     tcase_add_test(tc, traffic_with_late_and_resent_reads);
     tcase_add_test(tc, small_and_degenerate);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -6,6 +6,7 @@
 
 #include "anpr/anpr.h"
 #include "synth.h"
+#include "testutil.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -142,9 +143,5 @@ int main(void)
     tcase_add_test(tc, plates_follow_uk_rules);
     tcase_add_test(tc, csv_lines);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

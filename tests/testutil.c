@@ -99,3 +99,12 @@ long long tu_file_size(const char *path)
     struct stat st;
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
+
+int tu_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 /*
  * A fresh, empty directory for one test: $ANPR_TEST_TMP (or /tmp) /
  * name-<pid>-<counter>. Returns a malloc'd path; aborts the test on failure.
@@ -25,5 +27,18 @@ int tu_flip_byte(const char *path, uint64_t offset, uint8_t mask);
 
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
+
+/* Run every test of s and print Check's summary; EXIT_SUCCESS if none failed. */
+int tu_run_suite(Suite *s);
+
+/* xorshift64: a fast, fixed-sequence generator for test data (*state must not be 0). */
+static inline uint64_t tu_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "tool_common.h"
 
 typedef struct dump_opts {
     int verify;
@@ -24,33 +25,14 @@ typedef struct dump_opts {
     unsigned long rows;
 } dump_opts;
 
-static void format_time(char *buf, size_t size, int64_t ms)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
-}
-
-static void print_degrees(int32_t e7)
-{
-    int64_t x = e7;
-    if (x < 0) {
-        putchar('-');
-        x = -x;
-    }
-    printf("%lld.%07lld", (long long)(x / 10000000), (long long)(x % 10000000));
-}
-
 static void print_row(const anpr_row *r)
 {
     printf("%lld,%s,%u,%u,%u,%u,", (long long)r->ts_ms, r->plate, r->camera, r->lane, r->direction,
            r->confidence);
     if (r->lat_e7 != ANPR_POS_UNKNOWN) {
-        print_degrees(r->lat_e7);
+        tool_print_degrees(r->lat_e7);
         putchar(',');
-        print_degrees(r->lon_e7);
+        tool_print_degrees(r->lon_e7);
     } else {
         putchar(',');
     }
@@ -71,10 +53,10 @@ static int dump_file(const char *path, const dump_opts *o, uint64_t *total_rows,
     anpr_segment_info_get(g, &in);
     char t0[40] = "-", t1[40] = "-", day[40];
     if (in.rows) {
-        format_time(t0, sizeof t0, in.min_ts_ms);
-        format_time(t1, sizeof t1, in.max_ts_ms);
+        tool_format_time(t0, sizeof t0, in.min_ts_ms);
+        tool_format_time(t1, sizeof t1, in.max_ts_ms);
     }
-    format_time(day, sizeof day, (int64_t)in.day * 86400000);
+    tool_format_time(day, sizeof day, (int64_t)in.day * 86400000);
     day[10] = '\0';
     double per = in.rows ? 1.0 / (double)in.rows : 0;
     printf("file: %s\n", path);
@@ -105,8 +87,8 @@ static int dump_file(const char *path, const dump_opts *o, uint64_t *total_rows,
     for (uint32_t b = 0; b < show; b++) {
         anpr_block_info bi;
         anpr_segment_block(g, b, &bi);
-        format_time(t0, sizeof t0, bi.min_ts_ms);
-        format_time(t1, sizeof t1, bi.max_ts_ms);
+        tool_format_time(t0, sizeof t0, bi.min_ts_ms);
+        tool_format_time(t1, sizeof t1, bi.max_ts_ms);
         char cams[32];
         snprintf(cams, sizeof cams, "%u..%u", bi.camera_min, bi.camera_max);
         printf("  %-6u %10llu %6u  %-24s %-24s %-21s %llu\n", b, (unsigned long long)bi.first_row, bi.rows, t0, t1,
@@ -148,24 +130,14 @@ static int dump_file(const char *path, const dump_opts *o, uint64_t *total_rows,
 
 static int dump_store(const char *dir, const dump_opts *o)
 {
-    char err[512] = "";
-    anpr_store_options so = ANPR_STORE_OPTIONS_INIT;
-    so.flags = ANPR_OPEN_READONLY;
-    so.errbuf = err;
-    so.errbuf_size = sizeof err;
     anpr_store *s;
-    int rc = anpr_store_open(&s, dir, &so);
-    if (rc != ANPR_OK) {
-        fprintf(stderr, "anpr-dump: %s\n", err[0] ? err : anpr_strerror(rc));
-        return 2;
-    }
+    int rc = tool_open_store(&s, "anpr-dump", dir, ANPR_OPEN_READONLY);
+    if (rc != ANPR_OK) return 2;
     anpr_stats st;
-    anpr_file_info *files = NULL;
-    size_t n = 0;
-    rc = anpr_store_stats(s, &st);
-    if (rc == ANPR_OK) rc = anpr_store_files(s, &files, &n);
+    anpr_file_info *files;
+    size_t n;
+    rc = tool_list_store(s, "anpr-dump", dir, &st, &files, &n);
     if (rc != ANPR_OK) {
-        fprintf(stderr, "anpr-dump: %s: %s\n", dir, anpr_errmsg(s));
         anpr_store_close(s);
         return rc == ANPR_ECORRUPT ? 1 : 2;
     }

@@ -19,6 +19,7 @@
 
 #include "anpr/anpr.h"
 #include "csv.h"
+#include "tool_common.h"
 #include "synth.h"
 
 #define BATCH 65536
@@ -46,15 +47,6 @@ static int usage_error(const char *fmt, ...)
     fprintf(stderr, "\n\n%s", usage_text);
     va_end(ap);
     return 2;
-}
-
-static void format_time(char *buf, size_t size, int64_t ms)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
 }
 
 /* ---- ingest ---------------------------------------------------------------- */
@@ -113,15 +105,9 @@ static int cmd_ingest(int argc, char **argv)
         fprintf(stderr, "anpr: ingest: %s: %s\n", file, strerror(errno));
         return 2;
     }
-    char err[512] = "";
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_CREATE;
-    o.errbuf = err;
-    o.errbuf_size = sizeof err;
     anpr_store *s;
-    int rc = anpr_store_open(&s, store_path, &o);
+    int rc = tool_open_store(&s, "anpr: ingest", store_path, ANPR_OPEN_CREATE);
     if (rc != ANPR_OK) {
-        fprintf(stderr, "anpr: ingest: %s\n", err[0] ? err : anpr_strerror(rc));
         if (in != stdin) fclose(in);
         return 2;
     }
@@ -134,6 +120,7 @@ static int cmd_ingest(int argc, char **argv)
         return 2;
     }
     csv_reader *csv;
+    char err[512] = "";
     if (csv_open(&csv, in, err, sizeof err) < 0) {
         fprintf(stderr, "anpr: ingest: %s: %s\n", file ? file : "stdin", err);
         anpr_writer_close(w);
@@ -196,31 +183,19 @@ static int cmd_stats(int argc, char **argv)
         return 0;
     }
     if (argc != 2) return usage_error("stats: %s", argc < 2 ? "missing STORE" : "too many arguments");
-    char err[512] = "";
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_READONLY;
-    o.errbuf = err;
-    o.errbuf_size = sizeof err;
     anpr_store *s;
-    int rc = anpr_store_open(&s, argv[1], &o);
-    if (rc != ANPR_OK) {
-        fprintf(stderr, "anpr: stats: %s\n", err[0] ? err : anpr_strerror(rc));
-        return 2;
-    }
+    if (tool_open_store(&s, "anpr: stats", argv[1], ANPR_OPEN_READONLY) != ANPR_OK) return 2;
     anpr_stats st;
-    anpr_file_info *files = NULL;
-    size_t nfiles = 0;
-    rc = anpr_store_stats(s, &st);
-    if (rc == ANPR_OK) rc = anpr_store_files(s, &files, &nfiles);
-    if (rc != ANPR_OK) {
-        fprintf(stderr, "anpr: stats: %s\n", anpr_errmsg(s));
+    anpr_file_info *files;
+    size_t nfiles;
+    if (tool_list_store(s, "anpr: stats", argv[1], &st, &files, &nfiles) != ANPR_OK) {
         anpr_store_close(s);
         return 2;
     }
     char oldest[40] = "-", newest[40] = "-";
     if (st.reads) {
-        format_time(oldest, sizeof oldest, st.oldest_ms);
-        format_time(newest, sizeof newest, st.newest_ms);
+        tool_format_time(oldest, sizeof oldest, st.oldest_ms);
+        tool_format_time(newest, sizeof newest, st.newest_ms);
     }
     printf("store: %s\n", argv[1]);
     printf("days: %llu\n", (unsigned long long)st.days);
@@ -235,7 +210,7 @@ static int cmd_stats(int argc, char **argv)
     if (nfiles) printf("\n%-10s  %-22s  %-7s  %12s  %12s  %9s\n", "day", "file", "kind", "reads", "bytes", "bytes/read");
     for (size_t i = 0; i < nfiles; i++) {
         char day[40];
-        format_time(day, sizeof day, (int64_t)files[i].day * 86400000);
+        tool_format_time(day, sizeof day, (int64_t)files[i].day * 86400000);
         day[10] = '\0';
         printf("%-10s  %-22s  %-7s  %12llu  %12llu  %9.2f\n", day, files[i].name,
                files[i].is_part ? "part" : "segment", (unsigned long long)files[i].rows,
