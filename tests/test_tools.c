@@ -134,6 +134,78 @@ START_TEST(verify_names_the_damage)
 }
 END_TEST
 
+/* Lines of a CSV answer after its header, each checked for time order and (if plate) its plate. */
+static size_t check_csv_answer(const char *out, const char *plate)
+{
+    ck_assert_msg(strncmp(out, "ts_ms,plate,camera,lane,direction,confidence,lat,lon\n", 52) == 0, "header: %.60s", out);
+    size_t n = 0;
+    long long last = -1;
+    for (const char *p = strchr(out, '\n') + 1; *p; p = strchr(p, '\n') + 1, n++) {
+        long long ts = atoll(p);
+        ck_assert_msg(ts >= last, "line %zu out of time order", n + 2);
+        last = ts;
+        const char *pl = strchr(p, ',') + 1;
+        if (plate) ck_assert_msg(strncmp(pl, plate, strlen(plate)) == 0 && pl[strlen(plate)] == ',', "line %zu: %.40s", n + 2, p);
+    }
+    return n;
+}
+
+START_TEST(query_shapes)
+{
+    ck_assert_int_eq(run("%s/anpr gen --reads-per-day 20000 --days 2 --seed 5 -o reads.csv", tools), 0);
+    ck_assert_int_eq(run("%s/anpr ingest store reads.csv", tools), 0);
+    ck_assert_int_eq(run("%s/anpr query store --limit 500", tools), 0);
+    char *out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, NULL), 500);
+    /* A plate seen in the answer: its history holds it, and only it. */
+    char plate[32];
+    const char *second = strchr(out, '\n') + 1;
+    sscanf(strchr(second, ',') + 1, "%31[^,]", plate);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --plate %s", tools, plate), 0);
+    out = slurp("out.txt");
+    size_t exact = check_csv_answer(out, plate);
+    ck_assert_uint_ge(exact, 1);
+    free(out);
+    /* Lower case and a space are how people type plates; fuzzy finds at least as much. */
+    ck_assert_int_eq(run("%s/anpr query store --plate %s --fuzzy --format json", tools, plate), 0);
+    out = slurp("out.txt");
+    ck_assert_msg(out[0] == '[' && strstr(out, "\"plate\":") && out[strlen(out) - 2] == ']', "json: %.80s", out);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --plate '%.2s?%s' --from 2026-11-02T00:00:00Z --to 2026-11-04T00:00:00Z", tools,
+                         plate, plate + 3),
+                     0);
+    out = slurp("out.txt");
+    ck_assert_uint_ge(check_csv_answer(out, NULL), exact);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --camera 1,2 --from 1793606400000 --to 1793610000000", tools), 0);
+    out = slurp("out.txt");
+    for (const char *p = strchr(out, '\n') + 1; *p; p = strchr(p, '\n') + 1) {
+        long long ts;
+        unsigned cam;
+        char pl[32];
+        ck_assert_int_eq(sscanf(p, "%lld,%31[^,],%u", &ts, pl, &cam), 3);
+        ck_assert(cam == 1 || cam == 2);
+        ck_assert(ts >= 1793606400000LL && ts < 1793610000000LL);
+    }
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --area -90,-180,90,180 --limit 3 --format csv", tools), 0);
+    out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, NULL), 3);
+    free(out);
+    /* Errors name what is wrong. */
+    ck_assert_int_eq(run("%s/anpr query store --from yesterday", tools), 2);
+    ck_assert_int_eq(run("%s/anpr query store --area 1,2,3", tools), 2);
+    ck_assert_int_eq(run("%s/anpr query store --fuzzy", tools), 2);
+    ck_assert_int_eq(run("%s/anpr query store --plate 'AB#1'", tools), 2);
+    out = slurp("err.txt");
+    ck_assert_ptr_nonnull(strstr(out, "plate"));
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query nowhere", tools), 2);
+    ck_assert_int_eq(run("%s/anpr query --help", tools), 0);
+}
+END_TEST
+
 START_TEST(usage_errors)
 {
     ck_assert_int_eq(run("%s/anpr", tools), 2);
@@ -141,7 +213,7 @@ START_TEST(usage_errors)
     char *err = slurp("err.txt");
     ck_assert_ptr_nonnull(strstr(err, "unknown command 'frobnicate'"));
     free(err);
-    ck_assert_int_eq(run("%s/anpr query store", tools), 2);
+    ck_assert_int_eq(run("%s/anpr query", tools), 2);
     ck_assert_int_eq(run("%s/anpr --help", tools), 0);
     ck_assert_int_eq(run("%s/anpr ingest --help", tools), 0);
     ck_assert_int_eq(run("%s/anpr gen --days -1", tools), 2);
@@ -170,6 +242,7 @@ int main(void)
     tcase_add_test(tc, gen_ingest_stats_dump);
     tcase_add_test(tc, bad_lines_reported_good_kept);
     tcase_add_test(tc, verify_names_the_damage);
+    tcase_add_test(tc, query_shapes);
     tcase_add_test(tc, usage_errors);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -3,6 +3,7 @@
  *
  *   anpr ingest STORE [FILE|-]      CSV reads into the store
  *   anpr stats  STORE               what the store holds
+ *   anpr query  STORE [conditions]  matching reads, in time order
  *   anpr gen    [options]           synthetic national traffic as CSV
  *
  * Exit status: 0 success; 1 some input lines were refused (the rest were
@@ -31,6 +32,9 @@ static const char usage_text[] =
     "commands:\n"
     "  ingest STORE [FILE|-] [--no-merge]   add CSV reads to STORE (created if missing)\n"
     "  stats  STORE                         days, files, reads, bytes of STORE\n"
+    "  query  STORE [--plate P [--fuzzy]] [--camera ID[,ID...]] [--area LAT1,LON1,LAT2,LON2]\n"
+    "               [--from T] [--to T] [--limit N] [--format csv|json]\n"
+    "                                       reads matching every condition, in time order\n"
     "  gen    [--reads-per-day N] [--days D] [--seed S] [--start YYYY-MM-DD] [-o FILE]\n"
     "                                       synthetic national traffic as CSV\n"
     "\n"
@@ -222,8 +226,7 @@ static int cmd_stats(int argc, char **argv)
     return 0;
 }
 
-/* ---- gen ------------------------------------------------------------------- */
-
+/* A decimal count: digits only. */
 static int parse_count(const char *s, uint64_t *v)
 {
     char *end;
@@ -233,6 +236,155 @@ static int parse_count(const char *s, uint64_t *v)
     *v = x;
     return 0;
 }
+
+/* ---- query ----------------------------------------------------------------- */
+
+#define MAX_CAMERAS 4096
+
+static const char query_usage[] =
+    "usage: anpr query STORE [--plate P [--fuzzy]] [--camera ID[,ID...]] [--area LAT1,LON1,LAT2,LON2]\n"
+    "                  [--from T] [--to T] [--limit N] [--format csv|json]\n"
+    "\n"
+    "Print the reads of STORE that match every condition given, in time order.\n"
+    "  --plate P     reads of plate P; with --fuzzy, of any plate that folds to P folded\n"
+    "                (O/D/Q=0, I=1, Z=2, S=5, B=8, G=6); '?' (one character) and '*' (any run)\n"
+    "                make P a partial plate\n"
+    "  --camera IDS  reads of these cameras (comma-separated ids)\n"
+    "  --area BOX    reads with a position in the box: south-west corner, then north-east,\n"
+    "                decimal degrees, bounds included\n"
+    "  --from T      reads at or after T; --to T: before T. T is ms since the epoch or\n"
+    "                ISO-8601 UTC (2026-11-02T08:00:00Z)\n"
+    "  --limit N     at most N reads\n"
+    "  --format F    csv (default: header ts_ms,plate,camera,lane,direction,confidence,lat,lon;\n"
+    "                lat/lon with 7 decimals) or json (an array of objects)\n";
+
+static int parse_cameras(char *list, uint32_t *out, size_t *n)
+{
+    *n = 0;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        uint64_t v;
+        if (parse_count(tok, &v) < 0 || v > UINT32_MAX || *n == MAX_CAMERAS) return -1;
+        out[(*n)++] = (uint32_t)v;
+    }
+    return *n ? 0 : -1;
+}
+
+static int parse_area(char *box, anpr_query *q)
+{
+    int32_t v[4];
+    int k = 0;
+    for (char *tok = strtok(box, ","); tok; tok = strtok(NULL, ",")) {
+        if (k == 4 || csv_parse_degrees(tok, &v[k]) < 0) return -1;
+        k++;
+    }
+    if (k != 4) return -1;
+    q->area = 1;
+    q->lat_min_e7 = v[0];
+    q->lon_min_e7 = v[1];
+    q->lat_max_e7 = v[2];
+    q->lon_max_e7 = v[3];
+    return 0;
+}
+
+static void print_position(int32_t lat, int32_t lon, int json)
+{
+    if (lat == ANPR_POS_UNKNOWN) {
+        fputs(json ? "null,\"lon\":null" : ",", stdout);
+        return;
+    }
+    tool_print_degrees(lat);
+    fputs(json ? ",\"lon\":" : ",", stdout);
+    tool_print_degrees(lon);
+}
+
+static int cmd_query(int argc, char **argv)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    static uint32_t cameras[MAX_CAMERAS];
+    int json = 0;
+    static const struct option opts[] = {
+        {"plate", required_argument, 0, 'p'}, {"fuzzy", no_argument, 0, 'z'},
+        {"camera", required_argument, 0, 'c'}, {"area", required_argument, 0, 'a'},
+        {"from", required_argument, 0, 'f'},  {"to", required_argument, 0, 't'},
+        {"limit", required_argument, 0, 'l'}, {"format", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+    };
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'p': q.plate = optarg; break;
+        case 'z': q.fuzzy = 1; break;
+        case 'c':
+            if (parse_cameras(optarg, cameras, &q.ncameras) < 0) return usage_error("query: bad --camera list");
+            q.cameras = cameras;
+            break;
+        case 'a':
+            if (parse_area(optarg, &q) < 0) return usage_error("query: --area wants LAT1,LON1,LAT2,LON2");
+            break;
+        case 'f':
+            if (csv_parse_time(optarg, &q.from_ms) < 0) return usage_error("query: bad --from time %s", optarg);
+            break;
+        case 't':
+            if (csv_parse_time(optarg, &q.to_ms) < 0) return usage_error("query: bad --to time %s", optarg);
+            break;
+        case 'l':
+            if (parse_count(optarg, &q.limit) < 0 || q.limit == 0) return usage_error("query: bad --limit %s", optarg);
+            break;
+        case 'o':
+            if (strcmp(optarg, "json") == 0) json = 1;
+            else if (strcmp(optarg, "csv") != 0) return usage_error("query: --format is csv or json, not %s", optarg);
+            break;
+        case 'h': fputs(query_usage, stdout); return 0;
+        default: return usage_error("query: unknown or incomplete option %s", argv[optind - 1]);
+        }
+    }
+    if (q.fuzzy && !q.plate) return usage_error("query: --fuzzy needs --plate");
+    if (optind != argc - 1) return usage_error("query: %s", optind >= argc ? "missing STORE" : "too many arguments");
+    const char *path = argv[optind];
+    anpr_store *s;
+    if (tool_open_store(&s, "anpr: query", path, ANPR_OPEN_READONLY) != ANPR_OK) return 2;
+    anpr_cursor *c;
+    int rc = anpr_query_open(&c, s, &q);
+    if (rc != ANPR_OK) {
+        fprintf(stderr, "anpr: query: %s\n", anpr_errmsg(s));
+        anpr_store_close(s);
+        return 2;
+    }
+    fputs(json ? "[" : "ts_ms,plate,camera,lane,direction,confidence,lat,lon\n", stdout);
+    anpr_batch b;
+    uint64_t printed = 0;
+    while ((rc = anpr_cursor_next(c, &b)) == 1) {
+        for (size_t i = 0; i < b.n; i++, printed++) {
+            if (json)
+                printf("%s\n{\"ts_ms\":%lld,\"plate\":\"%s\",\"camera\":%u,\"lane\":%u,\"direction\":%u,"
+                       "\"confidence\":%u,\"lat\":",
+                       printed ? "," : "", (long long)b.ts_ms[i], b.plate[i], b.camera[i], b.lane[i], b.direction[i],
+                       b.confidence[i]);
+            else
+                printf("%lld,%s,%u,%u,%u,%u,", (long long)b.ts_ms[i], b.plate[i], b.camera[i], b.lane[i],
+                       b.direction[i], b.confidence[i]);
+            print_position(b.lat_e7[i], b.lon_e7[i], json);
+            fputs(json ? "}" : "\n", stdout);
+        }
+    }
+    if (json) fputs(printed ? "\n]\n" : "]\n", stdout);
+    int status = 0;
+    if (rc < 0) {
+        fprintf(stderr, "anpr: query: %s\n", anpr_cursor_errmsg(c));
+        status = 2;
+    }
+    anpr_cursor_close(c);
+    anpr_store_close(s);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "anpr: query: write: %s\n", strerror(errno));
+        status = 2;
+    }
+    return status;
+}
+
+/* ---- gen ------------------------------------------------------------------- */
+
 
 static int cmd_gen(int argc, char **argv)
 {
@@ -316,5 +468,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "ingest") == 0) return cmd_ingest(argc - 1, argv + 1);
     if (strcmp(cmd, "stats") == 0) return cmd_stats(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0) return cmd_gen(argc - 1, argv + 1);
+    if (strcmp(cmd, "query") == 0) return cmd_query(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -314,6 +314,83 @@ ANPR_API int anpr_writer_maintain(anpr_writer *w);
  */
 ANPR_API int anpr_writer_close(anpr_writer *w);
 
+/* ---- Queries ------------------------------------------------------------ */
+
+#define ANPR_QUERY_VERSION 1
+
+/*
+ * What to find. Start from ANPR_QUERY_INIT (every read, no limit) and set
+ * the conditions you need; every condition set must hold.
+ *
+ * plate: NULL for any plate. Normalised like a read's plate (case, spaces
+ * and punctuation do not matter). With fuzzy set, a read matches when its
+ * misread-folded plate equals the folded query (O/D/Q = 0, I = 1, Z = 2,
+ * S = 5, B = 8, G = 6), and that costs the same single index probe as an
+ * exact match. '?' (exactly one character) and '*' (any run, also empty)
+ * make it a partial plate, matched against every read in the window.
+ */
+typedef struct anpr_query {
+    unsigned version;          /* ANPR_QUERY_VERSION */
+    int64_t from_ms;           /* window [from_ms, to_ms); INT64_MIN for no start */
+    int64_t to_ms;             /* INT64_MAX for no end */
+    const char *plate;         /* borrowed for the call */
+    int fuzzy;
+    const uint32_t *cameras;   /* NULL or ncameras ids (borrowed for the call): any of them */
+    size_t ncameras;
+    int area;                  /* non-zero: only reads with a position inside the box */
+    int32_t lat_min_e7, lon_min_e7;  /* south-west corner, inclusive */
+    int32_t lat_max_e7, lon_max_e7;  /* north-east corner, inclusive */
+    uint64_t limit;            /* at most this many reads; 0 for no limit */
+} anpr_query;
+
+#define ANPR_QUERY_INIT {ANPR_QUERY_VERSION, INT64_MIN, INT64_MAX, NULL, 0, NULL, 0, 0, 0, 0, 0, 0, 0}
+
+/*
+ * Reads in column form: n reads, field i of read k at array[k]. Plates are
+ * normalised and NUL-terminated in slots of ANPR_PLATE_MAX + 1 bytes. The
+ * arrays belong to the cursor and stay valid until its next call.
+ */
+typedef struct anpr_batch {
+    size_t n;
+    const int64_t *ts_ms;
+    const char (*plate)[ANPR_PLATE_MAX + 1];
+    const uint32_t *camera;
+    const uint8_t *lane;
+    const uint8_t *direction;
+    const uint8_t *confidence;
+    const int32_t *lat_e7;     /* ANPR_POS_UNKNOWN where the read has no position */
+    const int32_t *lon_e7;
+} anpr_batch;
+
+typedef struct anpr_cursor anpr_cursor;
+
+/*
+ * Start a query on a consistent snapshot of the store: the files the
+ * manifest names at this moment and, on the handle that holds the writer,
+ * every read appended so far. Merges, flushes and expiry that happen later
+ * do not change what the cursor returns; each read comes once, and reads
+ * come in time order (then camera, then plate).
+ *
+ * Errors: ANPR_EINVAL (a bad query: empty plate, a window with from > to,
+ * a box with min > max, ...), ANPR_ECORRUPT (a file the query needs failed
+ * its checks; anpr_errmsg() names it), -errno.
+ * The caller owns *out and frees it with anpr_cursor_close().
+ */
+ANPR_API int anpr_query_open(anpr_cursor **out, anpr_store *store, const anpr_query *q);
+
+/*
+ * The next batch of results (at most a few thousand reads). Returns 1 with
+ * *out filled, 0 when there are no more, or a negative status (the cursor
+ * is then finished; anpr_cursor_errmsg() says why).
+ */
+ANPR_API int anpr_cursor_next(anpr_cursor *c, anpr_batch *out);
+
+/* Detail of the cursor's last error; never NULL. */
+ANPR_API const char *anpr_cursor_errmsg(const anpr_cursor *c);
+
+/* Accepts NULL. */
+ANPR_API void anpr_cursor_close(anpr_cursor *c);
+
 #ifdef __cplusplus
 }
 #endif

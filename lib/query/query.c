@@ -1,0 +1,460 @@
+/*
+ * Queries: a snapshot of the store, a plan over its days and blocks, and a
+ * cursor that hands out the matching reads in time order.
+ *
+ * Snapshot. Under the store's lock the cursor copies the manifest's files
+ * that overlap the window and, on the writer's handle, the buffered reads
+ * that match; it then opens the files. A file that a merge removed in
+ * between (ENOENT) means the manifest moved on: the snapshot is taken again.
+ * Open descriptors keep files readable after they are unlinked, so nothing
+ * that happens later changes the answer.
+ *
+ * Plan. Days are answered one after another, in order. In a day, each
+ * file's blocks are chosen from its block directory (time range, camera
+ * range, bounding box) and, for a plate, from one probe of its plate-hash
+ * index; only those blocks are read and decoded, and their rows filtered.
+ * A day whose chosen blocks hold more than SLICE_ROWS rows is answered in
+ * time slices, so the cursor's memory stays bounded whatever the window.
+ * Rows are sorted by (ts, camera, plate) and copies of one read (a resend
+ * stored in two unmerged parts) dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/match.h"
+#include "read/read.h"
+#include "store/store.h"
+
+#define BATCH_ROWS 4096
+#define SLICE_ROWS ((uint64_t)2 << 20)
+#define SNAPSHOT_TRIES 8
+
+typedef struct qfile {
+    manifest_file f;
+    char name[64];
+    anpr_source src;
+    seg_reader *r;
+    anpr_segment_info info;
+} qfile;
+
+/* A block chosen for the current day. */
+typedef struct qblock {
+    uint32_t file, block;
+    int64_t min_ts, max_ts;
+    uint32_t rows;
+} qblock;
+
+struct anpr_cursor {
+    anpr_store *s;
+    anpr_query q;
+    uint32_t *cameras;      /* sorted copy */
+    plate_match pm;
+    qfile *files;
+    size_t nfiles;
+    anpr_row *mem;          /* matching buffered reads, sorted by time */
+    size_t nmem;
+    int32_t *days;          /* days to answer, ascending */
+    size_t ndays, day_at;
+    /* The slices of the current day still to answer. */
+    qblock *blocks;
+    size_t nblocks, blocks_cap;
+    int64_t slice_from, slice_step, day_end;
+    /* Results of the current slice, and how many are handed out. */
+    anpr_row *res;
+    size_t nres, res_cap, res_at;
+    anpr_row *scratch;      /* one decoded block */
+    size_t scratch_cap;
+    uint64_t emitted;
+    int done;               /* 1 at the end, or the status that ended the cursor */
+    /* The batch's arrays. */
+    int64_t ts[BATCH_ROWS];
+    char plate[BATCH_ROWS][ANPR_PLATE_MAX + 1];
+    uint32_t camera[BATCH_ROWS];
+    uint8_t lane[BATCH_ROWS], direction[BATCH_ROWS], confidence[BATCH_ROWS];
+    int32_t lat[BATCH_ROWS], lon[BATCH_ROWS];
+    anpr_errmsg_buf err;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Result order: time, then camera, then plate; equal keys are copies of one read. */
+static int cmp_result(const void *pa, const void *pb)
+{
+    const anpr_row *a = pa, *b = pb;
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
+    /* strncmp: a buffered read's plate slot may hold bytes after its NUL. */
+    return strncmp(a->plate, b->plate, sizeof a->plate);
+}
+
+static int camera_wanted(const anpr_cursor *c, uint32_t cam)
+{
+    if (!c->cameras) return 1;
+    size_t lo = 0, hi = c->q.ncameras;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->cameras[mid] < cam) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < c->q.ncameras && c->cameras[lo] == cam;
+}
+
+/* Whether some wanted camera lies in [lo, hi]. */
+static int camera_range_wanted(const anpr_cursor *c, uint32_t lo, uint32_t hi)
+{
+    if (!c->cameras) return 1;
+    size_t a = 0, b = c->q.ncameras;
+    while (a < b) {
+        size_t mid = (a + b) / 2;
+        if (c->cameras[mid] < lo) a = mid + 1;
+        else b = mid;
+    }
+    return a < c->q.ncameras && c->cameras[a] <= hi;
+}
+
+static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, int64_t to)
+{
+    if (r->ts_ms < from || r->ts_ms >= to) return 0;
+    if (!camera_wanted(c, r->camera)) return 0;
+    if (c->q.area) {
+        if (r->lat_e7 == ANPR_POS_UNKNOWN) return 0;
+        if (r->lat_e7 < c->q.lat_min_e7 || r->lat_e7 > c->q.lat_max_e7) return 0;
+        if (r->lon_e7 < c->q.lon_min_e7 || r->lon_e7 > c->q.lon_max_e7) return 0;
+    }
+    return plate_match_row(&c->pm, r->plate);
+}
+
+static void close_files(anpr_cursor *c)
+{
+    for (size_t i = 0; i < c->nfiles; i++) {
+        seg_reader_free(c->files[i].r);
+        if (c->files[i].src.fd >= 0) c->s->vfs->close(c->s->vfs, c->files[i].src.fd);
+    }
+    free(c->files);
+    c->files = NULL;
+    c->nfiles = 0;
+    free(c->mem);
+    c->mem = NULL;
+    c->nmem = 0;
+}
+
+/*
+ * Copy, under the store's lock, the files overlapping the window and the
+ * matching buffered reads; then open the files. Returns -ENOENT if a file
+ * vanished before it could be opened (try again).
+ */
+static int take_snapshot(anpr_cursor *c)
+{
+    anpr_store *s = c->s;
+    pthread_mutex_lock(&s->mu);
+    size_t n = 0;
+    for (size_t i = 0; i < s->man.nfiles; i++) {
+        const manifest_file *f = &s->man.files[i];
+        if (f->rows && f->max_ts_ms >= c->q.from_ms && f->min_ts_ms < c->q.to_ms) n++;
+    }
+    c->files = calloc(n ? n : 1, sizeof *c->files);
+    int rc = c->files ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < s->man.nfiles; i++) {
+        const manifest_file *f = &s->man.files[i];
+        if (!(f->rows && f->max_ts_ms >= c->q.from_ms && f->min_ts_ms < c->q.to_ms)) continue;
+        qfile *qf = &c->files[c->nfiles++];
+        qf->f = *f;
+        qf->src.fd = -1;
+        manifest_file_name(qf->name, sizeof qf->name, f);
+    }
+    anpr_writer *w = s->writer;
+    if (rc == 0 && w && w->nrows) {
+        size_t m = 0;
+        for (size_t i = 0; i < w->nrows; i++) m += row_matches(c, &w->rows[i], c->q.from_ms, c->q.to_ms);
+        c->mem = malloc((m ? m : 1) * sizeof *c->mem);
+        if (!c->mem) rc = -ENOMEM;
+        for (size_t i = 0; rc == 0 && i < w->nrows; i++)
+            if (row_matches(c, &w->rows[i], c->q.from_ms, c->q.to_ms)) c->mem[c->nmem++] = w->rows[i];
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc < 0) return rc;
+    if (c->nmem) qsort(c->mem, c->nmem, sizeof *c->mem, cmp_result);
+
+    for (size_t i = 0; i < c->nfiles; i++) {
+        qfile *qf = &c->files[i];
+        char path[4096];
+        store_path(s, path, sizeof path, qf->name);
+        int fd = s->vfs->open(s->vfs, path, O_RDONLY, 0);
+        if (fd == -ENOENT) return -ENOENT;
+        if (fd < 0) return anpr_fail(&c->err, fd, "%s: open: %s", qf->name, anpr_strerror(fd));
+        qf->src = (anpr_source){s->vfs, fd, 0};
+        rc = s->vfs->fsize(s->vfs, fd, &qf->src.size);
+        if (rc < 0) return anpr_fail(&c->err, rc, "%s: stat: %s", qf->name, anpr_strerror(rc));
+        rc = seg_reader_open(&qf->r, &qf->src, &c->err);
+        if (rc < 0) return anpr_fail_prefix(&c->err, rc, qf->name);
+        seg_reader_info(qf->r, &qf->info);
+    }
+    return 0;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The days that files or buffered reads hold, ascending and unique. */
+static int list_days(anpr_cursor *c)
+{
+    c->days = malloc((c->nfiles + c->nmem + 1) * sizeof *c->days);
+    if (!c->days) return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < c->nfiles; i++) c->days[n++] = c->files[i].f.day;
+    for (size_t i = 0; i < c->nmem; i++)
+        if (n == 0 || c->days[n - 1] != anpr_day_of(c->mem[i].ts_ms)) c->days[n++] = anpr_day_of(c->mem[i].ts_ms);
+    qsort(c->days, n, sizeof *c->days, cmp_i32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || c->days[k - 1] != c->days[i]) c->days[k++] = c->days[i];
+    c->ndays = k;
+    return 0;
+}
+
+static int validate(const anpr_query *q, const char **why)
+{
+    *why = "";
+    if (q->version != ANPR_QUERY_VERSION) *why = "query: unknown version (start from ANPR_QUERY_INIT)";
+    else if (q->from_ms > q->to_ms) *why = "query: the window starts after it ends";
+    else if (q->ncameras && !q->cameras) *why = "query: ncameras without cameras";
+    else if (q->area && (q->lat_min_e7 > q->lat_max_e7 || q->lon_min_e7 > q->lon_max_e7))
+        *why = "query: area: the south-west corner lies north or east of the north-east one";
+    else if (q->area && (q->lat_min_e7 < -900000000 || q->lat_max_e7 > 900000000 || q->lon_min_e7 < -1800000000 ||
+                         q->lon_max_e7 > 1800000000))
+        *why = "query: area: latitude or longitude out of range";
+    return **why ? ANPR_EINVAL : ANPR_OK;
+}
+
+int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
+{
+    if (!out) return ANPR_EINVAL;
+    *out = NULL;
+    if (!s || !q) return ANPR_EINVAL;
+    const char *why;
+    int rc = validate(q, &why);
+    anpr_cursor *c = calloc(1, sizeof *c);
+    if (!c) return -ENOMEM;
+    c->s = s;
+    c->q = *q;
+    c->q.plate = NULL;
+    if (rc == 0) rc = plate_match_compile(&c->pm, q->plate, q->fuzzy, &why);
+    if (rc < 0) {
+        pthread_mutex_lock(&s->mu);
+        store_set_error(s, rc, "%s", why);
+        pthread_mutex_unlock(&s->mu);
+        free(c);
+        return rc;
+    }
+    if (q->ncameras) {
+        c->cameras = malloc(q->ncameras * sizeof *c->cameras);
+        if (!c->cameras) {
+            free(c);
+            return -ENOMEM;
+        }
+        memcpy(c->cameras, q->cameras, q->ncameras * sizeof *c->cameras);
+        qsort(c->cameras, q->ncameras, sizeof *c->cameras, cmp_u32);
+    }
+    c->q.cameras = NULL;
+    for (int tries = 0;; tries++) {
+        rc = take_snapshot(c);
+        if (rc != -ENOENT || tries == SNAPSHOT_TRIES) break;
+        close_files(c); /* a merge or expiry replaced files meanwhile: look again */
+    }
+    if (rc == -ENOENT) anpr_fail(&c->err, rc, "files kept vanishing while the snapshot was taken");
+    if (rc == 0) rc = list_days(c);
+    if (rc < 0) {
+        pthread_mutex_lock(&s->mu);
+        store_set_error(s, rc, "%s", c->err.text[0] ? c->err.text : anpr_strerror(rc));
+        pthread_mutex_unlock(&s->mu);
+        anpr_cursor_close(c);
+        return rc;
+    }
+    c->day_at = 0;
+    c->slice_step = 0;
+    *out = c;
+    return ANPR_OK;
+}
+
+/* Choose the blocks of day `day` that may hold matches. */
+static int plan_day(anpr_cursor *c, int32_t day)
+{
+    c->nblocks = 0;
+    int64_t from = c->q.from_ms, to = c->q.to_ms;
+    for (size_t i = 0; i < c->nfiles; i++) {
+        qfile *qf = &c->files[i];
+        if (qf->f.day != day) continue;
+        uint32_t *probe = NULL;
+        size_t nprobe = qf->info.blocks;
+        if (c->pm.kind == MATCH_EXACT) {
+            int rc = seg_reader_plate_blocks(qf->r, c->pm.text, &probe, &nprobe);
+            if (rc < 0) return anpr_fail_prefix(&c->err, rc, qf->name);
+        }
+        for (size_t k = 0; k < nprobe; k++) {
+            uint32_t b = probe ? probe[k] : (uint32_t)k;
+            anpr_block_info bi;
+            seg_reader_block_info(qf->r, b, &bi);
+            if (bi.max_ts_ms < from || bi.min_ts_ms >= to) continue;
+            if (!camera_range_wanted(c, bi.camera_min, bi.camera_max)) continue;
+            if (c->q.area && (bi.lat_min == ANPR_POS_UNKNOWN || bi.lat_max < c->q.lat_min_e7 ||
+                              bi.lat_min > c->q.lat_max_e7 || bi.lon_max < c->q.lon_min_e7 ||
+                              bi.lon_min > c->q.lon_max_e7))
+                continue;
+            if (c->nblocks == c->blocks_cap) {
+                size_t ncap = c->blocks_cap ? 2 * c->blocks_cap : 64;
+                qblock *nb = realloc(c->blocks, ncap * sizeof *nb);
+                if (!nb) {
+                    free(probe);
+                    return -ENOMEM;
+                }
+                c->blocks = nb;
+                c->blocks_cap = ncap;
+            }
+            c->blocks[c->nblocks++] = (qblock){(uint32_t)i, b, bi.min_ts_ms, bi.max_ts_ms, bi.rows};
+        }
+        free(probe);
+    }
+    /* Slices: the whole day at once unless its blocks hold more than SLICE_ROWS rows. */
+    int64_t d0 = (int64_t)day * ANPR_DAY_MS, d1 = d0 + ANPR_DAY_MS;
+    int64_t lo = from > d0 ? from : d0, hi = to < d1 ? to : d1;
+    uint64_t rows = 0;
+    for (size_t k = 0; k < c->nblocks; k++) rows += c->blocks[k].rows;
+    uint64_t slices = rows / SLICE_ROWS + 1;
+    c->slice_from = lo;
+    c->day_end = hi;
+    c->slice_step = (int64_t)(((uint64_t)(hi - lo) + slices - 1) / slices);
+    if (c->slice_step <= 0) c->slice_step = 1;
+    return 0;
+}
+
+static int add_result(anpr_cursor *c, const anpr_row *r)
+{
+    if (c->nres == c->res_cap) {
+        size_t ncap = c->res_cap ? 2 * c->res_cap : 4096;
+        anpr_row *nr = realloc(c->res, ncap * sizeof *nr);
+        if (!nr) return -ENOMEM;
+        c->res = nr;
+        c->res_cap = ncap;
+    }
+    c->res[c->nres++] = *r;
+    return 0;
+}
+
+/* Answer [t0, t1) of the current day into c->res. */
+static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
+{
+    c->nres = c->res_at = 0;
+    for (size_t k = 0; k < c->nblocks; k++) {
+        qblock *qb = &c->blocks[k];
+        if (qb->max_ts < t0 || qb->min_ts >= t1) continue;
+        qfile *qf = &c->files[qb->file];
+        if (c->scratch_cap < qf->info.block_rows) {
+            free(c->scratch);
+            c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
+            c->scratch_cap = c->scratch ? qf->info.block_rows : 0;
+            if (!c->scratch) return -ENOMEM;
+        }
+        size_t n;
+        int rc = seg_reader_read_block(qf->r, qb->block, c->scratch, &n);
+        if (rc < 0) {
+            anpr_fail_prefix(&c->err, rc, qf->name);
+            return rc;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (row_matches(c, &c->scratch[i], t0, t1) && (rc = add_result(c, &c->scratch[i])) < 0) return rc;
+    }
+    /* Buffered reads of the slice (c->mem is sorted by time). */
+    for (size_t i = 0; i < c->nmem; i++) {
+        if (c->mem[i].ts_ms < t0) continue;
+        if (c->mem[i].ts_ms >= t1) break;
+        int rc = add_result(c, &c->mem[i]);
+        if (rc < 0) return rc;
+    }
+    if (c->nres) qsort(c->res, c->nres, sizeof *c->res, cmp_result);
+    size_t k = 0;
+    for (size_t i = 0; i < c->nres; i++)
+        if (k == 0 || cmp_result(&c->res[k - 1], &c->res[i]) != 0) c->res[k++] = c->res[i];
+    c->nres = k;
+    return 0;
+}
+
+/* Make c->res hold unreturned results; 0 when the query is exhausted. */
+static int refill(anpr_cursor *c)
+{
+    while (c->res_at >= c->nres) {
+        if (c->slice_step > 0 && c->slice_from < c->day_end) {
+            int64_t t0 = c->slice_from;
+            int64_t t1 = c->day_end - t0 > c->slice_step ? t0 + c->slice_step : c->day_end;
+            c->slice_from = t1;
+            int rc = run_slice(c, t0, t1);
+            if (rc < 0) return rc;
+            continue;
+        }
+        if (c->day_at == c->ndays) return 0;
+        int rc = plan_day(c, c->days[c->day_at++]);
+        if (rc < 0) return rc;
+    }
+    return 1;
+}
+
+int anpr_cursor_next(anpr_cursor *c, anpr_batch *out)
+{
+    if (!c || !out) return ANPR_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (c->done) return c->done < 0 ? c->done : 0; /* an error stays the answer */
+    size_t n = 0;
+    while (n < BATCH_ROWS && (c->q.limit == 0 || c->emitted < c->q.limit)) {
+        int rc = refill(c);
+        if (rc < 0) {
+            if (!c->err.text[0]) anpr_fail(&c->err, rc, "query: %s", anpr_strerror(rc));
+            c->done = rc;
+            return rc;
+        }
+        if (rc == 0) break;
+        const anpr_row *r = &c->res[c->res_at++];
+        c->ts[n] = r->ts_ms;
+        memcpy(c->plate[n], r->plate, sizeof c->plate[n]);
+        c->camera[n] = r->camera;
+        c->lane[n] = r->lane;
+        c->direction[n] = r->direction;
+        c->confidence[n] = r->confidence;
+        c->lat[n] = r->lat_e7;
+        c->lon[n] = r->lon_e7;
+        n++;
+        c->emitted++;
+    }
+    if (n == 0) {
+        c->done = 1;
+        return 0;
+    }
+    *out = (anpr_batch){n, c->ts, (const char(*)[ANPR_PLATE_MAX + 1])c->plate, c->camera, c->lane,
+                        c->direction, c->confidence, c->lat, c->lon};
+    return 1;
+}
+
+const char *anpr_cursor_errmsg(const anpr_cursor *c)
+{
+    return c ? c->err.text : "no cursor";
+}
+
+void anpr_cursor_close(anpr_cursor *c)
+{
+    if (!c) return;
+    close_files(c);
+    free(c->cameras);
+    free(c->days);
+    free(c->blocks);
+    free(c->res);
+    free(c->scratch);
+    free(c);
+}

@@ -1,0 +1,341 @@
+/*
+ * Queries through the public API against a plain reference: three days of
+ * generated traffic (late reads, resent duplicates and misreads included)
+ * are kept in memory as well as stored, and every query shape (all reads,
+ * a window, an exact plate, a misread-tolerant plate, partial plates, one
+ * camera, a set of cameras, an area, a limit) is answered by both and
+ * compared read for read: while reads are only buffered, once they sit in
+ * several unmerged parts, and after the merge into daily segments.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "anpr/segment.h"
+#include "synth.h"
+#include "testutil.h"
+
+#define DAY_MS INT64_C(86400000)
+
+typedef struct ref {
+    anpr_row *rows;
+    size_t n, cap;
+} ref;
+
+static int cmp_key(const void *pa, const void *pb)
+{
+    const anpr_row *a = pa, *b = pb;
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
+    return strcmp(a->plate, b->plate);
+}
+
+/* Glob with '?' and '*', as the library defines partial plates. */
+static int glob(const char *p, const char *s)
+{
+    if (*p == '\0') return *s == '\0';
+    if (*p == '*') return glob(p + 1, s) || (*s && glob(p, s + 1));
+    return *s && (*p == '?' || *p == *s) && glob(p + 1, s + 1);
+}
+
+/* The reference answer: filter, sort, one copy of each read. */
+static anpr_row *answer(const ref *r, const anpr_query *q, size_t *n)
+{
+    anpr_row *out = malloc((r->n + 1) * sizeof *out);
+    size_t k = 0;
+    char want[64] = "";
+    int partial = 0;
+    if (q->plate) {
+        /* Normalise the query like the library: drop spaces and dashes, upper-case; fold if fuzzy. */
+        size_t m = 0;
+        for (const char *p = q->plate; *p; p++) {
+            char c = *p;
+            if (c == ' ' || c == '-') continue;
+            if (c >= 'a' && c <= 'z') c = (char)(c - 32);
+            partial |= c == '?' || c == '*';
+            want[m++] = c;
+        }
+        want[m] = '\0';
+        if (q->fuzzy)
+            for (char *p = want; *p; p++) {
+                char one[2] = {*p, 0}, f[ANPR_PLATE_MAX + 1];
+                if (*p != '?' && *p != '*' && anpr_plate_fold(f, one) == 1) *p = f[0];
+            }
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        const anpr_row *x = &r->rows[i];
+        if (x->ts_ms < q->from_ms || x->ts_ms >= q->to_ms) continue;
+        if (q->ncameras) {
+            int hit = 0;
+            for (size_t c = 0; c < q->ncameras; c++) hit |= q->cameras[c] == x->camera;
+            if (!hit) continue;
+        }
+        if (q->area && (x->lat_e7 == ANPR_POS_UNKNOWN || x->lat_e7 < q->lat_min_e7 || x->lat_e7 > q->lat_max_e7 ||
+                        x->lon_e7 < q->lon_min_e7 || x->lon_e7 > q->lon_max_e7))
+            continue;
+        if (q->plate) {
+            char f[ANPR_PLATE_MAX + 1];
+            const char *p = x->plate;
+            if (q->fuzzy) {
+                anpr_plate_fold(f, x->plate);
+                p = f;
+            }
+            if (partial ? !glob(want, p) : strcmp(want, p) != 0) continue;
+        }
+        out[k++] = *x;
+    }
+    qsort(out, k, sizeof *out, cmp_key);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || cmp_key(&out[m - 1], &out[i]) != 0) out[m++] = out[i];
+    if (q->limit && m > q->limit) m = (size_t)q->limit;
+    *n = m;
+    return out;
+}
+
+/* Run q on the store and compare with the reference; returns the number of reads. */
+static size_t check_query(anpr_store *s, const ref *r, const anpr_query *q, const char *what)
+{
+    size_t want_n;
+    anpr_row *want = answer(r, q, &want_n);
+    anpr_cursor *c;
+    ck_assert_msg(anpr_query_open(&c, s, q) == ANPR_OK, "%s: %s", what, anpr_errmsg(s));
+    size_t got = 0;
+    anpr_batch b;
+    int rc;
+    while ((rc = anpr_cursor_next(c, &b)) == 1) {
+        ck_assert_uint_gt(b.n, 0);
+        for (size_t i = 0; i < b.n; i++, got++) {
+            ck_assert_msg(got < want_n, "%s: more reads than the reference (%zu)", what, want_n);
+            const anpr_row *w = &want[got];
+            ck_assert_msg(b.ts_ms[i] == w->ts_ms && b.camera[i] == w->camera && strcmp(b.plate[i], w->plate) == 0,
+                          "%s: read %zu: got %lld %u %s, want %lld %u %s", what, got, (long long)b.ts_ms[i],
+                          b.camera[i], b.plate[i], (long long)w->ts_ms, w->camera, w->plate);
+            ck_assert(b.lane[i] == w->lane && b.direction[i] == w->direction && b.confidence[i] == w->confidence);
+            ck_assert(b.lat_e7[i] == w->lat_e7 && b.lon_e7[i] == w->lon_e7);
+        }
+    }
+    ck_assert_msg(rc == 0, "%s: cursor: %s", what, anpr_cursor_errmsg(c));
+    ck_assert_msg(got == want_n, "%s: %zu reads, the reference has %zu", what, got, want_n);
+    ck_assert_int_eq(anpr_cursor_next(c, &b), 0); /* stays finished */
+    anpr_cursor_close(c);
+    free(want);
+    return got;
+}
+
+/* Every query shape, with parameters taken from reads the reference holds. */
+static void check_all_shapes(anpr_store *s, const ref *r)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    check_query(s, r, &q, "every read");
+
+    const anpr_row *a = &r->rows[r->n / 3], *b = &r->rows[r->n / 2], *c = &r->rows[(r->n * 4) / 5];
+    q.from_ms = b->ts_ms - 3600000;
+    q.to_ms = b->ts_ms + 3600000;
+    ck_assert_uint_gt(check_query(s, r, &q, "two hours"), 0);
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.from_ms = c->ts_ms;
+    check_query(s, r, &q, "open end");
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.to_ms = a->ts_ms;
+    check_query(s, r, &q, "open start");
+
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.plate = a->plate;
+    ck_assert_uint_gt(check_query(s, r, &q, "exact plate"), 0);
+    q.fuzzy = 1;
+    ck_assert_uint_gt(check_query(s, r, &q, "fuzzy plate"), 0);
+    /* A misreading of the plate finds the same reads when fuzzy. */
+    char mis[ANPR_PLATE_MAX + 1];
+    strcpy(mis, b->plate);
+    for (char *p = mis; *p; p++) {
+        if (*p == '0') *p = 'O';
+        else if (*p == '8') *p = 'B';
+        else if (*p == '1') *p = 'I';
+    }
+    q.plate = mis;
+    ck_assert_uint_gt(check_query(s, r, &q, "fuzzy misread"), 0);
+    q.fuzzy = 0;
+    check_query(s, r, &q, "exact misread");
+    q.plate = "ab 12-cde"; /* written as people write plates */
+    check_query(s, r, &q, "spaced plate");
+
+    /* Partial plates: one unknown character, and a known start. */
+    char part[ANPR_PLATE_MAX + 2];
+    strcpy(part, c->plate);
+    part[1] = '?';
+    q.plate = part;
+    ck_assert_uint_gt(check_query(s, r, &q, "partial ?"), 0);
+    snprintf(part, sizeof part, "%.3s*", c->plate);
+    ck_assert_uint_gt(check_query(s, r, &q, "partial *"), 0);
+    q.fuzzy = 1;
+    check_query(s, r, &q, "fuzzy partial");
+    q.fuzzy = 0;
+    q.from_ms = c->ts_ms - DAY_MS / 2;
+    q.to_ms = c->ts_ms + DAY_MS / 2;
+    check_query(s, r, &q, "partial in a day");
+
+    q = (anpr_query)ANPR_QUERY_INIT;
+    uint32_t cams[3] = {a->camera, b->camera, c->camera};
+    q.cameras = cams;
+    q.ncameras = 1;
+    ck_assert_uint_gt(check_query(s, r, &q, "one camera"), 0);
+    q.from_ms = a->ts_ms - 1800000;
+    q.to_ms = a->ts_ms + 1800000;
+    ck_assert_uint_gt(check_query(s, r, &q, "one camera, one hour"), 0);
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.cameras = cams;
+    q.ncameras = 3;
+    check_query(s, r, &q, "three cameras");
+
+    q = (anpr_query)ANPR_QUERY_INIT;
+    const anpr_row *pos = a;
+    for (size_t i = r->n / 3; i < r->n && pos->lat_e7 == ANPR_POS_UNKNOWN; i++) pos = &r->rows[i];
+    q.area = 1;
+    q.lat_min_e7 = pos->lat_e7 - 500000;
+    q.lat_max_e7 = pos->lat_e7 + 500000;
+    q.lon_min_e7 = pos->lon_e7 - 500000;
+    q.lon_max_e7 = pos->lon_e7 + 500000;
+    ck_assert_uint_gt(check_query(s, r, &q, "area"), 0);
+    q.from_ms = pos->ts_ms - 1800000;
+    q.to_ms = pos->ts_ms + 1800000;
+    ck_assert_uint_gt(check_query(s, r, &q, "area, one hour"), 0);
+
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.limit = 1000;
+    ck_assert_uint_eq(check_query(s, r, &q, "limit"), r->n < 1000 ? r->n : 1000);
+}
+
+START_TEST(every_shape_against_reference)
+{
+    char *dir = tu_tmpdir("query");
+    synth_config cfg;
+    synth_config_default(&cfg, 40000);
+    cfg.days = 3;
+    synth *g;
+    ck_assert_int_eq(synth_new(&g, &cfg), 0);
+    ref r = {0};
+
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.memory_budget = 2 << 20; /* a few thousand reads: many parts */
+    anpr_store *s;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+
+    anpr_read batch[1000];
+    int verdicts[1000];
+    size_t n, total = synth_total(g), seen = 0;
+    int phase = 0;
+    while ((n = synth_next(g, batch, 1000)) > 0) {
+        size_t ok;
+        int rc = anpr_writer_append(w, batch, n, &ok, verdicts);
+        ck_assert(rc == ANPR_OK || rc == ANPR_EBADREAD);
+        for (size_t i = 0; i < n; i++) {
+            if (verdicts[i] != ANPR_READ_OK) continue;
+            if (r.n == r.cap) {
+                r.cap = r.cap ? 2 * r.cap : 4096;
+                r.rows = realloc(r.rows, r.cap * sizeof *r.rows);
+            }
+            anpr_row *x = &r.rows[r.n++];
+            memset(x, 0, sizeof *x);
+            x->ts_ms = batch[i].ts_ms;
+            ck_assert_int_eq(anpr_plate_normalise(x->plate, batch[i].plate), ANPR_READ_OK);
+            x->camera = batch[i].camera;
+            x->lane = batch[i].lane;
+            x->direction = batch[i].direction;
+            x->confidence = batch[i].confidence;
+            x->lat_e7 = batch[i].lat_e7;
+            x->lon_e7 = batch[i].lon_e7;
+        }
+        seen += n;
+        if (phase == 0 && seen > total / 2) {
+            /* Half in: some in parts, the rest only buffered (visible on this handle at once). */
+            ck_assert_int_eq(anpr_writer_commit(w), ANPR_OK);
+            check_all_shapes(s, &r);
+            phase = 1;
+        }
+    }
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    anpr_stats st;
+    ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
+    ck_assert_uint_gt(st.parts, 3);
+    check_all_shapes(s, &r);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
+    ck_assert_uint_eq(st.parts, 0);
+    check_all_shapes(s, &r);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+
+    /* Another handle, read-only, sees the same. */
+    o.flags = ANPR_OPEN_READONLY;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    check_all_shapes(s, &r);
+    anpr_store_close(s);
+    synth_free(g);
+    free(r.rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(bad_queries_refused)
+{
+    char *dir = tu_tmpdir("query");
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    anpr_store *s;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    anpr_cursor *c = (anpr_cursor *)1;
+    anpr_query q = ANPR_QUERY_INIT;
+    q.from_ms = 10;
+    q.to_ms = 5;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(anpr_errmsg(s), "window"));
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.plate = "--";
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    q.plate = "AB12#CD";
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    q.plate = "ABCDEFGHIJKLMNOP";
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.area = 1;
+    q.lat_min_e7 = 10;
+    q.lat_max_e7 = 5;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.ncameras = 2;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    q = (anpr_query)ANPR_QUERY_INIT;
+    q.version = 99;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_EINVAL);
+    /* An empty store answers nothing. */
+    q = (anpr_query)ANPR_QUERY_INIT;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
+    anpr_batch b;
+    ck_assert_int_eq(anpr_cursor_next(c, &b), 0);
+    ck_assert_uint_eq(b.n, 0);
+    anpr_cursor_close(c);
+    anpr_cursor_close(NULL);
+    anpr_store_close(s);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("query");
+    TCase *tc = tcase_create("query");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, every_shape_against_reference);
+    tcase_add_test(tc, bad_queries_refused);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
