@@ -268,6 +268,38 @@ START_TEST(every_shape_against_reference)
     ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
     ck_assert_uint_eq(st.parts, 0);
     check_all_shapes(s, &r);
+
+    /* Expiry while a query is in flight: the cursor finishes from its snapshot. */
+    anpr_query all = ANPR_QUERY_INIT;
+    size_t before_n;
+    free(answer(&r, &all, &before_n));
+    anpr_cursor *inflight;
+    ck_assert_int_eq(anpr_query_open(&inflight, s, &all), ANPR_OK);
+    anpr_batch b;
+    ck_assert_int_eq(anpr_cursor_next(inflight, &b), 1);
+    size_t seen_n = b.n;
+    int64_t oldest = INT64_MAX;
+    for (size_t i = 0; i < r.n; i++)
+        if (r.rows[i].ts_ms < oldest) oldest = r.rows[i].ts_ms;
+    int64_t first_day_end = (oldest / DAY_MS + 1) * DAY_MS;
+    ck_assert_int_eq(anpr_writer_expire(w, first_day_end), ANPR_OK);
+    int rc;
+    while ((rc = anpr_cursor_next(inflight, &b)) == 1) seen_n += b.n;
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(seen_n, before_n);
+    anpr_cursor_close(inflight);
+    /* Afterwards nothing of the day is left, and a late read for it is refused. */
+    size_t kept = 0;
+    for (size_t i = 0; i < r.n; i++)
+        if (r.rows[i].ts_ms >= first_day_end) r.rows[kept++] = r.rows[i];
+    ck_assert_uint_lt(kept, r.n);
+    r.n = kept;
+    check_all_shapes(s, &r);
+    anpr_read late = {first_day_end - 1000, "AB12CDE", 7, 1, 0, 90, ANPR_POS_UNKNOWN, ANPR_POS_UNKNOWN};
+    int verdict;
+    ck_assert_int_eq(anpr_writer_append(w, &late, 1, NULL, &verdict), ANPR_EBADREAD);
+    ck_assert_int_eq(verdict, ANPR_READ_TS_EXPIRED);
+    ck_assert_int_eq(anpr_writer_expire(w, first_day_end), ANPR_OK); /* nothing more to drop */
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
     anpr_store_close(s);
 

@@ -203,6 +203,23 @@ START_TEST(query_shapes)
     free(out);
     ck_assert_int_eq(run("%s/anpr query nowhere", tools), 2);
     ck_assert_int_eq(run("%s/anpr query --help", tools), 0);
+
+    /* Expire the first day: its reads are gone from every answer. */
+    ck_assert_int_eq(run("%s/anpr expire store --before 2026-11-03T00:00:00Z", tools), 0);
+    out = slurp("out.txt");
+    ck_assert_ptr_nonnull(strstr(out, "dropped 1 days"));
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --to 2026-11-03T00:00:00Z", tools), 0);
+    out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, NULL), 0);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --limit 5", tools), 0);
+    out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, NULL), 5);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr expire store --keep-days 0", tools), 2);
+    ck_assert_int_eq(run("%s/anpr expire store", tools), 2);
+    ck_assert_int_eq(run("%s/anpr expire --help", tools), 0);
 }
 END_TEST
 

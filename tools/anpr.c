@@ -4,6 +4,7 @@
  *   anpr ingest STORE [FILE|-]      CSV reads into the store
  *   anpr stats  STORE               what the store holds
  *   anpr query  STORE [conditions]  matching reads, in time order
+ *   anpr expire STORE --before T | --keep-days N   drop whole days
  *   anpr gen    [options]           synthetic national traffic as CSV
  *
  * Exit status: 0 success; 1 some input lines were refused (the rest were
@@ -35,6 +36,8 @@ static const char usage_text[] =
     "  query  STORE [--plate P [--fuzzy]] [--camera ID[,ID...]] [--area LAT1,LON1,LAT2,LON2]\n"
     "               [--from T] [--to T] [--limit N] [--format csv|json]\n"
     "                                       reads matching every condition, in time order\n"
+    "  expire STORE --before T | --keep-days N\n"
+    "                                       drop whole days\n"
     "  gen    [--reads-per-day N] [--days D] [--seed S] [--start YYYY-MM-DD] [-o FILE]\n"
     "                                       synthetic national traffic as CSV\n"
     "\n"
@@ -383,6 +386,65 @@ static int cmd_query(int argc, char **argv)
     return status;
 }
 
+/* ---- expire ---------------------------------------------------------------- */
+
+static int cmd_expire(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: anpr expire STORE --before T | --keep-days N\n\n"
+        "Drop whole UTC days from STORE: with --before, every day that ends at or before T (ms since\n"
+        "the epoch or ISO-8601 UTC); with --keep-days, every day but the newest N, counted back from\n"
+        "the earlier of now and the newest read stored (a read stamped in the future moves nothing).\n"
+        "Reads for dropped days are refused afterwards.\n";
+    const char *before = NULL, *keep = NULL, *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--before") == 0 && i + 1 < argc) before = argv[++i];
+        else if (strcmp(argv[i], "--keep-days") == 0 && i + 1 < argc) keep = argv[++i];
+        else if (argv[i][0] == '-') return usage_error("expire: unknown or incomplete option %s", argv[i]);
+        else if (!path) path = argv[i];
+        else return usage_error("expire: unexpected argument %s", argv[i]);
+    }
+    if (!path) return usage_error("expire: %s", "missing STORE");
+    if (!before == !keep) return usage_error("expire: %s", "give exactly one of --before T and --keep-days N");
+    int64_t before_ms = 0;
+    uint64_t days = 0;
+    if (before && csv_parse_time(before, &before_ms) < 0) return usage_error("expire: bad --before time %s", before);
+    if (keep && (parse_count(keep, &days) < 0 || days == 0 || days > 100000))
+        return usage_error("expire: bad --keep-days %s", keep);
+    anpr_store *s;
+    if (tool_open_store(&s, "anpr: expire", path, 0) != ANPR_OK) return 2;
+    anpr_stats st;
+    int rc = anpr_store_stats(s, &st);
+    anpr_writer *w = NULL;
+    if (rc == ANPR_OK) rc = anpr_writer_open(&w, s);
+    if (rc == ANPR_OK && keep) {
+        /* Count back from the earlier of now and the newest read. */
+        int64_t now = (int64_t)time(NULL) * 1000, ref = st.reads && st.newest_ms < now ? st.newest_ms : now;
+        before_ms = (ref / 86400000 - (int64_t)days + 1) * 86400000;
+    }
+    uint64_t days_before = st.days;
+    if (rc == ANPR_OK) rc = anpr_writer_expire(w, before_ms);
+    if (rc == ANPR_OK) rc = anpr_store_stats(s, &st);
+    if (rc != ANPR_OK) {
+        fprintf(stderr, "anpr: expire: %s\n", anpr_errmsg(s));
+        anpr_writer_close(w);
+        anpr_store_close(s);
+        return 2;
+    }
+    char t[40];
+    tool_format_time(t, sizeof t, before_ms);
+    printf("dropped %llu days ending at or before %s; %llu days, %llu reads left\n",
+           (unsigned long long)(days_before - st.days), t, (unsigned long long)st.days,
+           (unsigned long long)st.reads);
+    rc = anpr_writer_close(w);
+    anpr_store_close(s);
+    return rc == ANPR_OK ? 0 : 2;
+}
+
 /* ---- gen ------------------------------------------------------------------- */
 
 
@@ -469,5 +531,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "stats") == 0) return cmd_stats(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0) return cmd_gen(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0) return cmd_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "expire") == 0) return cmd_expire(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -309,6 +309,15 @@ ANPR_API int anpr_writer_merge(anpr_writer *w, int32_t day);
 ANPR_API int anpr_writer_maintain(anpr_writer *w);
 
 /*
+ * Drop every UTC day that ends at or before before_ms (day d ends at
+ * (d + 1) * 86400000), whatever its size, in one manifest publish: its
+ * files and its buffered reads. Reads for those days are refused from then
+ * on (ANPR_READ_TS_EXPIRED). Queries already running still complete from their
+ * snapshot. ANPR_OK also when there was nothing to drop.
+ */
+ANPR_API int anpr_writer_expire(anpr_writer *w, int64_t before_ms);
+
+/*
  * Commit and release the lock. Returns the commit's status; the writer is
  * freed whatever happened. Accepts NULL (and returns ANPR_OK).
  */

@@ -1,5 +1,5 @@
 /*
- * Merging a day's files into its daily segment, and retention.
+ * Merging a day's files into its daily segment.
  *
  * A merge reads immutable files, so it runs without the store's lock and
  * appends go on meanwhile; only the manifest swap at the end takes it.
@@ -213,45 +213,6 @@ int merge_day(anpr_writer *w, int32_t day)
     return rc;
 }
 
-int retention_apply(anpr_writer *w, int64_t now_ms)
-{
-    anpr_store *s = w->s;
-    if (s->opts.retention_days == 0) return ANPR_OK;
-    pthread_mutex_lock(&s->mu);
-    /* A read stamped in the future must not make the store look older than it is. */
-    int64_t newest = INT64_MIN;
-    for (size_t i = 0; i < s->man.nfiles; i++)
-        if (s->man.files[i].rows && s->man.files[i].max_ts_ms > newest) newest = s->man.files[i].max_ts_ms;
-    for (size_t i = 0; i < w->nrows; i++)
-        if (w->rows[i].ts_ms > newest) newest = w->rows[i].ts_ms;
-    int rc = ANPR_OK;
-    if (newest == INT64_MIN) goto out;
-    int64_t ref = newest < now_ms ? newest : now_ms;
-    int32_t cutoff = anpr_day_of(ref) - (int32_t)s->opts.retention_days + 1;
-    if (s->man.floor_day != MANIFEST_NO_FLOOR && cutoff <= s->man.floor_day) goto out;
-    manifest next;
-    rc = manifest_copy(&next, &s->man);
-    if (rc < 0) goto out;
-    next.floor_day = cutoff;
-    size_t kept = 0;
-    for (size_t i = 0; i < next.nfiles; i++)
-        if (next.files[i].day >= cutoff) next.files[kept++] = next.files[i];
-    next.nfiles = kept;
-    rc = manifest_publish(&next, s->vfs, s->dir, &s->err);
-    if (rc < 0 && next.generation == s->man.generation) {
-        manifest_free(&next);
-        goto out;
-    }
-    if (rc < 0) w->poisoned = rc;
-    for (size_t i = 0; i < s->man.nfiles; i++)
-        if (s->man.files[i].day < cutoff) store_unlink_file(s, &s->man.files[i]);
-    manifest_free(&s->man);
-    s->man = next;
-    writer_drop_buffered_before(w, cutoff);
-out:
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
 
 int anpr_writer_merge(anpr_writer *w, int32_t day)
 {
