@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/batch.h"
 #include "query/match.h"
 #include "read/read.h"
 #include "store/store.h"
@@ -38,6 +39,8 @@ typedef struct qfile {
     anpr_source src;
     seg_reader *r;
     anpr_segment_info info;
+    uint32_t *probe;        /* for a plate: the blocks its index probe named */
+    size_t nprobe;
 } qfile;
 
 /* A block chosen for the current day. */
@@ -49,6 +52,7 @@ typedef struct qblock {
 
 struct anpr_cursor {
     anpr_store *s;
+    io_batcher *io;
     anpr_query q;
     uint32_t *cameras;      /* sorted copy */
     plate_match pm;
@@ -67,6 +71,10 @@ struct anpr_cursor {
     size_t nres, res_cap, res_at;
     anpr_row *scratch;      /* one decoded block */
     size_t scratch_cap;
+    uint8_t *spans;         /* the stored bytes of a slice's blocks */
+    size_t spans_cap;
+    io_req *reqs;
+    size_t reqs_cap;
     uint64_t emitted;
     int done;               /* 1 at the end, or the status that ended the cursor */
     /* The batch's arrays. */
@@ -134,6 +142,7 @@ static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, in
 static void close_files(anpr_cursor *c)
 {
     for (size_t i = 0; i < c->nfiles; i++) {
+        free(c->files[i].probe);
         seg_reader_free(c->files[i].r);
         if (c->files[i].src.fd >= 0) c->s->vfs->close(c->s->vfs, c->files[i].src.fd);
     }
@@ -236,6 +245,82 @@ static int validate(const anpr_query *q, const char **why)
     return **why ? ANPR_EINVAL : ANPR_OK;
 }
 
+static int grow_reqs(anpr_cursor *c, size_t n)
+{
+    if (c->reqs_cap >= n) return 0;
+    io_req *r = realloc(c->reqs, n * sizeof *r);
+    if (!r) return -ENOMEM;
+    c->reqs = r;
+    c->reqs_cap = n;
+    return 0;
+}
+
+/* Room for `bytes` of spans; returns the buffer or NULL. */
+static uint8_t *grow_spans(anpr_cursor *c, size_t bytes)
+{
+    if (c->spans_cap < bytes) {
+        uint8_t *p = realloc(c->spans, bytes ? bytes : 1);
+        if (!p) return NULL;
+        c->spans = p;
+        c->spans_cap = bytes;
+    }
+    return c->spans;
+}
+
+/* Name the file a failed batched read belonged to. */
+static int batch_failed(anpr_cursor *c, int rc, const qfile *qf, const char *what)
+{
+    return anpr_fail(&c->err, rc, "%s: %s: read: %s", qf->name, what, anpr_strerror(rc));
+}
+
+/*
+ * The index probes of every file, batched: first the page directories not
+ * yet loaded, all in one submission, then the one page each file needs.
+ * A query over a year thus costs two round trips to the device, not 730.
+ */
+static int probe_all(anpr_cursor *c)
+{
+    for (int round = 0; round < 2; round++) {
+        size_t n = 0, bytes = 0;
+        int rc = grow_reqs(c, c->nfiles);
+        if (rc < 0) return rc;
+        uint32_t *pages = calloc(c->nfiles ? c->nfiles : 1, sizeof *pages);
+        size_t *which = calloc(c->nfiles ? c->nfiles : 1, sizeof *which);
+        if (!pages || !which) rc = -ENOMEM;
+        for (size_t i = 0; rc == 0 && i < c->nfiles; i++) {
+            qfile *qf = &c->files[i];
+            uint64_t off;
+            uint32_t len;
+            if (round == 0) rc = seg_reader_pagedir_span(qf->r, &off, &len);
+            else rc = seg_reader_page_span(qf->r, c->pm.text, &pages[n], &off, &len);
+            if (rc < 0) break;
+            if (round == 0 && len == 0) continue;
+            c->reqs[n] = (io_req){qf->src.fd, (void *)(uintptr_t)bytes, len, off};
+            which[n++] = i;
+            bytes += len;
+        }
+        uint8_t *buf = rc == 0 ? grow_spans(c, bytes) : NULL;
+        if (rc == 0 && !buf) rc = -ENOMEM;
+        for (size_t k = 0; rc == 0 && k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
+        size_t failed = 0;
+        if (rc == 0) {
+            rc = io_batcher_read(c->io, c->reqs, n, &failed);
+            if (rc < 0) rc = batch_failed(c, rc, &c->files[which[failed]], round ? "index page" : "index directory");
+        }
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            qfile *qf = &c->files[which[k]];
+            rc = round == 0 ? seg_reader_load_pagedir(qf->r, c->reqs[k].buf)
+                            : seg_reader_probe_page(qf->r, pages[k], c->reqs[k].buf, c->pm.text, &qf->probe,
+                                                    &qf->nprobe);
+            if (rc < 0) anpr_fail_prefix(&c->err, rc, qf->name);
+        }
+        free(pages);
+        free(which);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
 int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
 {
     if (!out) return ANPR_EINVAL;
@@ -273,6 +358,9 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     }
     if (rc == -ENOENT) anpr_fail(&c->err, rc, "files kept vanishing while the snapshot was taken");
     if (rc == 0) rc = list_days(c);
+    /* io_uring when the store found the kernel allows it, and the store's I/O is the real file system's. */
+    if (rc == 0) rc = io_batcher_new(&c->io, s->vfs, s->io_mode == ANPR_IO_URING && s->vfs == anpr_vfs_posix());
+    if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = probe_all(c);
     if (rc < 0) {
         pthread_mutex_lock(&s->mu);
         store_set_error(s, rc, "%s", c->err.text[0] ? c->err.text : anpr_strerror(rc));
@@ -294,12 +382,9 @@ static int plan_day(anpr_cursor *c, int32_t day)
     for (size_t i = 0; i < c->nfiles; i++) {
         qfile *qf = &c->files[i];
         if (qf->f.day != day) continue;
-        uint32_t *probe = NULL;
-        size_t nprobe = qf->info.blocks;
-        if (c->pm.kind == MATCH_EXACT) {
-            int rc = seg_reader_plate_blocks(qf->r, c->pm.text, &probe, &nprobe);
-            if (rc < 0) return anpr_fail_prefix(&c->err, rc, qf->name);
-        }
+        /* A plate's blocks come from the index probe done at open; otherwise every block is a candidate. */
+        const uint32_t *probe = c->pm.kind == MATCH_EXACT ? qf->probe : NULL;
+        size_t nprobe = c->pm.kind == MATCH_EXACT ? qf->nprobe : qf->info.blocks;
         for (size_t k = 0; k < nprobe; k++) {
             uint32_t b = probe ? probe[k] : (uint32_t)k;
             anpr_block_info bi;
@@ -313,16 +398,12 @@ static int plan_day(anpr_cursor *c, int32_t day)
             if (c->nblocks == c->blocks_cap) {
                 size_t ncap = c->blocks_cap ? 2 * c->blocks_cap : 64;
                 qblock *nb = realloc(c->blocks, ncap * sizeof *nb);
-                if (!nb) {
-                    free(probe);
-                    return -ENOMEM;
-                }
+                if (!nb) return -ENOMEM;
                 c->blocks = nb;
                 c->blocks_cap = ncap;
             }
             c->blocks[c->nblocks++] = (qblock){(uint32_t)i, b, bi.min_ts_ms, bi.max_ts_ms, bi.rows};
         }
-        free(probe);
     }
     /* Slices: the whole day at once unless its blocks hold more than SLICE_ROWS rows. */
     int64_t d0 = (int64_t)day * ANPR_DAY_MS, d1 = d0 + ANPR_DAY_MS;
@@ -350,35 +431,59 @@ static int add_result(anpr_cursor *c, const anpr_row *r)
     return 0;
 }
 
-/* Answer [t0, t1) of the current day into c->res. */
+/* Answer [t0, t1) of the current day into c->res: its blocks read in one batch, then decoded and filtered. */
 static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
 {
     c->nres = c->res_at = 0;
+    int rc = grow_reqs(c, c->nblocks);
+    if (rc < 0) return rc;
+    size_t n = 0, bytes = 0;
     for (size_t k = 0; k < c->nblocks; k++) {
         qblock *qb = &c->blocks[k];
         if (qb->max_ts < t0 || qb->min_ts >= t1) continue;
         qfile *qf = &c->files[qb->file];
+        uint64_t off;
+        uint32_t len;
+        rc = seg_reader_block_span(qf->r, qb->block, &off, &len);
+        if (rc < 0) return anpr_fail_prefix(&c->err, rc, qf->name);
+        /* The request's buffer is an offset until the buffer is sized; fd and block go with it. */
+        c->reqs[n++] = (io_req){qf->src.fd, (void *)(uintptr_t)bytes, len, off};
+        bytes += len;
+    }
+    uint8_t *buf = grow_spans(c, bytes);
+    if (!buf) return -ENOMEM;
+    for (size_t k = 0; k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
+    size_t failed = 0;
+    rc = io_batcher_read(c->io, c->reqs, n, &failed);
+    size_t at = 0;
+    for (size_t k = 0; k < c->nblocks; k++) {
+        qblock *qb = &c->blocks[k];
+        if (qb->max_ts < t0 || qb->min_ts >= t1) continue;
+        qfile *qf = &c->files[qb->file];
+        if (rc < 0) {
+            if (at == failed) return batch_failed(c, rc, qf, "block");
+            at++;
+            continue;
+        }
         if (c->scratch_cap < qf->info.block_rows) {
             free(c->scratch);
             c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
             c->scratch_cap = c->scratch ? qf->info.block_rows : 0;
             if (!c->scratch) return -ENOMEM;
         }
-        size_t n;
-        int rc = seg_reader_read_block(qf->r, qb->block, c->scratch, &n);
-        if (rc < 0) {
-            anpr_fail_prefix(&c->err, rc, qf->name);
-            return rc;
-        }
-        for (size_t i = 0; i < n; i++)
-            if (row_matches(c, &c->scratch[i], t0, t1) && (rc = add_result(c, &c->scratch[i])) < 0) return rc;
+        size_t nrows;
+        int drc = seg_reader_decode_block(qf->r, qb->block, c->reqs[at++].buf, c->scratch, &nrows);
+        if (drc < 0) return anpr_fail_prefix(&c->err, drc, qf->name);
+        for (size_t i = 0; i < nrows; i++)
+            if (row_matches(c, &c->scratch[i], t0, t1) && (drc = add_result(c, &c->scratch[i])) < 0) return drc;
     }
+    if (rc < 0) return rc;
     /* Buffered reads of the slice (c->mem is sorted by time). */
     for (size_t i = 0; i < c->nmem; i++) {
         if (c->mem[i].ts_ms < t0) continue;
         if (c->mem[i].ts_ms >= t1) break;
-        int rc = add_result(c, &c->mem[i]);
-        if (rc < 0) return rc;
+        int arc = add_result(c, &c->mem[i]);
+        if (arc < 0) return arc;
     }
     if (c->nres) qsort(c->res, c->nres, sizeof *c->res, cmp_result);
     size_t k = 0;
@@ -451,6 +556,9 @@ void anpr_cursor_close(anpr_cursor *c)
 {
     if (!c) return;
     close_files(c);
+    io_batcher_free(c->io);
+    free(c->spans);
+    free(c->reqs);
     free(c->cameras);
     free(c->days);
     free(c->blocks);

@@ -86,6 +86,22 @@ static int chunk_sane(const chunk_ref *c, uint64_t limit, uint64_t max_encoded, 
     return 1;
 }
 
+/* Check a chunk's stored bytes against its checksum and leave its encoded bytes in r->encoded. */
+static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored, const char *what, long long which)
+{
+    if (anpr_checksum(stored, c->stored) != c->checksum)
+        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
+    int rc = grow(&r->encoded, &r->encoded_cap, c->encoded);
+    if (rc < 0) return rc;
+    if (c->compression == SEG_STORED) {
+        if (c->stored) memcpy(r->encoded, stored, c->stored);
+    } else if (enc_zstd_decompress(r->encoded, c->encoded, r->dctx, stored, c->stored) < 0) {
+        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: zstd frame does not decode to %u bytes", what, which,
+                         c->encoded);
+    }
+    return 0;
+}
+
 /* Read a chunk, check its checksum, and leave its encoded bytes in r->encoded. */
 static int load_chunk(seg_reader *r, const chunk_ref *c, const char *what, long long which)
 {
@@ -93,17 +109,7 @@ static int load_chunk(seg_reader *r, const chunk_ref *c, const char *what, long 
     if (rc < 0) return rc;
     rc = anpr_source_read(r->src, r->stored, c->stored, c->offset);
     if (rc < 0) return anpr_fail(r->err, rc, "%s %lld: read: %s", what, which, anpr_strerror(rc));
-    if (anpr_checksum(r->stored, c->stored) != c->checksum)
-        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
-    rc = grow(&r->encoded, &r->encoded_cap, c->encoded);
-    if (rc < 0) return rc;
-    if (c->compression == SEG_STORED) {
-        memcpy(r->encoded, r->stored, c->stored);
-    } else if (enc_zstd_decompress(r->encoded, c->encoded, r->dctx, r->stored, c->stored) < 0) {
-        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: zstd frame does not decode to %u bytes", what, which,
-                         c->encoded);
-    }
-    return 0;
+    return check_chunk(r, c, r->stored, what, which);
 }
 
 static int read_footer(seg_reader *r, uint8_t *f)
@@ -353,16 +359,36 @@ static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, cons
            la0 == bi->lat_min && la1 == bi->lat_max && lo0 == bi->lon_min && lo1 == bi->lon_max;
 }
 
-int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n)
+int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len)
 {
     if (block >= r->info.blocks) return ANPR_EINVAL;
+    const block_meta *m = &r->blocks[block];
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
+        const chunk_ref *c = &m->col[col];
+        if (c->offset < lo) lo = c->offset;
+        if (c->offset + c->stored > hi) hi = c->offset + c->stored;
+    }
+    /* The directory was checked at open: every chunk lies inside the data, so the span does too. */
+    if (hi - lo > UINT32_MAX) return anpr_fail(r->err, ANPR_ECORRUPT, "block %u: chunks spread too far", block);
+    *off = lo;
+    *len = (uint32_t)(hi - lo);
+    return 0;
+}
+
+int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
+{
+    uint64_t base;
+    uint32_t len;
+    int rc = seg_reader_block_span(r, block, &base, &len);
+    if (rc < 0) return rc;
     const block_meta *m = &r->blocks[block];
     size_t rows = m->info.rows;
     for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
         const chunk_ref *c = &m->col[col];
         char what[64];
         snprintf(what, sizeof what, "column %s, block", seg_column_name(col));
-        int rc = load_chunk(r, c, what, block);
+        rc = check_chunk(r, c, span + (c->offset - base), what, block);
         if (rc < 0) return rc;
         if (col == SEG_COL_PLATE) {
             rc = enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
@@ -380,23 +406,49 @@ int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *
     return 0;
 }
 
-static int load_pages(seg_reader *r)
+int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n)
+{
+    uint64_t off;
+    uint32_t len;
+    int rc = seg_reader_block_span(r, block, &off, &len);
+    if (rc == 0) rc = grow(&r->stored, &r->stored_cap, len);
+    if (rc < 0) return rc;
+    /* All the block's chunks in one read. */
+    rc = anpr_source_read(r->src, r->stored, len, off);
+    if (rc < 0) return anpr_fail(r->err, rc, "block %u: read: %s", block, anpr_strerror(rc));
+    return seg_reader_decode_block(r, block, r->stored, out, n);
+}
+
+int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len)
+{
+    *off = r->pagedir_off;
+    *len = r->pages ? 0 : r->pagedir_len;
+    return 0;
+}
+
+int seg_reader_load_pagedir(seg_reader *r, const uint8_t *bytes)
 {
     if (r->pages) return 0;
-    uint8_t *pd = malloc(r->pagedir_len ? r->pagedir_len : 1);
+    uint8_t *own = NULL;
     chunk_ref *pages = calloc(r->npages ? r->npages : 1, sizeof *pages);
-    int rc = (pd && pages) ? anpr_source_read(r->src, pd, r->pagedir_len, r->pagedir_off) : -ENOMEM;
-    if (rc == 0 && anpr_checksum(pd, r->pagedir_len) != r->pagedir_sum)
+    int rc = pages ? 0 : -ENOMEM;
+    if (rc == 0 && !bytes) {
+        own = malloc(r->pagedir_len ? r->pagedir_len : 1);
+        rc = own ? anpr_source_read(r->src, own, r->pagedir_len, r->pagedir_off) : -ENOMEM;
+        if (rc < 0 && rc != -ENOMEM) anpr_fail(r->err, rc, "index page directory: read: %s", anpr_strerror(rc));
+        bytes = own;
+    }
+    if (rc == 0 && anpr_checksum(bytes, r->pagedir_len) != r->pagedir_sum)
         rc = anpr_fail(r->err, ANPR_ECORRUPT, "index page directory: checksum mismatch");
     /* A page holds a count per bucket and at most a posting per (bucket, block), 16 bits or less each. */
     uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks) + 2;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
-        const uint8_t *e = pd + (size_t)p * SEG_PAGE_ENTRY;
+        const uint8_t *e = bytes + (size_t)p * SEG_PAGE_ENTRY;
         chunk_decode(&pages[p], e);
         if (!chunk_sane(&pages[p], r->pagedir_off, max_raw, e) || pages[p].encoding != 0)
             rc = corrupt(r, "index page", p, "lies outside the index or has a bad size");
     }
-    free(pd);
+    free(own);
     if (rc < 0) {
         free(pages);
         return rc;
@@ -405,10 +457,18 @@ static int load_pages(seg_reader *r)
     return 0;
 }
 
-/* Load and decode index page p into r->page_counts and r->page_post; every value is checked. */
-static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np)
+static int load_pages(seg_reader *r)
 {
-    int rc = load_chunk(r, &r->pages[p], "index page", p);
+    return seg_reader_load_pagedir(r, NULL);
+}
+
+/*
+ * Decode index page p (its stored bytes, or NULL to read them) into
+ * r->page_counts and r->page_post; every value is checked.
+ */
+static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t *nb, uint32_t *np)
+{
+    int rc = stored ? check_chunk(r, &r->pages[p], stored, "index page", p) : load_chunk(r, &r->pages[p], "index page", p);
     if (rc < 0) return rc;
     const uint8_t *raw = r->encoded;
     uint32_t len = r->pages[p].encoded;
@@ -469,16 +529,26 @@ static int load_page(seg_reader *r, uint32_t p, uint32_t *nb, uint32_t *np)
     return 0;
 }
 
-int seg_reader_plate_blocks(seg_reader *r, const char *plate, uint32_t **blocks, size_t *n)
+int seg_reader_page_span(seg_reader *r, const char *plate, uint32_t *page, uint64_t *off, uint32_t *len)
+{
+    if (!r->pages) return ANPR_EINVAL;
+    uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
+    *page = bucket / r->page_buckets;
+    *off = r->pages[*page].offset;
+    *len = r->pages[*page].stored;
+    return 0;
+}
+
+int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, const char *plate,
+                          uint32_t **blocks, size_t *n)
 {
     *blocks = NULL;
     *n = 0;
-    int rc = load_pages(r);
-    if (rc < 0) return rc;
     uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
-    uint32_t p = bucket / r->page_buckets, in_page = bucket % r->page_buckets;
+    if (!r->pages || bucket / r->page_buckets != page) return ANPR_EINVAL;
+    uint32_t in_page = bucket % r->page_buckets;
     uint32_t nb, np;
-    rc = load_page(r, p, &nb, &np);
+    int rc = load_page(r, page, stored, &nb, &np);
     if (rc < 0) return rc;
     size_t start = 0;
     for (uint32_t b = 0; b < in_page; b++) start += r->page_counts[b];
@@ -489,6 +559,19 @@ int seg_reader_plate_blocks(seg_reader *r, const char *plate, uint32_t **blocks,
     *blocks = out;
     *n = cnt;
     return 0;
+}
+
+int seg_reader_plate_blocks(seg_reader *r, const char *plate, uint32_t **blocks, size_t *n)
+{
+    *blocks = NULL;
+    *n = 0;
+    int rc = load_pages(r);
+    uint32_t page = 0;
+    uint64_t off;
+    uint32_t len;
+    if (rc == 0) rc = seg_reader_page_span(r, plate, &page, &off, &len);
+    if (rc < 0) return rc;
+    return seg_reader_probe_page(r, page, NULL, plate, blocks, n);
 }
 
 int seg_reader_verify(seg_reader *r)
@@ -505,7 +588,7 @@ int seg_reader_verify(seg_reader *r)
     uint64_t postings = 0;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
         uint32_t nb, np;
-        rc = load_page(r, p, &nb, &np);
+        rc = load_page(r, p, NULL, &nb, &np);
         postings += np;
     }
     if (rc == 0 && postings != r->info.index_postings)

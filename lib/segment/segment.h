@@ -95,6 +95,27 @@ int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *
  */
 int seg_reader_plate_blocks(seg_reader *r, const char *folded, uint32_t **blocks, size_t *n);
 
+/*
+ * The same, in steps, for callers that batch their reads (the query planner
+ * with io_uring): say which bytes a step needs, read them however, then
+ * hand them over. Each checks its bytes exactly as the one-call forms do.
+ */
+
+/* Where all of a block's chunks lie: one read of [off, off + len). */
+int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len);
+/* Decode a block from the bytes of its span. */
+int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n);
+
+/* The index page directory's bytes; *len is 0 once it is loaded. */
+int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len);
+/* Load the page directory from its bytes (NULL: read them). */
+int seg_reader_load_pagedir(seg_reader *r, const uint8_t *bytes);
+/* The page a plate's bucket lies in, and its stored bytes' place (page directory loaded). */
+int seg_reader_page_span(seg_reader *r, const char *plate, uint32_t *page, uint64_t *off, uint32_t *len);
+/* The probe of seg_reader_plate_blocks, from the page's stored bytes. */
+int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, const char *plate,
+                          uint32_t **blocks, size_t *n);
+
 /* Check every checksum and decode every block and the index. */
 int seg_reader_verify(seg_reader *r);
 

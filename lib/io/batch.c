@@ -1,0 +1,123 @@
+/* Batched reads through io_uring, or pread when io_uring is not available. */
+#include "io/batch.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
+
+#define RING_DEPTH 128
+
+struct io_batcher {
+    const anpr_vfs *vfs;
+    int uring;
+    struct io_uring ring;
+    uint32_t *done; /* bytes read so far, per request of the current batch */
+    size_t done_cap;
+};
+
+int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring)
+{
+    io_batcher *b = calloc(1, sizeof *b);
+    if (!b) return -ENOMEM;
+    b->vfs = vfs;
+    /* A ring that cannot be had now (memlock limits, a sandbox) leaves pread: slower, still right. */
+    b->uring = use_uring && io_uring_queue_init(RING_DEPTH, &b->ring, 0) == 0;
+    *out = b;
+    return 0;
+}
+
+void io_batcher_free(io_batcher *b)
+{
+    if (!b) return;
+    if (b->uring) io_uring_queue_exit(&b->ring);
+    free(b->done);
+    free(b);
+}
+
+int io_batcher_uses_uring(const io_batcher *b)
+{
+    return b->uring;
+}
+
+static int read_pread(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = anpr_vfs_read_full(b->vfs, reqs[i].fd, reqs[i].buf, reqs[i].len, reqs[i].off);
+        if (rc < 0) {
+            *failed = i;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Queue the unread part of request i; the request's index rides in the user data. */
+static void queue(io_batcher *b, io_req *reqs, size_t i)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
+    io_uring_prep_read(sqe, reqs[i].fd, (char *)reqs[i].buf + b->done[i], reqs[i].len - b->done[i],
+                       reqs[i].off + b->done[i]);
+    io_uring_sqe_set_data64(sqe, i);
+}
+
+static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
+{
+    if (b->done_cap < n) {
+        free(b->done);
+        b->done = malloc(n * sizeof *b->done);
+        b->done_cap = b->done ? n : 0;
+        if (!b->done) return -ENOMEM;
+    }
+    size_t next = 0, inflight = 0, left = n;
+    for (size_t i = 0; i < n; i++) b->done[i] = 0;
+    /* Requests of length 0 are complete already. */
+    for (size_t i = 0; i < n; i++) left -= reqs[i].len == 0;
+    int err = 0;
+    while (left > 0) {
+        while (!err && next < n && inflight < RING_DEPTH) {
+            if (reqs[next].len > 0) {
+                queue(b, reqs, next);
+                inflight++;
+            }
+            next++;
+        }
+        int rc = io_uring_submit_and_wait(&b->ring, 1);
+        if (rc < 0 && rc != -EINTR) return rc;
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        io_uring_for_each_cqe(&b->ring, head, cqe)
+        {
+            seen++;
+            size_t i = (size_t)io_uring_cqe_get_data64(cqe);
+            inflight--;
+            int res = cqe->res;
+            if (res < 0 || (res == 0 && b->done[i] < reqs[i].len)) {
+                /* An error, or end of file before the request was filled. */
+                if (!err) {
+                    err = res < 0 ? res : -EIO;
+                    *failed = i;
+                }
+                left--;
+                continue;
+            }
+            b->done[i] += (uint32_t)res;
+            if (b->done[i] == reqs[i].len) {
+                left--;
+            } else {
+                /* A short read: ask for the rest. */
+                queue(b, reqs, i);
+                inflight++;
+            }
+        }
+        io_uring_cq_advance(&b->ring, seen);
+        if (err && inflight == 0) break;
+    }
+    return err;
+}
+
+int io_batcher_read(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
+{
+    *failed = 0;
+    if (n == 0) return 0;
+    return b->uring ? read_uring(b, reqs, n, failed) : read_pread(b, reqs, n, failed);
+}

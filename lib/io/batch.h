@@ -1,0 +1,42 @@
+/*
+ * Batched reads: a query hands over all the reads one step of it needs (an
+ * index page of every segment, then every block it will decode) and gets
+ * them back together. With io_uring they go to the kernel in one submission
+ * and complete in parallel on the device; otherwise they are done one by one
+ * with pread through the store's vfs (the path tests can make fail).
+ *
+ * A batcher is not thread-safe: one per cursor.
+ */
+#ifndef ANPR_IO_BATCH_H
+#define ANPR_IO_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/vfs.h"
+
+typedef struct io_req {
+    int fd;
+    void *buf;
+    uint32_t len;
+    uint64_t off;
+} io_req;
+
+typedef struct io_batcher io_batcher;
+
+/*
+ * use_uring: 1 to submit through io_uring (the store decided, at open, that
+ * the kernel allows it), 0 to use vfs->pread. With io_uring, a ring that
+ * cannot be set up falls back to pread and io_batcher_uses_uring says so.
+ */
+int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring);
+void io_batcher_free(io_batcher *b);
+int io_batcher_uses_uring(const io_batcher *b);
+
+/*
+ * Read every request in full. Returns 0, or the first error (-errno; -EIO
+ * for a read past the end of a file), with *failed set to its index.
+ */
+int io_batcher_read(io_batcher *b, io_req *reqs, size_t n, size_t *failed);
+
+#endif
