@@ -225,6 +225,50 @@ START_TEST(plates_round_trip)
 }
 END_TEST
 
+/* Finding a plate by its codes marks exactly the rows that decoding and comparing would. */
+START_TEST(plate_find_matches_decoding)
+{
+    enum { N = 2000 };
+    static anpr_row rows[N], back[N];
+    memset(rows, 0, sizeof rows);
+    const char *pool[] = {"AB12CDE", "A812CDE", "AB1ZCDE", "O00OOOO", "D00DDQD", "LB07SEO", "AIZ1234", "A121234",
+                          "ZZ99ZZZ", "XY51ABC", "1A", "B8G6S5Z"};
+    size_t npool = sizeof pool / sizeof pool[0];
+    for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_UK, rows, N), 0);
+    ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_UK, b.data, b.len), 0);
+    static uint8_t hit[N];
+    for (size_t t = 0; t < npool; t++) {
+        for (int fold = 0; fold < 2; fold++) {
+            char target[ANPR_PLATE_MAX + 1];
+            if (fold) anpr_plate_fold(target, pool[t]);
+            else strcpy(target, pool[t]);
+            uint32_t *codes;
+            size_t ncodes, nhit, want = 0;
+            ck_assert_int_eq(enc_plate_uk_codes(target, fold, &codes, &ncodes), 0);
+            ck_assert_int_eq(enc_plate_uk_find(b.data, b.len, N, target, fold, codes, ncodes, hit, &nhit), 0);
+            for (int i = 0; i < N; i++) {
+                char f[ANPR_PLATE_MAX + 1];
+                const char *p = back[i].plate;
+                if (fold) {
+                    anpr_plate_fold(f, back[i].plate);
+                    p = f;
+                }
+                int match = strcmp(p, target) == 0;
+                ck_assert_msg(hit[i] == match, "%s fold %d row %d (%s)", target, fold, i, back[i].plate);
+                want += (size_t)match;
+            }
+            ck_assert_uint_eq(nhit, want);
+            free(codes);
+        }
+    }
+    /* A damaged stream is refused, not misread. */
+    ck_assert_int_eq(enc_plate_uk_find(b.data, b.len - 1, N, "AB12CDE", 0, NULL, 0, hit, &(size_t){0}), ANPR_ECORRUPT);
+    enc_buf_free(&b);
+}
+END_TEST
+
 START_TEST(bitpack_all_widths)
 {
     uint64_t v[130], back[130];
@@ -272,6 +316,7 @@ int main(void)
     tcase_add_test(tc, best_picks_small);
     tcase_add_test(tc, int_garbage_refused);
     tcase_add_test(tc, plates_round_trip);
+    tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);
     suite_add_tcase(s, tc);

@@ -100,24 +100,6 @@ int bw_finish(bit_writer *bw)
     return enc_buf_append(bw->out, &b, 1);
 }
 
-int br_get(bit_reader *br, unsigned w, uint32_t *v)
-{
-    if (br->pos + w > br->len * 8) return ANPR_ECORRUPT;
-    size_t byte = br->pos / 8;
-    uint64_t x;
-    if (br->len - byte >= 8) {
-        x = get_u64(br->p + byte);
-    } else {
-        uint8_t tail[8] = {0};
-        memcpy(tail, br->p + byte, br->len - byte);
-        x = get_u64(tail);
-    }
-    /* 7 bits of offset plus 32 of value fit the word. */
-    *v = (uint32_t)((x >> (br->pos % 8)) & ((UINT64_C(1) << w) - 1));
-    br->pos += w;
-    return 0;
-}
-
 int br_finish(const bit_reader *br)
 {
     size_t total = br->len * 8;

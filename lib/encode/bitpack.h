@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anpr/anpr.h"
 #include "encode/encode.h"
 
 /* Bytes that n values of width w take. */
@@ -49,8 +50,40 @@ typedef struct bit_reader {
     size_t pos;      /* bit position */
 } bit_reader;
 
+/*
+ * The next 57 or more bits from the reader's position, least significant
+ * first, without moving it; bits past the end read as zero. Inline: decoders
+ * call it for every value.
+ */
+static inline uint64_t br_peek(const bit_reader *br)
+{
+    size_t byte = br->pos / 8;
+    uint64_t x = 0;
+    if (byte + 8 <= br->len) {
+        __builtin_memcpy(&x, br->p + byte, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+    } else {
+        for (size_t i = byte; i < br->len; i++) x |= (uint64_t)br->p[i] << (8 * (i - byte));
+    }
+    return x >> (br->pos % 8);
+}
+
 /* Returns 0, or ANPR_ECORRUPT when fewer than w bits remain. w <= 32. */
-int br_get(bit_reader *br, unsigned w, uint32_t *v);
+static inline int br_get(bit_reader *br, unsigned w, uint32_t *v)
+{
+    if (br->pos + w > br->len * 8) return ANPR_ECORRUPT;
+    *v = (uint32_t)(br_peek(br) & ((UINT64_C(1) << w) - 1));
+    br->pos += w;
+    return 0;
+}
+
+/* Bits left to read. */
+static inline size_t br_left(const bit_reader *br)
+{
+    return br->len * 8 - br->pos;
+}
 /* ANPR_ECORRUPT unless only zero padding bits (fewer than 8) remain. */
 int br_finish(const bit_reader *br);
 

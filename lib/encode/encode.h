@@ -73,6 +73,19 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);
 
 /*
+ * Finding one plate in a plate-uk chunk without building every plate's
+ * text. enc_plate_uk_codes lists the 30-bit codes of the current-format
+ * plates equal to plate (or, with fold, folding to it; plate is then
+ * folded): none if no such plate exists, else up to a few hundred
+ * (malloc'd, the caller frees). enc_plate_uk_find then marks in hit[] the
+ * n rows whose plate matches, comparing codes for current-format rows and
+ * text for the others; *nhit counts them. ANPR_ECORRUPT as the decoder.
+ */
+int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
+int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
+                      size_t ncodes, uint8_t *hit, size_t *nhit);
+
+/*
  * zstd, with the context kept by the caller (one per writer or reader).
  * compress appends to out. decompress needs the exact decompressed size
  * (the segment stores it) and fails with ANPR_ECORRUPT on any mismatch.

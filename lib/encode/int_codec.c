@@ -372,13 +372,11 @@ static int decode_delta_rice(int64_t *v, size_t n, const uint8_t *src, size_t le
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
         for (size_t j = 0; j < cnt; j++) {
-            uint64_t q = 0;
-            for (;;) {
-                uint32_t bit;
-                if (br_get(&br, 1, &bit) < 0) return ANPR_ECORRUPT;
-                if (!bit) break;
-                if (++q == RICE_ESCAPE) break;
-            }
+            /* The unary quotient: count the one bits before the first zero, up to the escape. */
+            uint64_t ones = (uint64_t)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << RICE_ESCAPE));
+            uint64_t q = ones;
+            if (br_left(&br) < q + (q < RICE_ESCAPE)) return ANPR_ECORRUPT;
+            br.pos += q + (q < RICE_ESCAPE); /* the ones, and the zero that ends them */
             if (q == RICE_ESCAPE) {
                 if (get_bits(&br, 64, &d[j]) < 0) return ANPR_ECORRUPT;
                 /* Escaped only when it had to be: one encoding per value list. */

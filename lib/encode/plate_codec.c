@@ -3,6 +3,8 @@
  * character; or the UK packing, which spends 31 bits on a plate in the
  * current GB format and a shape plus mixed-radix characters on any other.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "anpr/anpr.h"
@@ -215,6 +217,100 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
             if (br_get(&br, 6, &c) < 0 || c >= 36) return ANPR_ECORRUPT;
             rows[i].plate[k] = code_char[c];
         }
+    }
+    return br_finish(&br);
+}
+
+/* ---- Finding a plate without decoding the column ------------------------ */
+
+/* The characters that fold to f (the fold classes), as one string. */
+static const char *fold_class(char f)
+{
+    switch (f) {
+    case '0': return "0ODQ";
+    case '1': return "1I";
+    case '2': return "2Z";
+    case '5': return "5S";
+    case '8': return "8B";
+    case '6': return "6G";
+    default: return NULL;
+    }
+}
+
+int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
+{
+    *codes = NULL;
+    *n = 0;
+    size_t len = strlen(plate);
+    if (len != 7) return 0;
+    /* For each position, the characters the current format allows there that match plate's. */
+    char opts[7][8];
+    size_t nopt[7];
+    size_t total = 1;
+    for (size_t i = 0; i < 7; i++) {
+        const char *cls = fold ? fold_class(plate[i]) : NULL;
+        char single[2] = {plate[i], 0};
+        if (!cls) cls = single;
+        nopt[i] = 0;
+        for (const char *c = cls; *c; c++) {
+            int ok = i == 2 || i == 3 ? is_digit(*c) : set_index(i < 2 ? tag_index : rand_index, *c) >= 0;
+            if (ok) opts[i][nopt[i]++] = *c;
+        }
+        total *= nopt[i];
+    }
+    if (total == 0) return 0;
+    uint32_t *out = malloc(total * sizeof *out);
+    if (!out) return -ENOMEM;
+    /* Every combination, as a mixed-radix counter over the positions. */
+    size_t idx[7] = {0};
+    for (size_t k = 0; k < total; k++) {
+        char p[8];
+        for (size_t i = 0; i < 7; i++) p[i] = opts[i][idx[i]];
+        p[7] = '\0';
+        out[k] = (uint32_t)uk_current_value(p, 7);
+        for (size_t i = 7; i-- > 0;) {
+            if (++idx[i] < nopt[i]) break;
+            idx[i] = 0;
+        }
+    }
+    *codes = out;
+    *n = total;
+    return 0;
+}
+
+static int has_code(const uint32_t *codes, size_t n, uint32_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (codes[i] == v) return 1;
+    return 0;
+}
+
+int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
+                      size_t ncodes, uint8_t *hit, size_t *nhit)
+{
+    bit_reader br = {src, len, 0};
+    *nhit = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = br_peek(&br);
+        hit[i] = 0;
+        if ((w & 1) == 0) {
+            /* Current format: compare codes, no text. */
+            if (br_left(&br) < 1 + UK_CURRENT_BITS) return ANPR_ECORRUPT;
+            uint32_t v = (uint32_t)((w >> 1) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1));
+            if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
+            br.pos += 1 + UK_CURRENT_BITS;
+            hit[i] = (uint8_t)has_code(codes, ncodes, v);
+        } else {
+            char p[ANPR_PLATE_MAX + 1] = {0}, f[ANPR_PLATE_MAX + 1];
+            if (uk_decode_one(&br, p) < 0) return ANPR_ECORRUPT;
+            const char *cmp = p;
+            if (fold) {
+                anpr_plate_fold(f, p);
+                cmp = f;
+            }
+            hit[i] = strcmp(cmp, plate) == 0;
+        }
+        *nhit += hit[i];
     }
     return br_finish(&br);
 }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode/encode.h"
 #include "io/batch.h"
 #include "query/match.h"
 #include "read/read.h"
@@ -56,6 +57,9 @@ struct anpr_cursor {
     anpr_query q;
     uint32_t *cameras;      /* sorted copy */
     plate_match pm;
+    uint32_t *codes;        /* an exact or fuzzy plate's current-format codes */
+    size_t ncodes;
+    uint8_t *hit;           /* per row of a block: its plate matches */
     qfile *files;
     size_t nfiles;
     anpr_row *mem;          /* matching buffered reads, sorted by time */
@@ -360,6 +364,7 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     if (rc == 0) rc = list_days(c);
     /* io_uring when the store found the kernel allows it, and the store's I/O is the real file system's. */
     if (rc == 0) rc = io_batcher_new(&c->io, s->vfs, s->io_mode == ANPR_IO_URING && s->vfs == anpr_vfs_posix());
+    if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = enc_plate_uk_codes(c->pm.text, c->pm.fold, &c->codes, &c->ncodes);
     if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = probe_all(c);
     if (rc < 0) {
         pthread_mutex_lock(&s->mu);
@@ -467,12 +472,33 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
         }
         if (c->scratch_cap < qf->info.block_rows) {
             free(c->scratch);
+            free(c->hit);
             c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
-            c->scratch_cap = c->scratch ? qf->info.block_rows : 0;
-            if (!c->scratch) return -ENOMEM;
+            c->hit = malloc(qf->info.block_rows);
+            c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
+            if (!c->scratch_cap) return -ENOMEM;
         }
         size_t nrows;
-        int drc = seg_reader_decode_block(qf->r, qb->block, c->reqs[at++].buf, c->scratch, &nrows);
+        const uint8_t *span = c->reqs[at++].buf;
+        int drc;
+        if (c->pm.kind != MATCH_ANY) {
+            /*
+             * Plates first: a block that shares only an index bucket with the plate is dropped
+             * without decoding the rest; for a whole plate, by comparing codes, not text.
+             */
+            size_t nhit = 1;
+            drc = c->pm.kind == MATCH_EXACT ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold,
+                                                                    c->codes, c->ncodes, c->hit, &nhit)
+                                            : ANPR_EINVAL;
+            if (drc == ANPR_EINVAL) {
+                drc = seg_reader_decode_plates(qf->r, qb->block, span, c->scratch, &nrows);
+                for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, c->scratch[nhit].plate);) nhit++;
+                if (drc == 0) nhit = nhit < nrows;
+            }
+            if (drc < 0) return anpr_fail_prefix(&c->err, drc, qf->name);
+            if (nhit == 0) continue;
+        }
+        drc = seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
         if (drc < 0) return anpr_fail_prefix(&c->err, drc, qf->name);
         for (size_t i = 0; i < nrows; i++)
             if (row_matches(c, &c->scratch[i], t0, t1) && (drc = add_result(c, &c->scratch[i])) < 0) return drc;
@@ -560,6 +586,8 @@ void anpr_cursor_close(anpr_cursor *c)
     free(c->spans);
     free(c->reqs);
     free(c->cameras);
+    free(c->codes);
+    free(c->hit);
     free(c->days);
     free(c->blocks);
     free(c->res);

@@ -95,6 +95,9 @@ static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored,
     if (rc < 0) return rc;
     if (c->compression == SEG_STORED) {
         if (c->stored) memcpy(r->encoded, stored, c->stored);
+    } else if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
+        /* Made on the first compressed chunk: many probes never meet one, and a context costs. */
+        return -ENOMEM;
     } else if (enc_zstd_decompress(r->encoded, c->encoded, r->dctx, stored, c->stored) < 0) {
         return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: zstd frame does not decode to %u bytes", what, which,
                          c->encoded);
@@ -181,10 +184,9 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
     if (!r) return -ENOMEM;
     r->src = src;
     r->err = err;
-    r->dctx = ZSTD_createDCtx();
     uint8_t f[SEG_FOOTER_SIZE];
     uint8_t *dir = NULL;
-    int rc = r->dctx ? read_footer(r, f) : -ENOMEM;
+    int rc = read_footer(r, f);
     if (rc < 0) goto fail;
     anpr_segment_info *in = &r->info;
     in->format_version = SEG_FORMAT_VERSION;
@@ -406,6 +408,38 @@ int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, 
     return 0;
 }
 
+int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
+{
+    uint64_t base;
+    uint32_t len;
+    int rc = seg_reader_block_span(r, block, &base, &len);
+    if (rc < 0) return rc;
+    const block_meta *m = &r->blocks[block];
+    const chunk_ref *c = &m->col[SEG_COL_PLATE];
+    rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
+    if (rc == 0) rc = enc_plate_decode(out, m->info.rows, c->encoding, r->encoded, c->encoded);
+    if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
+    if (rc < 0) return rc;
+    *n = m->info.rows;
+    return 0;
+}
+
+int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
+                          const uint32_t *codes, size_t ncodes, uint8_t *hit, size_t *nhit)
+{
+    uint64_t base;
+    uint32_t len;
+    int rc = seg_reader_block_span(r, block, &base, &len);
+    if (rc < 0) return rc;
+    const block_meta *m = &r->blocks[block];
+    const chunk_ref *c = &m->col[SEG_COL_PLATE];
+    if (c->encoding != ENC_PLATE_UK) return ANPR_EINVAL; /* the caller decodes instead */
+    rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
+    if (rc == 0) rc = enc_plate_uk_find(r->encoded, c->encoded, m->info.rows, plate, fold, codes, ncodes, hit, nhit);
+    if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
+    return rc;
+}
+
 int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n)
 {
     uint64_t off;
@@ -497,19 +531,25 @@ static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t 
     }
     /* Unary counts: exactly nb zero bits and np one bits, then zero padding. */
     const uint8_t *q = raw + SEG_PAGE_HEADER;
-    uint64_t bit = 0, ones = 0;
+    bit_reader br = {q, (size_t)count_bytes, 0};
+    uint64_t ones = 0;
     for (uint32_t b = 0; b < *nb; b++) {
         uint64_t c = 0;
         for (;;) {
-            if (bit >= 8 * count_bytes) return corrupt(r, "index page", p, "counts run past their bytes");
-            int one = (q[bit / 8] >> (bit % 8)) & 1;
-            bit++;
-            if (!one) break;
-            c++;
+            /* A run of ones longer than 56 bits takes more than one look. */
+            unsigned run = (unsigned)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << 56));
+            if (br_left(&br) < run + (run < 56)) return corrupt(r, "index page", p, "counts run past their bytes");
+            c += run;
+            br.pos += run;
+            if (run < 56) {
+                br.pos++; /* the zero that ends the bucket */
+                break;
+            }
         }
         r->page_counts[b] = c;
         ones += c;
     }
+    uint64_t bit = br.pos;
     if (ones != *np || bit + 7 < 8 * count_bytes) return corrupt(r, "index page", p, "counts do not add up");
     for (uint64_t k = bit; k < 8 * count_bytes; k++)
         if ((q[k / 8] >> (k % 8)) & 1) return corrupt(r, "index page", p, "bad padding");

@@ -105,6 +105,15 @@ int seg_reader_plate_blocks(seg_reader *r, const char *folded, uint32_t **blocks
 int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len);
 /* Decode a block from the bytes of its span. */
 int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n);
+/* Only its plates (out[i].plate), to rule a block out before decoding the rest. */
+int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n);
+/*
+ * Mark the rows whose plate is plate (folded if fold), comparing the codes
+ * of enc_plate_uk_codes rather than decoding text. ANPR_EINVAL when the
+ * block's plates are not in the plate-uk encoding (decode them instead).
+ */
+int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
+                          const uint32_t *codes, size_t ncodes, uint8_t *hit, size_t *nhit);
 
 /* The index page directory's bytes; *len is 0 once it is loaded. */
 int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len);
