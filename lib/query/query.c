@@ -37,8 +37,9 @@
 typedef struct qfile {
     manifest_file f;
     char name[64];
-    anpr_source src;
-    seg_reader *r;
+    store_reader *slot;     /* from the store's cache; back to it at the end */
+    seg_reader *r;          /* slot->r */
+    int fd;                 /* slot->src.fd */
     anpr_segment_info info;
     uint32_t *probe;        /* for a plate: the blocks its index probe named */
     size_t nprobe;
@@ -147,8 +148,8 @@ static void close_files(anpr_cursor *c)
 {
     for (size_t i = 0; i < c->nfiles; i++) {
         free(c->files[i].probe);
-        seg_reader_free(c->files[i].r);
-        if (c->files[i].src.fd >= 0) c->s->vfs->close(c->s->vfs, c->files[i].src.fd);
+        /* A reader that failed is closed; the others serve the next query. */
+        store_reader_put(c->s, c->files[i].slot, c->done >= 0);
     }
     free(c->files);
     c->files = NULL;
@@ -179,8 +180,12 @@ static int take_snapshot(anpr_cursor *c)
         if (!(f->rows && f->max_ts_ms >= c->q.from_ms && f->min_ts_ms < c->q.to_ms)) continue;
         qfile *qf = &c->files[c->nfiles++];
         qf->f = *f;
-        qf->src.fd = -1;
         manifest_file_name(qf->name, sizeof qf->name, f);
+    }
+    /* Readers of files that left the manifest are closed, once per manifest generation. */
+    if (rc == 0 && s->readers_gen != s->man.generation) {
+        store_readers_prune(s, &s->man);
+        s->readers_gen = s->man.generation;
     }
     anpr_writer *w = s->writer;
     if (rc == 0 && w && w->nrows) {
@@ -197,16 +202,15 @@ static int take_snapshot(anpr_cursor *c)
 
     for (size_t i = 0; i < c->nfiles; i++) {
         qfile *qf = &c->files[i];
-        char path[4096];
-        store_path(s, path, sizeof path, qf->name);
-        int fd = s->vfs->open(s->vfs, path, O_RDONLY, 0);
-        if (fd == -ENOENT) return -ENOENT;
-        if (fd < 0) return anpr_fail(&c->err, fd, "%s: open: %s", qf->name, anpr_strerror(fd));
-        qf->src = (anpr_source){s->vfs, fd, 0};
-        rc = s->vfs->fsize(s->vfs, fd, &qf->src.size);
-        if (rc < 0) return anpr_fail(&c->err, rc, "%s: stat: %s", qf->name, anpr_strerror(rc));
-        rc = seg_reader_open(&qf->r, &qf->src, &c->err);
-        if (rc < 0) return anpr_fail_prefix(&c->err, rc, qf->name);
+        rc = store_reader_get(s, &qf->f, &qf->slot);
+        if (rc == -ENOENT) return rc; /* removed since the manifest was copied: look again */
+        if (rc < 0) {
+            anpr_fail(&c->err, rc, "%s", qf->slot ? qf->slot->err.text : anpr_strerror(rc));
+            c->done = rc;
+            return rc;
+        }
+        qf->r = qf->slot->r;
+        qf->fd = qf->slot->src.fd;
         seg_reader_info(qf->r, &qf->info);
     }
     return 0;
@@ -262,13 +266,21 @@ static int grow_reqs(anpr_cursor *c, size_t n)
 /* Room for `bytes` of spans; returns the buffer or NULL. */
 static uint8_t *grow_spans(anpr_cursor *c, size_t bytes)
 {
-    if (c->spans_cap < bytes) {
+    if (c->spans_cap < bytes || !c->spans) {
         uint8_t *p = realloc(c->spans, bytes ? bytes : 1);
         if (!p) return NULL;
         c->spans = p;
         c->spans_cap = bytes;
     }
     return c->spans;
+}
+
+/* A reader's call failed: its message (kept in its slot) becomes the cursor's, with the file's name. */
+static int reader_failed(anpr_cursor *c, qfile *qf, int rc)
+{
+    anpr_fail(&c->err, rc, "%s", qf->slot->err.text[0] ? qf->slot->err.text : anpr_strerror(rc));
+    c->done = rc;
+    return anpr_fail_prefix(&c->err, rc, qf->name);
 }
 
 /* Name the file a failed batched read belonged to. */
@@ -299,7 +311,7 @@ static int probe_all(anpr_cursor *c)
             else rc = seg_reader_page_span(qf->r, c->pm.text, &pages[n], &off, &len);
             if (rc < 0) break;
             if (round == 0 && len == 0) continue;
-            c->reqs[n] = (io_req){qf->src.fd, (void *)(uintptr_t)bytes, len, off};
+            c->reqs[n] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
             which[n++] = i;
             bytes += len;
         }
@@ -316,7 +328,7 @@ static int probe_all(anpr_cursor *c)
             rc = round == 0 ? seg_reader_load_pagedir(qf->r, c->reqs[k].buf)
                             : seg_reader_probe_page(qf->r, pages[k], c->reqs[k].buf, c->pm.text, &qf->probe,
                                                     &qf->nprobe);
-            if (rc < 0) anpr_fail_prefix(&c->err, rc, qf->name);
+            if (rc < 0) reader_failed(c, qf, rc);
         }
         free(pages);
         free(which);
@@ -450,9 +462,9 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
         uint64_t off;
         uint32_t len;
         rc = seg_reader_block_span(qf->r, qb->block, &off, &len);
-        if (rc < 0) return anpr_fail_prefix(&c->err, rc, qf->name);
+        if (rc < 0) return reader_failed(c, qf, rc);
         /* The request's buffer is an offset until the buffer is sized; fd and block go with it. */
-        c->reqs[n++] = (io_req){qf->src.fd, (void *)(uintptr_t)bytes, len, off};
+        c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
         bytes += len;
     }
     uint8_t *buf = grow_spans(c, bytes);
@@ -495,11 +507,11 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
                 for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, c->scratch[nhit].plate);) nhit++;
                 if (drc == 0) nhit = nhit < nrows;
             }
-            if (drc < 0) return anpr_fail_prefix(&c->err, drc, qf->name);
+            if (drc < 0) return reader_failed(c, qf, drc);
             if (nhit == 0) continue;
         }
         drc = seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
-        if (drc < 0) return anpr_fail_prefix(&c->err, drc, qf->name);
+        if (drc < 0) return reader_failed(c, qf, drc);
         for (size_t i = 0; i < nrows; i++)
             if (row_matches(c, &c->scratch[i], t0, t1) && (drc = add_result(c, &c->scratch[i])) < 0) return drc;
     }

@@ -157,6 +157,7 @@ int anpr_store_open(anpr_store **out, const char *path, const anpr_store_options
     }
     s->vfs = anpr_vfs_posix();
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->readers_mu, NULL);
     rc = check_options(&s->opts, opts, &err);
     if (rc < 0) goto fail;
     rc = resolve_io_mode(s->opts.io_mode, &s->io_mode);
@@ -194,7 +195,10 @@ fail:
     if (opts && opts->errbuf) anpr_errmsg_copy(opts->errbuf, opts->errbuf_size, err.text[0] ? err.text : anpr_strerror(rc));
     if (s) {
         manifest_free(&s->man);
-        if (s->dir) pthread_mutex_destroy(&s->mu);
+        if (s->dir) {
+            pthread_mutex_destroy(&s->mu);
+            pthread_mutex_destroy(&s->readers_mu);
+        }
         free(s->dir);
         free(s);
     }
@@ -205,8 +209,10 @@ void anpr_store_close(anpr_store *s)
 {
     if (!s) return;
     if (s->writer) anpr_writer_close(s->writer);
+    store_readers_free(s);
     manifest_free(&s->man);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->readers_mu);
     free(s->dir);
     free(s);
 }

@@ -24,6 +24,15 @@
 #define ANPR_DEFAULT_MAX_FUTURE_MS (INT64_C(24) * 3600 * 1000)
 #define ANPR_LOCK_NAME "LOCK"
 
+/* An open segment reader, cached on the store between queries (readers.c). */
+typedef struct store_reader {
+    uint64_t id;               /* the file's manifest id */
+    anpr_source src;
+    seg_reader *r;
+    anpr_errmsg_buf err;       /* the reader's messages */
+    struct store_reader *next;
+} store_reader;
+
 struct anpr_store {
     char *dir;
     const anpr_vfs *vfs;
@@ -38,6 +47,11 @@ struct anpr_store {
     manifest man;
     anpr_errmsg_buf err;
     anpr_writer *writer;
+    /* Idle segment readers, most recently used first; their own lock, never held with mu. */
+    pthread_mutex_t readers_mu;
+    store_reader *readers;
+    size_t nreaders;
+    uint64_t readers_gen;      /* manifest generation the cache was last pruned at (under mu) */
 };
 
 /*
@@ -71,6 +85,19 @@ struct anpr_writer {
     /* Serialises merges and retention among themselves; appends go on meanwhile. */
     pthread_mutex_t maint_mu;
 };
+
+/*
+ * A reader for file f: an idle one from the cache, or a new one. On failure
+ * *out may still be set for its message (slot->err); pass it back to
+ * store_reader_put with keep = 0. -ENOENT: the file is gone (a merge or an
+ * expiry removed it).
+ */
+int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out);
+/* Give a reader back: kept for the next query if keep, else closed. */
+void store_reader_put(anpr_store *s, store_reader *slot, int keep);
+/* Close the idle readers of files m does not name. */
+void store_readers_prune(anpr_store *s, const manifest *m);
+void store_readers_free(anpr_store *s);
 
 /* Rows the writer's buffer holds in steady use (the flush threshold and a batch's room). */
 size_t writer_buffer_rows(const anpr_writer *w);

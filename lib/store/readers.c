@@ -1,0 +1,134 @@
+/*
+ * Open segment readers kept on the store handle between queries. Opening a
+ * segment means a descriptor, its footer and its block directory read and
+ * checksummed: on a year of daily segments, that was most of a plate
+ * query's time when every query did it again. Files never change once
+ * published, so a reader stays right for as long as its file is live.
+ *
+ * A reader serves one query at a time (it has scratch buffers): a query
+ * takes readers out of the cache and puts them back when it ends; two
+ * queries on one file at once simply open it twice. The cache holds at most
+ * READER_CACHE_MAX readers, least recently used first out, and drops the
+ * readers of files that the manifest no longer names, so that an expired or
+ * merged file's space is given back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define READER_CACHE_MAX 1024
+
+static void slot_free(anpr_store *s, store_reader *slot)
+{
+    if (!slot) return;
+    seg_reader_free(slot->r);
+    if (slot->src.fd >= 0) s->vfs->close(s->vfs, slot->src.fd);
+    free(slot);
+}
+
+int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&s->readers_mu);
+    store_reader **pp = &s->readers;
+    while (*pp && (*pp)->id != f->id) pp = &(*pp)->next;
+    store_reader *slot = *pp;
+    if (slot) {
+        *pp = slot->next;
+        s->nreaders--;
+    }
+    pthread_mutex_unlock(&s->readers_mu);
+    if (slot) {
+        slot->next = NULL;
+        slot->err.text[0] = '\0';
+        *out = slot;
+        return ANPR_OK;
+    }
+    slot = calloc(1, sizeof *slot);
+    if (!slot) return -ENOMEM;
+    slot->id = f->id;
+    slot->src.fd = -1;
+    char name[64], path[4096];
+    manifest_file_name(name, sizeof name, f);
+    store_path(s, path, sizeof path, name);
+    int fd = s->vfs->open(s->vfs, path, O_RDONLY, 0);
+    int rc = fd;
+    if (fd >= 0) {
+        slot->src = (anpr_source){s->vfs, fd, 0};
+        rc = s->vfs->fsize(s->vfs, fd, &slot->src.size);
+        if (rc < 0) anpr_fail(&slot->err, rc, "%s: stat: %s", name, anpr_strerror(rc));
+        /* The reader keeps pointers to src and err: both live in the slot. */
+        if (rc == 0) rc = seg_reader_open(&slot->r, &slot->src, &slot->err);
+        if (rc < 0 && rc != -ENOENT) anpr_fail_prefix(&slot->err, rc, name);
+    } else if (fd != -ENOENT) {
+        anpr_fail(&slot->err, fd, "%s: open: %s", name, anpr_strerror(fd));
+    }
+    if (rc < 0) {
+        *out = slot; /* for its message; the caller frees it with store_reader_put(s, slot, 0) */
+        return rc;
+    }
+    *out = slot;
+    return ANPR_OK;
+}
+
+void store_reader_put(anpr_store *s, store_reader *slot, int keep)
+{
+    if (!slot) return;
+    if (!keep || !slot->r) {
+        slot_free(s, slot);
+        return;
+    }
+    pthread_mutex_lock(&s->readers_mu);
+    slot->next = s->readers;
+    s->readers = slot;
+    s->nreaders++;
+    store_reader *evict = NULL;
+    if (s->nreaders > READER_CACHE_MAX) {
+        /* Drop the least recently returned: the list's tail. */
+        store_reader **pp = &s->readers;
+        while ((*pp)->next) pp = &(*pp)->next;
+        evict = *pp;
+        *pp = NULL;
+        s->nreaders--;
+    }
+    pthread_mutex_unlock(&s->readers_mu);
+    slot_free(s, evict);
+}
+
+void store_readers_prune(anpr_store *s, const manifest *m)
+{
+    store_reader *dead = NULL;
+    pthread_mutex_lock(&s->readers_mu);
+    for (store_reader **pp = &s->readers; *pp;) {
+        int live = 0;
+        for (size_t i = 0; i < m->nfiles && !live; i++) live = m->files[i].id == (*pp)->id;
+        if (live) {
+            pp = &(*pp)->next;
+            continue;
+        }
+        store_reader *slot = *pp;
+        *pp = slot->next;
+        s->nreaders--;
+        slot->next = dead;
+        dead = slot;
+    }
+    pthread_mutex_unlock(&s->readers_mu);
+    while (dead) {
+        store_reader *n = dead->next;
+        slot_free(s, dead);
+        dead = n;
+    }
+}
+
+void store_readers_free(anpr_store *s)
+{
+    while (s->readers) {
+        store_reader *n = s->readers->next;
+        slot_free(s, s->readers);
+        s->readers = n;
+    }
+    s->nreaders = 0;
+}
