@@ -172,9 +172,15 @@ typedef struct anpr_store_options {
      */
     char *errbuf;
     size_t errbuf_size;
+    /*
+     * A handle that does not hold the writer (another process's reader)
+     * looks at the store on disk again before a query at most this often:
+     * reads committed by the writer are seen within this many ms. Default 1000.
+     */
+    unsigned refresh_ms;
 } anpr_store_options;
 
-#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0}
+#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0}
 
 /*
  * Open the store in directory path (created with ANPR_OPEN_CREATE).

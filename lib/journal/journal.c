@@ -199,6 +199,69 @@ static int valid_record_after(const journal *j, uint64_t bad_off, uint64_t size,
     return 0;
 }
 
+int journal_read_tail(const anpr_vfs *vfs, const char *dir, uint64_t gen, uint64_t *off_io,
+                      journal_replay_fn fn, void *ctx, anpr_errmsg_buf *err)
+{
+    journal *j = journal_alloc(vfs, dir, gen);
+    if (!j) return -ENOMEM;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    anpr_row *rows = NULL;
+    int rc = 0;
+    j->fd = vfs->open(vfs, j->path, O_RDONLY, 0);
+    if (j->fd < 0) {
+        rc = j->fd == -ENOENT ? j->fd : anpr_fail(err, j->fd, "%s: open: %s", j->path, anpr_strerror(j->fd));
+        goto out;
+    }
+    uint64_t size, off = *off_io;
+    rc = vfs->fsize(vfs, j->fd, &size);
+    if (rc < 0) {
+        anpr_fail(err, rc, "%s: stat: %s", j->path, anpr_strerror(rc));
+        goto out;
+    }
+    if (off < JOURNAL_HEADER_SIZE) {
+        uint8_t h[JOURNAL_HEADER_SIZE];
+        rc = size < JOURNAL_HEADER_SIZE ? ANPR_ECORRUPT : anpr_vfs_read_full(vfs, j->fd, h, sizeof h, 0);
+        if (rc == 0 && (memcmp(h, journal_magic, 8) != 0 || get_u64(h + 24) != anpr_checksum(h, 24) ||
+                        get_u16(h + 8) != JOURNAL_FORMAT_VERSION || get_u64(h + 16) != gen))
+            rc = ANPR_ECORRUPT;
+        if (rc < 0) {
+            anpr_fail(err, rc, "%s: header: %s", j->path, anpr_strerror(rc));
+            goto out;
+        }
+        off = JOURNAL_HEADER_SIZE;
+    }
+    /* Every complete record from off on; the first incomplete one is being written (or torn): stop there. */
+    while (off < size) {
+        uint32_t n;
+        int io_err;
+        if (!record_valid_at(j, off, size, &buf, &cap, &n, &io_err)) {
+            rc = io_err;
+            if (rc < 0) anpr_fail(err, rc, "%s: read: %s", j->path, anpr_strerror(rc));
+            break;
+        }
+        anpr_row *nr = realloc(rows, (size_t)n * sizeof *rows);
+        if (!nr) {
+            rc = -ENOMEM;
+            break;
+        }
+        rows = nr;
+        for (uint32_t i = 0; i < n && rc == 0; i++)
+            if (journal_row_decode(&rows[i], buf + (size_t)i * JOURNAL_ROW_SIZE) < 0)
+                rc = anpr_fail(err, ANPR_ECORRUPT, "%s: record at %llu holds an invalid row", j->path,
+                               (unsigned long long)off);
+        if (rc == 0) rc = fn(ctx, rows, n);
+        if (rc < 0) break;
+        off += JOURNAL_RECORD_HEADER_SIZE + (uint64_t)n * JOURNAL_ROW_SIZE;
+    }
+    if (rc == 0) *off_io = off;
+out:
+    free(buf);
+    free(rows);
+    journal_close(j);
+    return rc;
+}
+
 int journal_open(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t gen,
                  journal_replay_fn fn, void *ctx, uint64_t *cut_bytes, anpr_errmsg_buf *err)
 {

@@ -46,6 +46,17 @@ typedef int (*journal_replay_fn)(void *ctx, const anpr_row *rows, size_t n);
 int journal_open(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t gen,
                  journal_replay_fn fn, void *ctx, uint64_t *cut_bytes, anpr_errmsg_buf *err);
 
+/*
+ * For readers in other processes: pass the complete records of journal gen
+ * from *off_io on (0: from the start, checking the header) to fn, without
+ * writing anything; *off_io is left after the last one passed, for the next
+ * call. The first incomplete or bad record ends the read without an error:
+ * it is being written, or is a torn tail the writer will cut. -ENOENT: the
+ * journal is gone (a flush replaced it; read the manifest again).
+ */
+int journal_read_tail(const anpr_vfs *vfs, const char *dir, uint64_t gen, uint64_t *off_io,
+                      journal_replay_fn fn, void *ctx, anpr_errmsg_buf *err);
+
 /* Encode rows as records in memory. -ENOMEM is the only failure. */
 int journal_append(journal *j, const anpr_row *rows, size_t n);
 

@@ -187,14 +187,16 @@ static int take_snapshot(anpr_cursor *c)
         store_readers_prune(s, &s->man);
         s->readers_gen = s->man.generation;
     }
-    anpr_writer *w = s->writer;
-    if (rc == 0 && w && w->nrows) {
+    /* Reads not in a file yet: the writer's buffer, or (another process's handle) the journal's tail. */
+    const anpr_row *pending = s->writer ? s->writer->rows : s->tail;
+    size_t npending = s->writer ? s->writer->nrows : s->ntail;
+    if (rc == 0 && npending) {
         size_t m = 0;
-        for (size_t i = 0; i < w->nrows; i++) m += row_matches(c, &w->rows[i], c->q.from_ms, c->q.to_ms);
+        for (size_t i = 0; i < npending; i++) m += row_matches(c, &pending[i], c->q.from_ms, c->q.to_ms);
         c->mem = malloc((m ? m : 1) * sizeof *c->mem);
         if (!c->mem) rc = -ENOMEM;
-        for (size_t i = 0; rc == 0 && i < w->nrows; i++)
-            if (row_matches(c, &w->rows[i], c->q.from_ms, c->q.to_ms)) c->mem[c->nmem++] = w->rows[i];
+        for (size_t i = 0; rc == 0 && i < npending; i++)
+            if (row_matches(c, &pending[i], c->q.from_ms, c->q.to_ms)) c->mem[c->nmem++] = pending[i];
     }
     pthread_mutex_unlock(&s->mu);
     if (rc < 0) return rc;
@@ -367,10 +369,14 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
         qsort(c->cameras, q->ncameras, sizeof *c->cameras, cmp_u32);
     }
     c->q.cameras = NULL;
-    for (int tries = 0;; tries++) {
+    /* A handle without the writer first catches up with the store on disk. */
+    rc = store_refresh(s, 0);
+    if (rc < 0) anpr_fail(&c->err, rc, "%s", s->err.text);
+    for (int tries = 0; rc == 0; tries++) {
         rc = take_snapshot(c);
         if (rc != -ENOENT || tries == SNAPSHOT_TRIES) break;
         close_files(c); /* a merge or expiry replaced files meanwhile: look again */
+        rc = store_refresh(s, 1); /* and, without the writer, read the manifest again too */
     }
     if (rc == -ENOENT) anpr_fail(&c->err, rc, "files kept vanishing while the snapshot was taken");
     if (rc == 0) rc = list_days(c);

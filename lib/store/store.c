@@ -106,6 +106,7 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
     if (o->io_mode < ANPR_IO_AUTO || o->io_mode > ANPR_IO_PREAD)
         return anpr_fail(err, ANPR_EINVAL, "options: io_mode %d is not an anpr_io_mode", o->io_mode);
     if (o->max_future_ms == 0) o->max_future_ms = ANPR_DEFAULT_MAX_FUTURE_MS;
+    if (o->refresh_ms == 0) o->refresh_ms = 1000;
     if (o->max_future_ms < 0)
         return anpr_fail(err, ANPR_EINVAL, "options: max_future_ms is negative");
     if (o->retention_days > 100000)
@@ -210,6 +211,7 @@ void anpr_store_close(anpr_store *s)
     if (!s) return;
     if (s->writer) anpr_writer_close(s->writer);
     store_readers_free(s);
+    free(s->tail);
     manifest_free(&s->man);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->readers_mu);

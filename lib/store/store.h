@@ -52,6 +52,11 @@ struct anpr_store {
     store_reader *readers;
     size_t nreaders;
     uint64_t readers_gen;      /* manifest generation the cache was last pruned at (under mu) */
+    /* Without the writer: the store as last read from disk (refresh.c; under mu). */
+    int64_t refreshed_at;      /* monotonic ms; 0 = never */
+    uint64_t tail_gen, tail_off;
+    anpr_row *tail;            /* the live journal's reads up to tail_off */
+    size_t ntail, tail_cap;
 };
 
 /*
@@ -98,6 +103,13 @@ void store_reader_put(anpr_store *s, store_reader *slot, int keep);
 /* Close the idle readers of files m does not name. */
 void store_readers_prune(anpr_store *s, const manifest *m);
 void store_readers_free(anpr_store *s);
+
+/*
+ * On a handle without the writer, at most once per opts.refresh_ms (or now,
+ * if force): read the manifest again and the live journal's new records
+ * into s->tail. Takes mu.
+ */
+int store_refresh(anpr_store *s, int force);
 
 /* Rows the writer's buffer holds in steady use (the flush threshold and a batch's room). */
 size_t writer_buffer_rows(const anpr_writer *w);

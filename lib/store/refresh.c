@@ -1,0 +1,81 @@
+/*
+ * A store handle without the writer (another process's reader, or a
+ * read-only tool) follows the store from disk: before a query, at most once
+ * per refresh interval, it reads the manifest again and the part of the
+ * live journal it has not seen yet. So a read the writer has committed is
+ * seen by other processes within the interval (and one written but not yet
+ * committed may be seen too). The journal is only read, never cut: a torn
+ * tail is the writer's to deal with.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "read/read.h"
+#include "store/store.h"
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int keep_tail_rows(void *ctx, const anpr_row *rows, size_t n)
+{
+    anpr_store *s = ctx;
+    if (s->tail_cap - s->ntail < n) {
+        size_t ncap = s->tail_cap ? s->tail_cap : 4096;
+        while (ncap - s->ntail < n) ncap *= 2;
+        anpr_row *nr = realloc(s->tail, ncap * sizeof *nr);
+        if (!nr) return -ENOMEM;
+        s->tail = nr;
+        s->tail_cap = ncap;
+    }
+    int32_t floor_day = s->man.floor_day;
+    for (size_t i = 0; i < n; i++)
+        if (floor_day == MANIFEST_NO_FLOOR || anpr_day_of(rows[i].ts_ms) >= floor_day) s->tail[s->ntail++] = rows[i];
+    return 0;
+}
+
+/* Read the manifest again; swap it in if it moved on (mu held). */
+static int reload_manifest(anpr_store *s)
+{
+    manifest m;
+    int rc = manifest_load(&m, s->vfs, s->dir, &s->err);
+    if (rc < 0) return rc;
+    if (m.generation == s->man.generation) {
+        manifest_free(&m);
+        return 0;
+    }
+    manifest_free(&s->man);
+    s->man = m;
+    return 0;
+}
+
+int store_refresh(anpr_store *s, int force)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    int64_t now = monotonic_ms();
+    if (s->writer || (!force && s->refreshed_at && now - s->refreshed_at < (int64_t)s->opts.refresh_ms)) goto out;
+    for (int tries = 0; tries < 8; tries++) {
+        rc = reload_manifest(s);
+        if (rc < 0) break;
+        if (s->man.journal_gen != s->tail_gen) {
+            /* A flush started a new journal: the old one's reads are in the parts the manifest names now. */
+            s->ntail = 0;
+            s->tail_off = 0;
+            s->tail_gen = s->man.journal_gen;
+        }
+        if (s->tail_gen == 0) break;
+        rc = journal_read_tail(s->vfs, s->dir, s->tail_gen, &s->tail_off, keep_tail_rows, s, &s->err);
+        if (rc != -ENOENT) break;
+        /* The journal went between reading the manifest and opening it: read the manifest again. */
+    }
+    if (rc == 0) s->refreshed_at = now;
+out:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
