@@ -84,6 +84,8 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
 int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
                       size_t ncodes, uint8_t *hit, size_t *nhit);
+/* Decode only the plates of the rows marked in hit[]; the others are left empty. */
+int enc_plate_uk_decode_hits(anpr_row *rows, size_t n, const uint8_t *hit, const uint8_t *src, size_t len);
 
 /*
  * zstd, with the context kept by the caller (one per writer or reader).

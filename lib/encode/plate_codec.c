@@ -278,6 +278,28 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
     return 0;
 }
 
+/*
+ * Skip a kind-1 plate (the reader at its kind bit) without building its
+ * text: its length says how many bits follow. *len receives the length.
+ * The skipped bits are not checked; rows that matter are decoded in full.
+ */
+static int uk_skip_other(bit_reader *br, uint32_t *len)
+{
+    uint32_t kind, shape;
+    if (br_get(br, 1, &kind) < 0 || kind != 1 || br_get(br, 4, len) < 0 || *len == 0 || *len > ANPR_PLATE_MAX ||
+        br_get(br, *len, &shape) < 0)
+        return ANPR_ECORRUPT;
+    size_t bits = 0;
+    for (size_t from = 0; from < *len; from += UK_CHUNK) {
+        size_t n = *len - from < UK_CHUNK ? *len - from : UK_CHUNK;
+        uint64_t values;
+        bits += chunk_width(shape, from, n, &values);
+    }
+    if (br_left(br) < bits) return ANPR_ECORRUPT;
+    br->pos += bits;
+    return 0;
+}
+
 static int has_code(const uint32_t *codes, size_t n, uint32_t v)
 {
     for (size_t i = 0; i < n; i++)
@@ -289,6 +311,7 @@ int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plat
                       size_t ncodes, uint8_t *hit, size_t *nhit)
 {
     bit_reader br = {src, len, 0};
+    size_t want_len = strlen(plate);
     *nhit = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t w = br_peek(&br);
@@ -300,6 +323,10 @@ int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plat
             if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
             br.pos += 1 + UK_CURRENT_BITS;
             hit[i] = (uint8_t)has_code(codes, ncodes, v);
+        } else if (((w >> 1) & 15) != want_len) {
+            /* Another length: it cannot match, so skip it without building its text. */
+            uint32_t l;
+            if (uk_skip_other(&br, &l) < 0) return ANPR_ECORRUPT;
         } else {
             char p[ANPR_PLATE_MAX + 1] = {0}, f[ANPR_PLATE_MAX + 1];
             if (uk_decode_one(&br, p) < 0) return ANPR_ECORRUPT;
@@ -311,6 +338,28 @@ int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plat
             hit[i] = strcmp(cmp, plate) == 0;
         }
         *nhit += hit[i];
+    }
+    return br_finish(&br);
+}
+
+int enc_plate_uk_decode_hits(anpr_row *rows, size_t n, const uint8_t *hit, const uint8_t *src, size_t len)
+{
+    bit_reader br = {src, len, 0};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = br_peek(&br);
+        memset(rows[i].plate, 0, sizeof rows[i].plate);
+        if ((w & 1) == 0) {
+            if (br_left(&br) < 1 + UK_CURRENT_BITS) return ANPR_ECORRUPT;
+            uint32_t v = (uint32_t)((w >> 1) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1));
+            if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
+            br.pos += 1 + UK_CURRENT_BITS;
+            if (hit[i]) uk_current_plate(rows[i].plate, v);
+        } else if (!hit[i]) {
+            uint32_t l;
+            if (uk_skip_other(&br, &l) < 0) return ANPR_ECORRUPT;
+        } else {
+            if (uk_decode_one(&br, rows[i].plate) < 0) return ANPR_ECORRUPT;
+        }
     }
     return br_finish(&br);
 }

@@ -132,7 +132,8 @@ static int camera_range_wanted(const anpr_cursor *c, uint32_t lo, uint32_t hi)
     return a < c->q.ncameras && c->cameras[a] <= hi;
 }
 
-static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, int64_t to)
+/* Every condition but the plate. */
+static int row_matches_but_plate(const anpr_cursor *c, const anpr_row *r, int64_t from, int64_t to)
 {
     if (r->ts_ms < from || r->ts_ms >= to) return 0;
     if (!camera_wanted(c, r->camera)) return 0;
@@ -141,7 +142,12 @@ static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, in
         if (r->lat_e7 < c->q.lat_min_e7 || r->lat_e7 > c->q.lat_max_e7) return 0;
         if (r->lon_e7 < c->q.lon_min_e7 || r->lon_e7 > c->q.lon_max_e7) return 0;
     }
-    return plate_match_row(&c->pm, r->plate);
+    return 1;
+}
+
+static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, int64_t to)
+{
+    return row_matches_but_plate(c, r, from, to) && plate_match_row(&c->pm, r->plate);
 }
 
 static void close_files(anpr_cursor *c)
@@ -498,7 +504,7 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
         }
         size_t nrows;
         const uint8_t *span = c->reqs[at++].buf;
-        int drc;
+        int drc, found = 0; /* c->hit marks the plate's rows */
         if (c->pm.kind != MATCH_ANY) {
             /*
              * Plates first: a block that shares only an index bucket with the plate is dropped
@@ -508,6 +514,7 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
             drc = c->pm.kind == MATCH_EXACT ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold,
                                                                     c->codes, c->ncodes, c->hit, &nhit)
                                             : ANPR_EINVAL;
+            found = drc == 0;
             if (drc == ANPR_EINVAL) {
                 drc = seg_reader_decode_plates(qf->r, qb->block, span, c->scratch, &nrows);
                 for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, c->scratch[nhit].plate);) nhit++;
@@ -516,10 +523,16 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
             if (drc < 0) return reader_failed(c, qf, drc);
             if (nhit == 0) continue;
         }
-        drc = seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
+        /* With the plate's rows known, only their plates are decoded, and the rest is checked without text. */
+        drc = found ? seg_reader_decode_hits(qf->r, qb->block, span, c->hit, c->scratch, &nrows)
+                    : seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
         if (drc < 0) return reader_failed(c, qf, drc);
-        for (size_t i = 0; i < nrows; i++)
-            if (row_matches(c, &c->scratch[i], t0, t1) && (drc = add_result(c, &c->scratch[i])) < 0) return drc;
+        for (size_t i = 0; i < nrows; i++) {
+            if (found ? !c->hit[i] || !row_matches_but_plate(c, &c->scratch[i], t0, t1)
+                      : !row_matches(c, &c->scratch[i], t0, t1))
+                continue;
+            if ((drc = add_result(c, &c->scratch[i])) < 0) return drc;
+        }
     }
     if (rc < 0) return rc;
     /* Buffered reads of the slice (c->mem is sorted by time). */

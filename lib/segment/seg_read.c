@@ -327,7 +327,9 @@ static int store_column(anpr_row *rows, size_t n, unsigned col, const int64_t *v
 }
 
 /* The decoded rows must be what the directory says: in order, in the day, within its ranges. */
-static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, const anpr_row *rows, size_t n)
+/* Do decoded rows agree with the directory? plates_known = 0 when only some plates were decoded. */
+static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, const anpr_row *rows, size_t n,
+                            int plates_known)
 {
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     uint32_t cmin = UINT32_MAX, cmax = 0;
@@ -340,7 +342,8 @@ static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, cons
             const anpr_row *p = &rows[i - 1];
             int ord = p->camera != x->camera ? (p->camera < x->camera ? -1 : 1)
                       : p->ts_ms != x->ts_ms ? (p->ts_ms < x->ts_ms ? -1 : 1)
-                                             : strncmp(p->plate, x->plate, sizeof x->plate);
+                      : plates_known         ? strncmp(p->plate, x->plate, sizeof x->plate)
+                                             : -1;
             if (ord >= 0) return 0;
         }
         if ((x->lat_e7 == ANPR_POS_UNKNOWN) != (x->lon_e7 == ANPR_POS_UNKNOWN)) return 0;
@@ -378,7 +381,9 @@ int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, ui
     return 0;
 }
 
-int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
+/* Decode a block from its span; with hit, only the plates of the rows marked there. */
+static int decode_block(seg_reader *r, uint32_t block, const uint8_t *span, const uint8_t *hit, anpr_row *out,
+                        size_t *n)
 {
     uint64_t base;
     uint32_t len;
@@ -393,7 +398,8 @@ int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, 
         rc = check_chunk(r, c, span + (c->offset - base), what, block);
         if (rc < 0) return rc;
         if (col == SEG_COL_PLATE) {
-            rc = enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
+            rc = hit && c->encoding == ENC_PLATE_UK ? enc_plate_uk_decode_hits(out, rows, hit, r->encoded, c->encoded)
+                                                    : enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
         } else {
             rc = enc_int_decode(r->values, rows, c->encoding, r->encoded, c->encoded);
             if (rc == 0) rc = store_column(out, rows, col, r->values);
@@ -402,10 +408,21 @@ int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, 
             return anpr_fail(r->err, rc, "block %u column %s: does not decode", block, seg_column_name(col));
         if (rc < 0) return rc;
     }
-    if (!check_block_rows(r, &m->info, out, rows))
+    if (!check_block_rows(r, &m->info, out, rows, hit == NULL))
         return anpr_fail(r->err, ANPR_ECORRUPT, "block %u: rows disagree with the block directory", block);
     *n = rows;
     return 0;
+}
+
+int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
+{
+    return decode_block(r, block, span, NULL, out, n);
+}
+
+int seg_reader_decode_hits(seg_reader *r, uint32_t block, const uint8_t *span, const uint8_t *hit, anpr_row *out,
+                           size_t *n)
+{
+    return decode_block(r, block, span, hit, out, n);
 }
 
 int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)

@@ -114,6 +114,12 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
  */
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
                           const uint32_t *codes, size_t ncodes, uint8_t *hit, size_t *nhit);
+/*
+ * Decode a block after seg_reader_find_plate: every column, but the plate
+ * text only of the rows marked in hit[] (the others are left empty).
+ */
+int seg_reader_decode_hits(seg_reader *r, uint32_t block, const uint8_t *span, const uint8_t *hit, anpr_row *out,
+                           size_t *n);
 
 /* The index page directory's bytes; *len is 0 once it is loaded. */
 int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len);
