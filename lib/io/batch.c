@@ -13,6 +13,7 @@ struct io_batcher {
     struct io_uring ring;
     uint32_t *done; /* bytes read so far, per request of the current batch */
     size_t done_cap;
+    int broken; /* the ring failed with reads in flight: never reuse it */
 };
 
 int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring)
@@ -37,6 +38,11 @@ void io_batcher_free(io_batcher *b)
 int io_batcher_uses_uring(const io_batcher *b)
 {
     return b->uring;
+}
+
+int io_batcher_reusable(const io_batcher *b)
+{
+    return !b->broken;
 }
 
 static int read_pread(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
@@ -82,7 +88,11 @@ static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
             next++;
         }
         int rc = io_uring_submit_and_wait(&b->ring, 1);
-        if (rc < 0 && rc != -EINTR) return rc;
+        if (rc < 0 && rc != -EINTR) {
+            /* Completions may still arrive for this batch: the ring must not serve another. */
+            b->broken = inflight > 0;
+            return rc;
+        }
         struct io_uring_cqe *cqe;
         unsigned head, seen = 0;
         io_uring_for_each_cqe(&b->ring, head, cqe)

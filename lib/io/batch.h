@@ -5,7 +5,8 @@
  * and complete in parallel on the device; otherwise they are done one by one
  * with pread through the store's vfs (the path tests can make fail).
  *
- * A batcher is not thread-safe: one per cursor.
+ * A batcher is not thread-safe: one cursor uses it at a time (the store keeps
+ * an idle one for the next query).
  */
 #ifndef ANPR_IO_BATCH_H
 #define ANPR_IO_BATCH_H
@@ -32,6 +33,9 @@ typedef struct io_batcher io_batcher;
 int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring);
 void io_batcher_free(io_batcher *b);
 int io_batcher_uses_uring(const io_batcher *b);
+
+/* 0 when a failed read left the batcher unfit to serve another query. */
+int io_batcher_reusable(const io_batcher *b);
 
 /*
  * Read every request in full. Returns 0, or the first error (-errno; -EIO

@@ -386,8 +386,7 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     }
     if (rc == -ENOENT) anpr_fail(&c->err, rc, "files kept vanishing while the snapshot was taken");
     if (rc == 0) rc = list_days(c);
-    /* io_uring when the store found the kernel allows it, and the store's I/O is the real file system's. */
-    if (rc == 0) rc = io_batcher_new(&c->io, s->vfs, s->io_mode == ANPR_IO_URING && s->vfs == anpr_vfs_posix());
+    if (rc == 0) rc = store_io_get(s, &c->io);
     if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = enc_plate_uk_codes(c->pm.text, c->pm.fold, &c->codes, &c->ncodes);
     if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = probe_all(c);
     if (rc < 0) {
@@ -613,7 +612,7 @@ void anpr_cursor_close(anpr_cursor *c)
 {
     if (!c) return;
     close_files(c);
-    io_batcher_free(c->io);
+    store_io_put(c->s, c->io);
     free(c->spans);
     free(c->reqs);
     free(c->cameras);

@@ -52,6 +52,7 @@ struct anpr_store {
     store_reader *readers;
     size_t nreaders;
     uint64_t readers_gen;      /* manifest generation the cache was last pruned at (under mu) */
+    struct io_batcher *idle_io; /* a query's batcher (its io_uring ring) kept for the next one (readers_mu) */
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
     int64_t refreshed_at;      /* monotonic ms; 0 = never */
     uint64_t tail_gen, tail_off;
@@ -103,6 +104,10 @@ void store_reader_put(anpr_store *s, store_reader *slot, int keep);
 /* Close the idle readers of files m does not name. */
 void store_readers_prune(anpr_store *s, const manifest *m);
 void store_readers_free(anpr_store *s);
+
+/* A batcher for a query: the idle one, or a new one. Give it back with store_io_put. */
+int store_io_get(anpr_store *s, struct io_batcher **out);
+void store_io_put(anpr_store *s, struct io_batcher *b);
 
 /*
  * On a handle without the writer, at most once per opts.refresh_ms (or now,
