@@ -14,6 +14,7 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "encode/encode.h"
 #include "segment/segment.h"
 #include "testutil.h"
 
@@ -337,6 +338,73 @@ START_TEST(plate_index_finds_every_block)
 }
 END_TEST
 
+/* A plate's rows picked out of a block (find, then decode those rows) are the rows a full decode holds. */
+START_TEST(plate_rows_picked_out)
+{
+    enum { N = 20000, BLOCK = 1024 };
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    anpr_row *rows = make_rows(N);
+    ck_assert_int_eq(write_segment(path, rows, N, BLOCK), ANPR_OK);
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
+    anpr_errmsg_buf err = {{0}};
+    seg_reader *r;
+    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    static anpr_row whole[BLOCK], picked[BLOCK];
+    static uint32_t at[BLOCK];
+    uint8_t *span = malloc(1 << 20);
+    size_t checked = 0;
+    for (size_t i = 0; i < N; i += 53) {
+        for (int fold = 0; fold < 2; fold++) {
+            char want[ANPR_PLATE_MAX + 1];
+            if (fold) anpr_plate_fold(want, rows[i].plate);
+            else strcpy(want, rows[i].plate);
+            char key[ANPR_PLATE_MAX + 1];
+            anpr_plate_fold(key, rows[i].plate);
+            uint32_t *codes, *blocks;
+            size_t ncodes, nb;
+            ck_assert_int_eq(enc_plate_uk_codes(want, fold, &codes, &ncodes), 0);
+            ck_assert_int_eq(seg_reader_plate_blocks(r, key, &blocks, &nb), ANPR_OK);
+            for (size_t k = 0; k < nb; k++) {
+                uint64_t off;
+                uint32_t len;
+                size_t n, nhit;
+                ck_assert_int_eq(seg_reader_block_span(r, blocks[k], &off, &len), ANPR_OK);
+                ck_assert_int_eq(pread(fd, span, len, (off_t)off), (ssize_t)len);
+                ck_assert_int_eq(seg_reader_decode_block(r, blocks[k], span, whole, &n), ANPR_OK);
+                ck_assert_int_eq(
+                    seg_reader_find_plate(r, blocks[k], span, want, fold, codes, ncodes, at, picked, &nhit), ANPR_OK);
+                ck_assert_int_eq(seg_reader_decode_rows(r, blocks[k], span, at, nhit, picked), ANPR_OK);
+                size_t j = 0;
+                for (size_t row = 0; row < n; row++) {
+                    char f[ANPR_PLATE_MAX + 1];
+                    anpr_plate_fold(f, whole[row].plate);
+                    if (strcmp(fold ? f : whole[row].plate, want) != 0) continue;
+                    ck_assert_uint_lt(j, nhit);
+                    ck_assert_uint_eq(at[j], row);
+                    assert_same(&picked[j], &whole[row], row);
+                    j++;
+                }
+                ck_assert_uint_eq(j, nhit);
+                checked += nhit;
+            }
+            free(codes);
+            free(blocks);
+        }
+    }
+    ck_assert_uint_gt(checked, N / 53);
+    free(span);
+    seg_reader_free(r);
+    close(fd);
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(empty_segment)
 {
     char *dir = tu_tmpdir("segment");
@@ -364,6 +432,7 @@ int main(void)
     tcase_add_test(tc, round_trip_sizes);
     tcase_add_test(tc, writer_refuses_disorder);
     tcase_add_test(tc, plate_index_finds_every_block);
+    tcase_add_test(tc, plate_rows_picked_out);
     tcase_add_test(tc, empty_segment);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -52,16 +52,23 @@ int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
         return 0;
     }
     uint64_t mask = (UINT64_C(1) << w) - 1;
-    size_t bit = 0;
-    for (size_t i = 0; i < n; i++, bit += w) {
+    size_t bit = 0, i = 0;
+    /* While 9 bytes remain from the value's first byte, load them straight from src. */
+    for (; i < n && bit / 8 + 9 <= nbytes; i++, bit += w) {
+        const uint8_t *at = src + bit / 8;
+        unsigned shift = (unsigned)(bit % 8);
+        uint64_t x = get_u64(at) >> shift;
+        if (shift + w > 64) x |= (uint64_t)at[8] << (64 - shift);
+        v[i] = x & mask;
+    }
+    for (; i < n; i++, bit += w) {
         size_t byte = bit / 8;
         unsigned shift = (unsigned)(bit % 8);
-        /* Load up to 9 bytes around the value without reading past the end. */
+        /* Near the end: load what is left into a zeroed window, never past the end. */
         uint8_t win[16] = {0};
         size_t avail = nbytes - byte;
         memcpy(win, src + byte, avail < 9 ? avail : 9);
-        uint64_t lo = get_u64(win);
-        uint64_t x = lo >> shift;
+        uint64_t x = get_u64(win) >> shift;
         if (shift + w > 64) x |= (uint64_t)win[8] << (64 - shift);
         v[i] = x & mask;
     }

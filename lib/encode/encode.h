@@ -51,6 +51,15 @@ const char *enc_name(unsigned id);
 /* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE). */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
+/*
+ * Only the values of rows at[0..nat) (strictly increasing, each below n)
+ * into v[0..nat): what a lookup of a few rows needs, without decoding the
+ * rest where the encoding allows (scratch holds n values for those that do
+ * not). Bounds are checked as in enc_int_decode, but not that the bytes are
+ * the encoder's one form of the values, which needs every value.
+ */
+int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scratch, size_t n, unsigned id,
+                      const uint8_t *src, size_t len);
 
 /*
  * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP and
@@ -74,18 +83,18 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
 
 /*
  * Finding one plate in a plate-uk chunk without building every plate's
- * text. enc_plate_uk_codes lists the 30-bit codes of the current-format
- * plates equal to plate (or, with fold, folding to it; plate is then
- * folded): none if no such plate exists, else up to a few hundred
- * (malloc'd, the caller frees). enc_plate_uk_find then marks in hit[] the
- * n rows whose plate matches, comparing codes for current-format rows and
- * text for the others; *nhit counts them. ANPR_ECORRUPT as the decoder.
+ * text. enc_plate_uk_codes lists, sorted, the 30-bit codes of the
+ * current-format plates equal to plate (or, with fold, folding to it; plate
+ * is then folded): none if no such plate exists, else up to a few hundred
+ * (malloc'd, the caller frees). enc_plate_uk_find then lists the rows of
+ * the n whose plate matches, comparing codes for current-format rows and
+ * text for the others: their indexes in at[] and their plates in
+ * out[].plate, *nhit of them (both arrays hold n). ANPR_ECORRUPT as the
+ * decoder.
  */
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
 int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
-                      size_t ncodes, uint8_t *hit, size_t *nhit);
-/* Decode only the plates of the rows marked in hit[]; the others are left empty. */
-int enc_plate_uk_decode_hits(anpr_row *rows, size_t n, const uint8_t *hit, const uint8_t *src, size_t len);
+                      size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
 
 /*
  * zstd, with the context kept by the caller (one per writer or reader).

@@ -426,6 +426,115 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     }
 }
 
+/* Rice-coded deltas up to row last only; no check that k is the encoder's. */
+static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
+{
+    if (len < 8) return ANPR_ECORRUPT;
+    uint64_t x = get_u64(src);
+    size_t want = 0;
+    if (at[0] == 0) v[want++] = (int64_t)x;
+    bit_reader br = {src + 8, len - 8, 0};
+    size_t last = at[nat - 1];
+    for (size_t i = 1; i <= last; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        uint64_t k;
+        if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
+        for (size_t j = 0; j < cnt && i + j <= last; j++) {
+            uint64_t q = (uint64_t)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << RICE_ESCAPE));
+            if (br_left(&br) < q + (q < RICE_ESCAPE)) return ANPR_ECORRUPT;
+            br.pos += q + (q < RICE_ESCAPE);
+            uint64_t d;
+            if (q == RICE_ESCAPE) {
+                if (get_bits(&br, 64, &d) < 0) return ANPR_ECORRUPT;
+            } else {
+                uint64_t low;
+                if (get_bits(&br, (unsigned)k, &low) < 0) return ANPR_ECORRUPT;
+                d = q << k | low;
+            }
+            x += d;
+            if (i + j == at[want]) v[want++] = (int64_t)x;
+        }
+    }
+    return 0;
+}
+
+static int rle_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
+{
+    size_t pos = 0, filled = 0, want = 0;
+    while (want < nat) {
+        uint64_t z, run;
+        if (pos >= len || get_varint(src, len, &pos, &z) < 0 || get_varint(src, len, &pos, &run) < 0)
+            return ANPR_ECORRUPT;
+        if (run == 0 || run > n - filled) return ANPR_ECORRUPT;
+        filled += run;
+        while (want < nat && at[want] < filled) v[want++] = (int64_t)unzigzag(z);
+    }
+    return 0;
+}
+
+/* Frame of reference: walk the miniblocks' width bytes to each wanted row's miniblock, then unpack that value alone. */
+static int for_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
+{
+    if (len < 8) return ANPR_ECORRUPT;
+    uint64_t min = get_u64(src);
+    size_t pos = 8, want = 0;
+    for (size_t i = 0; i < n && want < nat; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        if (pos >= len) return ANPR_ECORRUPT;
+        unsigned w = src[pos++];
+        if (w > 64) return ANPR_ECORRUPT;
+        size_t nb = bp_bytes(cnt, w);
+        if (len - pos < nb) return ANPR_ECORRUPT;
+        for (; want < nat && at[want] < i + cnt; want++) {
+            uint64_t u;
+            size_t k = at[want] - i;
+            /* The value alone, from the byte it starts in. */
+            size_t bit = k * w, byte = bit / 8;
+            uint8_t win[16] = {0};
+            memcpy(win, src + pos + byte, nb - byte < 9 ? nb - byte : 9);
+            unsigned shift = (unsigned)(bit % 8);
+            u = w == 0 ? 0 : get_u64(win) >> shift;
+            if (w > 0 && shift + w > 64) u |= (uint64_t)win[8] << (64 - shift);
+            if (w > 0 && w < 64) u &= (UINT64_C(1) << w) - 1;
+            v[want] = (int64_t)(min + u);
+            if (v[want] < (int64_t)min) return ANPR_ECORRUPT;
+        }
+        pos += nb;
+    }
+    return 0;
+}
+
+int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scratch, size_t n, unsigned id,
+                      const uint8_t *src, size_t len)
+{
+    if (nat == 0) return 0;
+    if (at[nat - 1] >= n) return ANPR_EINVAL;
+    switch (id) {
+    case ENC_RAW:
+        if (len != n * 8) return ANPR_ECORRUPT;
+        for (size_t j = 0; j < nat; j++) v[j] = get_i64(src + 8 * (size_t)at[j]);
+        return 0;
+    case ENC_FOR_BYTES:
+        if (len != 8 + n) return ANPR_ECORRUPT;
+        for (size_t j = 0; j < nat; j++) {
+            uint64_t min = get_u64(src);
+            v[j] = (int64_t)(min + src[8 + at[j]]);
+            if (v[j] < (int64_t)min) return ANPR_ECORRUPT;
+        }
+        return 0;
+    case ENC_RLE: return rle_at(v, at, nat, n, src, len);
+    case ENC_DELTA_RICE: return delta_rice_at(v, at, nat, n, src, len);
+    case ENC_FOR_BP: return for_at(v, at, nat, n, src, len);
+    default: {
+        /* The bit-packed deltas: every value before a row goes into its own. */
+        int rc = enc_int_decode(scratch, n, id, src, len);
+        if (rc < 0) return rc;
+        for (size_t j = 0; j < nat; j++) v[j] = scratch[at[j]];
+        return 0;
+    }
+    }
+}
+
 /*
  * What zstd's Huffman stage would make of values - min stored a byte each:
  * their order-0 entropy plus room for its table. When that beats the best

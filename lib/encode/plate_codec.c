@@ -237,6 +237,12 @@ static const char *fold_class(char f)
     }
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
 {
     *codes = NULL;
@@ -273,6 +279,7 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
             idx[i] = 0;
         }
     }
+    qsort(out, total, sizeof *out, cmp_u32);
     *codes = out;
     *n = total;
     return 0;
@@ -283,83 +290,98 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
  * text: its length says how many bits follow. *len receives the length.
  * The skipped bits are not checked; rows that matter are decoded in full.
  */
-static int uk_skip_other(bit_reader *br, uint32_t *len)
+static int uk_skip_other(bit_reader *br, uint32_t *len, uint32_t *shape)
 {
-    uint32_t kind, shape;
+    /* The width of a chunk of a letters and b digits is that of 26^a * 10^b - 1 (chunk_width). */
+    static const uint32_t pow26[UK_CHUNK + 1] = {1, 26, 676, 17576, 456976, 11881376, 308915776};
+    static const uint32_t pow10[UK_CHUNK + 1] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    /* Bits set in each 6-bit shape chunk: the letters in it (no popcount instruction is assumed). */
+    static const uint8_t letters[64] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3,
+                                        3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3,
+                                        4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6};
+    uint32_t kind;
     if (br_get(br, 1, &kind) < 0 || kind != 1 || br_get(br, 4, len) < 0 || *len == 0 || *len > ANPR_PLATE_MAX ||
-        br_get(br, *len, &shape) < 0)
+        br_get(br, *len, shape) < 0)
         return ANPR_ECORRUPT;
     size_t bits = 0;
-    for (size_t from = 0; from < *len; from += UK_CHUNK) {
-        size_t n = *len - from < UK_CHUNK ? *len - from : UK_CHUNK;
-        uint64_t values;
-        bits += chunk_width(shape, from, n, &values);
+    for (uint32_t from = 0; from < *len; from += UK_CHUNK) {
+        uint32_t n = *len - from < UK_CHUNK ? *len - from : UK_CHUNK;
+        unsigned a = letters[(*shape >> from) & ((UINT32_C(1) << n) - 1)];
+        bits += bp_width((uint64_t)pow26[a] * pow10[n - a] - 1);
     }
     if (br_left(br) < bits) return ANPR_ECORRUPT;
     br->pos += bits;
     return 0;
 }
 
+/* codes is sorted: a fuzzy search may carry a few hundred of them. */
 static int has_code(const uint32_t *codes, size_t n, uint32_t v)
 {
-    for (size_t i = 0; i < n; i++)
-        if (codes[i] == v) return 1;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (codes[mid] == v) return 1;
+        if (codes[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
     return 0;
 }
 
 int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
-                      size_t ncodes, uint8_t *hit, size_t *nhit)
+                      size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
     bit_reader br = {src, len, 0};
     size_t want_len = strlen(plate);
-    *nhit = 0;
+    /*
+     * Another plate of the same length can only match if its letters and
+     * digits sit where plate's do, except, when folding, where plate holds a
+     * digit that a letter folds to (0 for O, 8 for B ...).
+     */
+    uint32_t want_shape = 0, fixed = 0;
+    for (size_t k = 0; k < want_len; k++) {
+        if (!is_digit(plate[k])) want_shape |= UINT32_C(1) << k;
+        if (!fold || !fold_class(plate[k])) fixed |= UINT32_C(1) << k;
+    }
+    /* The position lives in a register for the common case, a current-format plate; others use a reader. */
+    size_t pos = 0, found = 0;
+    const size_t nbits = len * 8;
     for (size_t i = 0; i < n; i++) {
+        br.pos = pos;
         uint64_t w = br_peek(&br);
-        hit[i] = 0;
         if ((w & 1) == 0) {
             /* Current format: compare codes, no text. */
-            if (br_left(&br) < 1 + UK_CURRENT_BITS) return ANPR_ECORRUPT;
+            if (nbits - pos < 1 + UK_CURRENT_BITS) return ANPR_ECORRUPT;
             uint32_t v = (uint32_t)((w >> 1) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1));
             if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
-            br.pos += 1 + UK_CURRENT_BITS;
-            hit[i] = (uint8_t)has_code(codes, ncodes, v);
-        } else if (((w >> 1) & 15) != want_len) {
-            /* Another length: it cannot match, so skip it without building its text. */
-            uint32_t l;
-            if (uk_skip_other(&br, &l) < 0) return ANPR_ECORRUPT;
+            pos += 1 + UK_CURRENT_BITS;
+            if (ncodes == 1 ? v == codes[0] : has_code(codes, ncodes, v)) {
+                memset(out[found].plate, 0, sizeof out[found].plate);
+                uk_current_plate(out[found].plate, v);
+                at[found++] = (uint32_t)i;
+            }
+            continue;
+        }
+        bit_reader other = {src, len, pos};
+        if (((w >> 1) & 15) != want_len || ((w >> 5) & fixed) != (want_shape & fixed)) {
+            /* Another length or shape: it cannot match, so skip it without building its text. */
+            uint32_t l, shape;
+            if (uk_skip_other(&other, &l, &shape) < 0) return ANPR_ECORRUPT;
         } else {
             char p[ANPR_PLATE_MAX + 1] = {0}, f[ANPR_PLATE_MAX + 1];
-            if (uk_decode_one(&br, p) < 0) return ANPR_ECORRUPT;
+            if (uk_decode_one(&other, p) < 0) return ANPR_ECORRUPT;
             const char *cmp = p;
             if (fold) {
                 anpr_plate_fold(f, p);
                 cmp = f;
             }
-            hit[i] = strcmp(cmp, plate) == 0;
+            if (strcmp(cmp, plate) == 0) {
+                memcpy(out[found].plate, p, sizeof out[found].plate);
+                at[found++] = (uint32_t)i;
+            }
         }
-        *nhit += hit[i];
+        pos = other.pos;
     }
-    return br_finish(&br);
-}
-
-int enc_plate_uk_decode_hits(anpr_row *rows, size_t n, const uint8_t *hit, const uint8_t *src, size_t len)
-{
-    bit_reader br = {src, len, 0};
-    for (size_t i = 0; i < n; i++) {
-        uint64_t w = br_peek(&br);
-        memset(rows[i].plate, 0, sizeof rows[i].plate);
-        if ((w & 1) == 0) {
-            if (br_left(&br) < 1 + UK_CURRENT_BITS) return ANPR_ECORRUPT;
-            uint32_t v = (uint32_t)((w >> 1) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1));
-            if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
-            br.pos += 1 + UK_CURRENT_BITS;
-            if (hit[i]) uk_current_plate(rows[i].plate, v);
-        } else if (!hit[i]) {
-            uint32_t l;
-            if (uk_skip_other(&br, &l) < 0) return ANPR_ECORRUPT;
-        } else {
-            if (uk_decode_one(&br, rows[i].plate) < 0) return ANPR_ECORRUPT;
-        }
-    }
+    *nhit = found;
+    br.pos = pos;
     return br_finish(&br);
 }

@@ -60,7 +60,7 @@ struct anpr_cursor {
     plate_match pm;
     uint32_t *codes;        /* an exact or fuzzy plate's current-format codes */
     size_t ncodes;
-    uint8_t *hit;           /* per row of a block: its plate matches */
+    uint32_t *hit;          /* the rows of a block whose plate matches */
     qfile *files;
     size_t nfiles;
     anpr_row *mem;          /* matching buffered reads, sorted by time */
@@ -497,21 +497,20 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
             free(c->scratch);
             free(c->hit);
             c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
-            c->hit = malloc(qf->info.block_rows);
+            c->hit = malloc(qf->info.block_rows * sizeof *c->hit);
             c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
             if (!c->scratch_cap) return -ENOMEM;
         }
-        size_t nrows;
+        size_t nrows, nhit = 1;
         const uint8_t *span = c->reqs[at++].buf;
-        int drc, found = 0; /* c->hit marks the plate's rows */
+        int drc, found = 0; /* c->hit lists the plate's rows */
         if (c->pm.kind != MATCH_ANY) {
             /*
              * Plates first: a block that shares only an index bucket with the plate is dropped
              * without decoding the rest; for a whole plate, by comparing codes, not text.
              */
-            size_t nhit = 1;
             drc = c->pm.kind == MATCH_EXACT ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold,
-                                                                    c->codes, c->ncodes, c->hit, &nhit)
+                                                                    c->codes, c->ncodes, c->hit, c->scratch, &nhit)
                                             : ANPR_EINVAL;
             found = drc == 0;
             if (drc == ANPR_EINVAL) {
@@ -522,12 +521,13 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
             if (drc < 0) return reader_failed(c, qf, drc);
             if (nhit == 0) continue;
         }
-        /* With the plate's rows known, only their plates are decoded, and the rest is checked without text. */
-        drc = found ? seg_reader_decode_hits(qf->r, qb->block, span, c->hit, c->scratch, &nrows)
+        /* With the plate's rows known, only those rows are decoded, and checked without their text. */
+        nrows = nhit;
+        drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nhit, c->scratch)
                     : seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
         if (drc < 0) return reader_failed(c, qf, drc);
         for (size_t i = 0; i < nrows; i++) {
-            if (found ? !c->hit[i] || !row_matches_but_plate(c, &c->scratch[i], t0, t1)
+            if (found ? !row_matches_but_plate(c, &c->scratch[i], t0, t1)
                       : !row_matches(c, &c->scratch[i], t0, t1))
                 continue;
             if ((drc = add_result(c, &c->scratch[i])) < 0) return drc;

@@ -47,6 +47,7 @@ struct seg_reader {
     uint64_t *page_counts, *page_post; /* the last page decoded */
     size_t page_post_cap;
     int64_t *values;
+    int64_t *picked; /* the values of the rows a lookup picked out (block_rows of them) */
     ZSTD_DCtx *dctx;
 };
 
@@ -231,7 +232,8 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
     dir = malloc(dir_len ? dir_len : 1);
     r->blocks = calloc(in->blocks ? in->blocks : 1, sizeof *r->blocks);
     r->values = malloc((in->block_rows ? in->block_rows : 1) * sizeof *r->values);
-    if (!dir || !r->blocks || !r->values) {
+    r->picked = malloc((in->block_rows ? in->block_rows : 1) * sizeof *r->picked);
+    if (!dir || !r->blocks || !r->values || !r->picked) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -265,6 +267,7 @@ void seg_reader_free(seg_reader *r)
     free(r->page_counts);
     free(r->page_post);
     free(r->values);
+    free(r->picked);
     ZSTD_freeDCtx(r->dctx);
     free(r);
 }
@@ -326,10 +329,16 @@ static int store_column(anpr_row *rows, size_t n, unsigned col, const int64_t *v
     return 0;
 }
 
+/* The sort order of rows: camera, time, then plate (when the plates are known). */
+static int row_order(const anpr_row *p, const anpr_row *x, int plates_known)
+{
+    if (p->camera != x->camera) return p->camera < x->camera ? -1 : 1;
+    if (p->ts_ms != x->ts_ms) return p->ts_ms < x->ts_ms ? -1 : 1;
+    return plates_known ? strncmp(p->plate, x->plate, sizeof x->plate) : -1;
+}
+
 /* The decoded rows must be what the directory says: in order, in the day, within its ranges. */
-/* Do decoded rows agree with the directory? plates_known = 0 when only some plates were decoded. */
-static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, const anpr_row *rows, size_t n,
-                            int plates_known)
+static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, const anpr_row *rows, size_t n)
 {
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     uint32_t cmin = UINT32_MAX, cmax = 0;
@@ -338,14 +347,7 @@ static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, cons
     for (size_t i = 0; i < n; i++) {
         const anpr_row *x = &rows[i];
         if (x->ts_ms < 0 || anpr_day_of(x->ts_ms) != r->info.day) return 0;
-        if (i > 0) {
-            const anpr_row *p = &rows[i - 1];
-            int ord = p->camera != x->camera ? (p->camera < x->camera ? -1 : 1)
-                      : p->ts_ms != x->ts_ms ? (p->ts_ms < x->ts_ms ? -1 : 1)
-                      : plates_known         ? strncmp(p->plate, x->plate, sizeof x->plate)
-                                             : -1;
-            if (ord >= 0) return 0;
-        }
+        if (i > 0 && row_order(&rows[i - 1], x, 1) >= 0) return 0;
         if ((x->lat_e7 == ANPR_POS_UNKNOWN) != (x->lon_e7 == ANPR_POS_UNKNOWN)) return 0;
         if (x->ts_ms < tmin) tmin = x->ts_ms;
         if (x->ts_ms > tmax) tmax = x->ts_ms;
@@ -381,9 +383,16 @@ int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, ui
     return 0;
 }
 
-/* Decode a block from its span; with hit, only the plates of the rows marked there. */
-static int decode_block(seg_reader *r, uint32_t block, const uint8_t *span, const uint8_t *hit, anpr_row *out,
-                        size_t *n)
+/* check_chunk for a block's column, named in its errors. */
+static int check_column(seg_reader *r, const chunk_ref *c, unsigned col, const uint8_t *stored, uint32_t block)
+{
+    char what[64];
+    snprintf(what, sizeof what, "column %s, block", seg_column_name(col));
+    return check_chunk(r, c, stored, what, block);
+}
+
+/* Decode a block from its span. */
+int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
 {
     uint64_t base;
     uint32_t len;
@@ -393,13 +402,10 @@ static int decode_block(seg_reader *r, uint32_t block, const uint8_t *span, cons
     size_t rows = m->info.rows;
     for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
         const chunk_ref *c = &m->col[col];
-        char what[64];
-        snprintf(what, sizeof what, "column %s, block", seg_column_name(col));
-        rc = check_chunk(r, c, span + (c->offset - base), what, block);
+        rc = check_column(r, c, col, span + (c->offset - base), block);
         if (rc < 0) return rc;
         if (col == SEG_COL_PLATE) {
-            rc = hit && c->encoding == ENC_PLATE_UK ? enc_plate_uk_decode_hits(out, rows, hit, r->encoded, c->encoded)
-                                                    : enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
+            rc = enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
         } else {
             rc = enc_int_decode(r->values, rows, c->encoding, r->encoded, c->encoded);
             if (rc == 0) rc = store_column(out, rows, col, r->values);
@@ -408,21 +414,55 @@ static int decode_block(seg_reader *r, uint32_t block, const uint8_t *span, cons
             return anpr_fail(r->err, rc, "block %u column %s: does not decode", block, seg_column_name(col));
         if (rc < 0) return rc;
     }
-    if (!check_block_rows(r, &m->info, out, rows, hit == NULL))
+    if (!check_block_rows(r, &m->info, out, rows))
         return anpr_fail(r->err, ANPR_ECORRUPT, "block %u: rows disagree with the block directory", block);
     *n = rows;
     return 0;
 }
 
-int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
+/*
+ * Rows picked out of a block must still agree with its directory entry:
+ * in its day, within its ranges, and in the order of the sort.
+ */
+static int check_some_rows(const seg_reader *r, const anpr_block_info *bi, const anpr_row *rows, size_t n)
 {
-    return decode_block(r, block, span, NULL, out, n);
+    for (size_t i = 0; i < n; i++) {
+        const anpr_row *x = &rows[i];
+        if (x->ts_ms < bi->min_ts_ms || x->ts_ms > bi->max_ts_ms || anpr_day_of(x->ts_ms) != r->info.day) return 0;
+        if (x->camera < bi->camera_min || x->camera > bi->camera_max) return 0;
+        if ((x->lat_e7 == ANPR_POS_UNKNOWN) != (x->lon_e7 == ANPR_POS_UNKNOWN)) return 0;
+        if (x->lat_e7 != ANPR_POS_UNKNOWN && (x->lat_e7 < bi->lat_min || x->lat_e7 > bi->lat_max ||
+                                              x->lon_e7 < bi->lon_min || x->lon_e7 > bi->lon_max))
+            return 0;
+        if (i > 0 && row_order(&rows[i - 1], x, 1) >= 0) return 0;
+    }
+    return 1;
 }
 
-int seg_reader_decode_hits(seg_reader *r, uint32_t block, const uint8_t *span, const uint8_t *hit, anpr_row *out,
-                           size_t *n)
+int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, const uint32_t *at, size_t nat,
+                           anpr_row *out)
 {
-    return decode_block(r, block, span, hit, out, n);
+    uint64_t base;
+    uint32_t len;
+    int rc = seg_reader_block_span(r, block, &base, &len);
+    if (rc < 0) return rc;
+    const block_meta *m = &r->blocks[block];
+    if (nat > 0 && at[nat - 1] >= m->info.rows) return ANPR_EINVAL;
+    for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
+        if (col == SEG_COL_PLATE) continue;
+        const chunk_ref *c = &m->col[col];
+        rc = check_column(r, c, col, span + (c->offset - base), block);
+        if (rc < 0) return rc;
+        /* r->values holds a block's values: the picked ones at its end, the whole column (if need be) before. */
+        rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->encoded, c->encoded);
+        if (rc == 0) rc = store_column(out, nat, col, r->picked);
+        if (rc == ANPR_ECORRUPT)
+            return anpr_fail(r->err, rc, "block %u column %s: does not decode", block, seg_column_name(col));
+        if (rc < 0) return rc;
+    }
+    if (!check_some_rows(r, &m->info, out, nat))
+        return anpr_fail(r->err, ANPR_ECORRUPT, "block %u: rows disagree with the block directory", block);
+    return 0;
 }
 
 int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
@@ -442,7 +482,7 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
 }
 
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
-                          const uint32_t *codes, size_t ncodes, uint8_t *hit, size_t *nhit)
+                          const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
     uint64_t base;
     uint32_t len;
@@ -452,7 +492,7 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     if (c->encoding != ENC_PLATE_UK) return ANPR_EINVAL; /* the caller decodes instead */
     rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
-    if (rc == 0) rc = enc_plate_uk_find(r->encoded, c->encoded, m->info.rows, plate, fold, codes, ncodes, hit, nhit);
+    if (rc == 0) rc = enc_plate_uk_find(r->encoded, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
 }
@@ -513,11 +553,8 @@ static int load_pages(seg_reader *r)
     return seg_reader_load_pagedir(r, NULL);
 }
 
-/*
- * Decode index page p (its stored bytes, or NULL to read them) into
- * r->page_counts and r->page_post; every value is checked.
- */
-static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t *nb, uint32_t *np)
+/* Load index page p's chunk (from its stored bytes, or NULL to read them) and check its header. */
+static int page_header(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t *nb, uint32_t *np, unsigned *pw)
 {
     int rc = stored ? check_chunk(r, &r->pages[p], stored, "index page", p) : load_chunk(r, &r->pages[p], "index page", p);
     if (rc < 0) return rc;
@@ -529,13 +566,24 @@ static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t 
     if (len < SEG_PAGE_HEADER) return corrupt(r, "index page", p, "too short");
     *nb = get_u32(raw);
     *np = get_u32(raw + 4);
-    unsigned pw = raw[9];
+    *pw = raw[9];
     unsigned want_pw = bp_width(r->info.blocks ? r->info.blocks - 1 : 0);
     uint64_t count_bytes = ((uint64_t)*nb + *np + 7) / 8;
-    if (*nb != expect_nb || raw[8] != 0 || pw != want_pw || get_u16(raw + 10) != 0 ||
+    if (*nb != expect_nb || raw[8] != 0 || *pw != want_pw || get_u16(raw + 10) != 0 ||
         (uint64_t)*np > (uint64_t)*nb * r->info.blocks ||
-        (uint64_t)SEG_PAGE_HEADER + count_bytes + bp_bytes(*np, pw) != len)
+        (uint64_t)SEG_PAGE_HEADER + count_bytes + bp_bytes(*np, *pw) != len)
         return corrupt(r, "index page", p, "sizes disagree");
+    return 0;
+}
+
+/* Decode all of index page p into r->page_counts and r->page_post, checking every value. */
+static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t *nb, uint32_t *np)
+{
+    unsigned pw;
+    int rc = page_header(r, p, stored, nb, np, &pw);
+    if (rc < 0) return rc;
+    const uint8_t *raw = r->encoded;
+    uint64_t count_bytes = ((uint64_t)*nb + *np + 7) / 8;
     if (!r->page_counts) {
         r->page_counts = malloc(r->page_buckets * sizeof *r->page_counts);
         if (!r->page_counts) return -ENOMEM;
@@ -605,14 +653,64 @@ int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, c
     if (!r->pages || bucket / r->page_buckets != page) return ANPR_EINVAL;
     uint32_t in_page = bucket % r->page_buckets;
     uint32_t nb, np;
-    int rc = load_page(r, page, stored, &nb, &np);
+    unsigned pw;
+    int rc = page_header(r, page, stored, &nb, &np, &pw);
     if (rc < 0) return rc;
-    size_t start = 0;
-    for (uint32_t b = 0; b < in_page; b++) start += r->page_counts[b];
-    size_t cnt = r->page_counts[in_page];
+    /*
+     * Only this bucket is decoded (seg_reader_verify checks whole pages): its
+     * postings start after as many ones as precede its in_page-th zero.
+     */
+    const uint8_t *q = r->encoded + SEG_PAGE_HEADER;
+    uint64_t count_bytes = ((uint64_t)nb + np + 7) / 8;
+    bit_reader br = {q, (size_t)count_bytes, 0};
+    uint64_t start = 0;
+    uint32_t zeros = 0;
+    while (zeros < in_page) {
+        size_t left = br_left(&br);
+        if (left == 0) return corrupt(r, "index page", page, "counts run past their bytes");
+        unsigned take = left < 56 ? (unsigned)left : 56;
+        uint64_t w = br_peek(&br) & ((UINT64_C(1) << take) - 1);
+        unsigned z = take - (unsigned)__builtin_popcountll(w);
+        if (zeros + z < in_page) {
+            /* The whole look lies before the bucket. */
+            zeros += z;
+            start += take - z;
+            br.pos += take;
+            continue;
+        }
+        /* The bucket starts within it: step over zeros one at a time. */
+        while (zeros < in_page) {
+            unsigned run = (unsigned)__builtin_ctzll(~w);
+            start += run;
+            w >>= run + 1;
+            br.pos += run + 1;
+            zeros++;
+        }
+    }
+    uint64_t cnt = 0;
+    for (;;) {
+        unsigned run = (unsigned)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << 56));
+        if (br_left(&br) < run + (run < 56)) return corrupt(r, "index page", page, "counts run past their bytes");
+        cnt += run;
+        br.pos += run;
+        if (run < 56) break;
+    }
+    if (start + cnt > np) return corrupt(r, "index page", page, "counts do not add up");
     uint32_t *out = malloc((cnt ? cnt : 1) * sizeof *out);
     if (!out) return -ENOMEM;
-    for (size_t k = 0; k < cnt; k++) out[k] = (uint32_t)r->page_post[start + k];
+    const uint8_t *post = q + count_bytes;
+    for (uint64_t k = 0; k < cnt; k++) {
+        uint64_t bit = (start + k) * pw;
+        uint64_t v = 0;
+        /* pw < 33: the value lies within 5 bytes from its first; never read past the postings. */
+        for (unsigned b = 0; b < 5 && bit / 8 + b < bp_bytes(np, pw); b++) v |= (uint64_t)post[bit / 8 + b] << (8 * b);
+        v = (v >> (bit % 8)) & ((UINT64_C(1) << pw) - 1);
+        if (v >= r->info.blocks || (k > 0 && v <= out[k - 1])) {
+            free(out);
+            return corrupt(r, "index page", page, "postings out of order or range");
+        }
+        out[k] = (uint32_t)v;
+    }
     *blocks = out;
     *n = cnt;
     return 0;

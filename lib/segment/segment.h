@@ -108,18 +108,21 @@ int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, 
 /* Only its plates (out[i].plate), to rule a block out before decoding the rest. */
 int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n);
 /*
- * Mark the rows whose plate is plate (folded if fold), comparing the codes
- * of enc_plate_uk_codes rather than decoding text. ANPR_EINVAL when the
- * block's plates are not in the plate-uk encoding (decode them instead).
+ * List the rows whose plate is plate (folded if fold), comparing the codes
+ * of enc_plate_uk_codes rather than decoding text: their indexes in at[],
+ * their plates in out[].plate, *nhit of them (both arrays hold the block's
+ * rows). ANPR_EINVAL when the block's plates are not in the plate-uk
+ * encoding (decode them instead).
  */
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
-                          const uint32_t *codes, size_t ncodes, uint8_t *hit, size_t *nhit);
+                          const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
 /*
- * Decode a block after seg_reader_find_plate: every column, but the plate
- * text only of the rows marked in hit[] (the others are left empty).
+ * Then every other column of those rows only, into out[0..nat): a lookup
+ * of a few rows need not decode the whole block. The rows are checked
+ * against the block's directory entry (day, ranges, order).
  */
-int seg_reader_decode_hits(seg_reader *r, uint32_t block, const uint8_t *span, const uint8_t *hit, anpr_row *out,
-                           size_t *n);
+int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, const uint32_t *at, size_t nat,
+                           anpr_row *out);
 
 /* The index page directory's bytes; *len is 0 once it is loaded. */
 int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len);

@@ -1,7 +1,9 @@
 /*
  * Fuzz target: any bytes given to any column decoder, for any row count,
  * decode within bounds or are refused; whatever decodes re-encodes to the
- * same bytes (each value list has exactly one encoding).
+ * same bytes (each value list has exactly one encoding). Picking rows out
+ * (enc_int_decode_at, enc_plate_uk_find) stays in bounds too, and agrees
+ * with the full decode wherever that succeeds.
  *
  * Input layout: byte 0 picks the encoding, bytes 1-2 the row count
  * (little-endian, at most 4096), the rest is the encoded chunk.
@@ -14,6 +16,39 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A plate found by its codes is the plate decoding gives, at the row decoding gives (when it decodes). */
+static void find_agrees(const anpr_row *rows, size_t n, const uint8_t *src, size_t len, int decoded)
+{
+    static const char *const targets[] = {"AB12CDE", "A812CDE", "1A"};
+    uint32_t *at = malloc((n ? n : 1) * sizeof *at);
+    anpr_row *found = calloc(n ? n : 1, sizeof *found);
+    if (!at || !found) abort();
+    for (int t = 0; t < 3; t++) {
+        for (int fold = 0; fold < 2; fold++) {
+            char want[ANPR_PLATE_MAX + 1];
+            if (fold) anpr_plate_fold(want, targets[t]);
+            else strcpy(want, targets[t]);
+            uint32_t *codes;
+            size_t ncodes, nhit = 0;
+            if (enc_plate_uk_codes(want, fold, &codes, &ncodes) != 0) abort();
+            if (enc_plate_uk_find(src, len, n, want, fold, codes, ncodes, at, found, &nhit) == ANPR_OK && decoded) {
+                size_t j = 0;
+                for (size_t i = 0; i < n; i++) {
+                    char f[ANPR_PLATE_MAX + 1];
+                    anpr_plate_fold(f, rows[i].plate);
+                    if (strcmp(fold ? f : rows[i].plate, want) != 0) continue;
+                    if (j >= nhit || at[j] != i || strcmp(found[j].plate, rows[i].plate) != 0) abort();
+                    j++;
+                }
+                if (j != nhit) abort();
+            }
+            free(codes);
+        }
+    }
+    free(at);
+    free(found);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3) return 0;
@@ -25,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (id == ENC_PLATE6 || id == ENC_PLATE_UK || (id == ENC_RAW && data[0] & 0x80)) {
         anpr_row *rows = calloc(n ? n : 1, sizeof *rows);
         if (!rows) abort();
-        if (enc_plate_decode(rows, n, id, src, len) == ANPR_OK) {
+        int decoded = enc_plate_decode(rows, n, id, src, len) == ANPR_OK;
+        if (decoded) {
             for (size_t i = 0; i < n; i++) {
                 size_t l = strnlen(rows[i].plate, sizeof rows[i].plate);
                 if (l == 0 || l > ANPR_PLATE_MAX) abort();
@@ -33,14 +69,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (enc_plate_encode(&again, id, rows, n) != ANPR_OK) abort();
             if (again.len != len || memcmp(again.data, src, len) != 0) abort();
         }
+        if (id == ENC_PLATE_UK) find_agrees(rows, n, src, len, decoded);
         free(rows);
     } else {
         int64_t *v = malloc((n ? n : 1) * sizeof *v);
         if (!v) abort();
-        if (enc_int_decode(v, n, id, src, len) == ANPR_OK) {
+        int whole = enc_int_decode(v, n, id, src, len) == ANPR_OK;
+        if (whole) {
             if (enc_int_encode(&again, id, v, n) != ANPR_OK) abort();
             if (again.len != len || memcmp(again.data, src, len) != 0) abort();
         }
+        /* Every third row picked out. */
+        uint32_t *at = malloc((n ? n : 1) * sizeof *at);
+        int64_t *got = malloc((n ? n : 1) * sizeof *got), *scratch = malloc((n ? n : 1) * sizeof *scratch);
+        if (!at || !got || !scratch) abort();
+        size_t nat = 0;
+        for (size_t i = data[1] % 3; i < n; i += 3) at[nat++] = (uint32_t)i;
+        if (enc_int_decode_at(got, at, nat, scratch, n, id, src, len) == ANPR_OK && whole)
+            for (size_t j = 0; j < nat; j++)
+                if (got[j] != v[at[j]]) abort();
+        free(at);
+        free(got);
+        free(scratch);
         free(v);
     }
     enc_buf_free(&again);

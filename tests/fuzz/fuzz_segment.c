@@ -12,6 +12,7 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "encode/encode.h"
 #include "segment/segment.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,6 +22,30 @@ static void check_row(const anpr_row *r, const anpr_segment_info *info)
     size_t len = strnlen(r->plate, sizeof r->plate);
     if (len == 0 || len > ANPR_PLATE_MAX || r->confidence > 100) abort();
     if (r->ts_ms / 86400000 != info->day) abort();
+}
+
+/* The lookup path of a plate query: find the plate's rows in a block, then decode those rows only. */
+static void pick_rows(seg_reader *r, const anpr_segment_info *info, int fd, uint32_t block, const char *plate)
+{
+    uint64_t off;
+    uint32_t len;
+    if (seg_reader_block_span(r, block, &off, &len) != ANPR_OK) return;
+    uint8_t *span = malloc(len ? len : 1);
+    uint32_t *at = malloc((info->block_rows ? info->block_rows : 1) * sizeof *at);
+    anpr_row *rows = calloc(info->block_rows ? info->block_rows : 1, sizeof *rows);
+    uint32_t *codes = NULL;
+    size_t ncodes = 0, nhit = 0;
+    if (!span || !at || !rows || enc_plate_uk_codes(plate, 1, &codes, &ncodes) != 0) abort();
+    if (pread(fd, span, len, (off_t)off) == (ssize_t)len &&
+        seg_reader_find_plate(r, block, span, plate, 1, codes, ncodes, at, rows, &nhit) == ANPR_OK) {
+        if (nhit > info->block_rows) abort();
+        if (seg_reader_decode_rows(r, block, span, at, nhit, rows) == ANPR_OK)
+            for (size_t i = 0; i < nhit; i++) check_row(&rows[i], info);
+    }
+    free(codes);
+    free(span);
+    free(at);
+    free(rows);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,8 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t *blocks = NULL;
             size_t nb = 0;
             if (seg_reader_plate_blocks(r, probes[p], &blocks, &nb) == ANPR_OK)
-                for (size_t k = 0; k < nb; k++)
+                for (size_t k = 0; k < nb; k++) {
                     if (blocks[k] >= info.blocks) abort();
+                    pick_rows(r, &info, fd, blocks[k], probes[p]);
+                }
             free(blocks);
         }
         seg_reader_verify(r);
