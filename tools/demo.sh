@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: install what is missing, build, generate a scaled national day of
 # synthetic ANPR traffic, ingest it, then print the store's stats and a dump
-# of its segment. ANPR_DEMO_READS sets the day's volume (default 3,000,000:
+# of its segment and a few queries. ANPR_DEMO_READS sets the day's volume (default 3,000,000:
 # 1/20 of the national 60 M); ANPR_DEMO_DIR where the store goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +32,18 @@ build/tools/anpr stats "$dir"
 echo
 echo "== anpr-dump --verify --rows 5 $dir"
 build/tools/anpr-dump --verify --rows 5 "$dir"
+
+# A few queries, with a vehicle, a camera, a place and an hour taken from the day's first read.
+IFS=, read -r ts plate camera _ _ _ lat lon < <(sed -n 2p "$csv")
+hour=$((ts - ts % 3600000))
+area=$(awk -v a="$lat" -v o="$lon" 'BEGIN { printf "%.4f,%.4f,%.4f,%.4f", a - 0.05, o - 0.08, a + 0.05, o + 0.08 }')
+q() {
+  echo
+  echo "== anpr query $dir $* --limit 5"
+  build/tools/anpr query "$dir" "$@" --limit 5
+}
+q --plate "$plate"                      # where has this vehicle been
+q --plate "$plate" --fuzzy              # and under any misreading of O/0, I/1, B/8 ...
+q --plate "${plate:0:2}??${plate:4}"    # a partial plate: two characters unknown
+q --camera "$camera" --from "$hour" --to "$((hour + 3600000))"
+q --area "$area" --from "$hour" --to "$((hour + 3600000))" --format json
