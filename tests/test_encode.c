@@ -179,8 +179,8 @@ START_TEST(int_garbage_refused)
         size_t n = next() % 300;
         enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
-        static const unsigned plate_ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK};
-        enc_plate_decode(rows, n, plate_ids[next() % 3], buf, len);
+        static const unsigned plate_ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT};
+        enc_plate_decode(rows, n, plate_ids[next() % 4], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -203,8 +203,8 @@ START_TEST(plates_round_trip)
     const char *uk[] = {"AA00AAA", "YY99ZZZ", "AB12CDE", "LB07SEO", "AZ12CDE", "AB12CDQ", "IB12CDE",
                         "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
     for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
-    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK};
-    for (int c = 0; c < 3; c++) {
+    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT};
+    for (int c = 0; c < 4; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -222,6 +222,14 @@ START_TEST(plates_round_trip)
     enc_buf b = {0};
     ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_UK, rows, 8), 0);
     ck_assert_uint_eq(b.len, 31);
+    /* Split: a byte of bitmap, then 8 values of 30 bits, no others. */
+    b.len = 0;
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SPLIT, rows, 8), 0);
+    ck_assert_uint_eq(b.len, 1 + 30);
+    /* The bitmap's padding bits must be zero; a value past the last plate is refused. */
+    ck_assert_int_eq(enc_plate_decode(back, 7, ENC_PLATE_SPLIT, b.data, b.len), ANPR_ECORRUPT);
+    b.data[1] |= 0xff, b.data[2] |= 0xff, b.data[3] |= 0xff, b.data[4] |= 0x3f;
+    ck_assert_int_eq(enc_plate_decode(back, 8, ENC_PLATE_SPLIT, b.data, b.len), ANPR_ECORRUPT);
     enc_buf_free(&b);
     /* A current-format value past the last plate is refused. */
     uint8_t past[4];
@@ -262,9 +270,12 @@ START_TEST(plate_find_matches_decoding)
                           "ZZ99ZZZ", "XY51ABC", "1A", "B8G6S5Z"};
     size_t npool = sizeof pool / sizeof pool[0];
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
+    for (int c = 0; c < 2; c++) {
+    unsigned id = ids[c];
     enc_buf b = {0};
-    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_UK, rows, N), 0);
-    ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_UK, b.data, b.len), 0);
+    ck_assert_int_eq(enc_plate_encode(&b, id, rows, N), 0);
+    ck_assert_int_eq(enc_plate_decode(back, N, id, b.data, b.len), 0);
     static uint32_t at[N];
     static anpr_row found[N];
     for (size_t t = 0; t < npool; t++) {
@@ -275,7 +286,7 @@ START_TEST(plate_find_matches_decoding)
             uint32_t *codes;
             size_t ncodes, nhit, want = 0;
             ck_assert_int_eq(enc_plate_uk_codes(target, fold, &codes, &ncodes), 0);
-            ck_assert_int_eq(enc_plate_uk_find(b.data, b.len, N, target, fold, codes, ncodes, at, found, &nhit), 0);
+            ck_assert_int_eq(enc_plate_find(id, b.data, b.len, N, target, fold, codes, ncodes, at, found, &nhit), 0);
             for (int i = 0; i < N; i++) {
                 char f[ANPR_PLATE_MAX + 1];
                 const char *p = back[i].plate;
@@ -295,8 +306,10 @@ START_TEST(plate_find_matches_decoding)
         }
     }
     /* A damaged stream is refused, not misread. */
-    ck_assert_int_eq(enc_plate_uk_find(b.data, b.len - 1, N, "AB12CDE", 0, NULL, 0, at, found, &(size_t){0}), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_plate_find(id, b.data, b.len - 1, N, "AB12CDE", 0, NULL, 0, at, found, &(size_t){0}),
+                     ANPR_ECORRUPT);
     enc_buf_free(&b);
+    }
 }
 END_TEST
 

@@ -42,6 +42,7 @@ enum enc_id {
     ENC_PLATE_UK = 5,  /* plates: 31 bits for the current GB format, shape + mixed radix otherwise */
     ENC_FOR_BYTES = 6, /* minimum, then (value - minimum) a byte each; range under 256 */
     ENC_DELTA_RICE = 7, /* first value, then deltas Rice-coded per 128, with escapes */
+    ENC_PLATE_SPLIT = 8, /* plates: plate-uk with the current-format values apart, as one 30-bit array */
     ENC_COUNT
 };
 
@@ -86,15 +87,16 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
  * text. enc_plate_uk_codes lists, sorted, the 30-bit codes of the
  * current-format plates equal to plate (or, with fold, folding to it; plate
  * is then folded): none if no such plate exists, else up to a few hundred
- * (malloc'd, the caller frees). enc_plate_uk_find then lists the rows of
- * the n whose plate matches, comparing codes for current-format rows and
- * text for the others: their indexes in at[] and their plates in
- * out[].plate, *nhit of them (both arrays hold n). ANPR_ECORRUPT as the
- * decoder.
+ * (malloc'd, the caller frees). enc_plate_find then lists the rows of the
+ * n in a plate-uk or plate-split chunk whose plate matches, comparing codes
+ * for current-format rows and text for the others: their indexes in at[]
+ * and their plates in out[].plate, *nhit of them, in row order (both
+ * arrays hold n). ANPR_ECORRUPT as the decoder; ANPR_EINVAL for another
+ * encoding.
  */
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
-int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
-                      size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
+int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
+                   const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
 
 /*
  * zstd, with the context kept by the caller (one per writer or reader).

@@ -22,6 +22,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_FOR_BP] = "for-bitpack",
     [ENC_PLATE6] = "plate6",
     [ENC_PLATE_UK] = "plate-uk",
+    [ENC_PLATE_SPLIT] = "plate-split",
     [ENC_FOR_BYTES] = "for-bytes",
     [ENC_DELTA_RICE] = "delta-rice",
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "anpr/anpr.h"
+#include "common/bytes.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 
@@ -84,18 +85,16 @@ static unsigned chunk_width(uint32_t shape, size_t from, size_t n, uint64_t *val
     return bp_width(prod - 1);
 }
 
-static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
+/* A plate not in the current format, after its kind bit: 4-bit length, shape, chunks. */
+static int uk_encode_other(bit_writer *bw, const char *p, size_t len)
 {
-    int64_t cur = uk_current_value(p, len);
-    if (cur >= 0) return bw_put(bw, (uint64_t)cur << 1, 1 + UK_CURRENT_BITS);
-    /* Kind bit 1, 4-bit length, a shape bit a character (1 = letter), then the chunks. */
     uint32_t shape = 0;
     for (size_t k = 0; k < len; k++) {
         int c = char_code(p[k]);
         if (c < 0) return ANPR_EINVAL;
         if (c >= 10) shape |= UINT32_C(1) << k;
     }
-    int rc = bw_put(bw, 1 | (uint64_t)len << 1, 5);
+    int rc = bw_put(bw, len, 4);
     if (rc == 0) rc = bw_put(bw, shape, (unsigned)len);
     for (size_t from = 0; rc == 0 && from < len; from += UK_CHUNK) {
         size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
@@ -110,15 +109,17 @@ static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
     return rc;
 }
 
-static int uk_decode_one(bit_reader *br, char *p)
+static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
 {
-    uint32_t kind, v;
-    if (br_get(br, 1, &kind) < 0) return ANPR_ECORRUPT;
-    if (kind == 0) {
-        if (br_get(br, UK_CURRENT_BITS, &v) < 0 || v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
-        uk_current_plate(p, v);
-        return 0;
-    }
+    int64_t cur = uk_current_value(p, len);
+    if (cur >= 0) return bw_put(bw, (uint64_t)cur << 1, 1 + UK_CURRENT_BITS);
+    int rc = bw_put(bw, 1, 1);
+    return rc == 0 ? uk_encode_other(bw, p, len) : rc;
+}
+
+/* A plate not in the current format, after its kind bit; refused if it is in that format. */
+static int uk_decode_other(bit_reader *br, char *p)
+{
     uint32_t len, shape;
     if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
     if (br_get(br, len, &shape) < 0) return ANPR_ECORRUPT;
@@ -143,6 +144,147 @@ static int uk_decode_one(bit_reader *br, char *p)
     return 0;
 }
 
+static int uk_decode_one(bit_reader *br, char *p)
+{
+    uint32_t kind, v;
+    if (br_get(br, 1, &kind) < 0) return ANPR_ECORRUPT;
+    if (kind == 1) return uk_decode_other(br, p);
+    if (br_get(br, UK_CURRENT_BITS, &v) < 0 || v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
+    uk_current_plate(p, v);
+    return 0;
+}
+
+/*
+ * plate-split: a bitmap of the plates not in the current format, then the
+ * others' 30-bit values, then the others in plate-uk's long form without
+ * the kind bit; each part padded to a byte. A finder compares the values
+ * as one fixed-width array.
+ */
+typedef struct split_parts {
+    const uint8_t *bitmap; /* n bits: 1 = not in the current format */
+    const uint8_t *values; /* n0 values of 30 bits */
+    size_t values_len;
+    bit_reader others;
+    size_t n0;
+} split_parts;
+
+static unsigned ones64(uint64_t x)
+{
+    return (unsigned)__builtin_popcountll(x);
+}
+
+/* The bitmap's word k (the bits of rows 64k ..), zero past n. */
+static uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
+{
+    uint64_t w = 0;
+    size_t nbytes = (n + 7) / 8;
+    for (size_t b = 0; b < 8 && 8 * k + b < nbytes; b++) w |= (uint64_t)bitmap[8 * k + b] << (8 * b);
+    return w;
+}
+
+static int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n)
+{
+    size_t nb = (n + 7) / 8;
+    if (len < nb) return ANPR_ECORRUPT;
+    if (n % 8 && (src[nb - 1] >> (n % 8)) != 0) return ANPR_ECORRUPT; /* padding bits are zero */
+    size_t others = 0;
+    for (size_t k = 0; k < (n + 63) / 64; k++) others += ones64(bitmap_word(src, n, k));
+    sp->bitmap = src;
+    sp->n0 = n - others;
+    sp->values = src + nb;
+    sp->values_len = (sp->n0 * UK_CURRENT_BITS + 7) / 8;
+    if (len - nb < sp->values_len) return ANPR_ECORRUPT;
+    sp->others = (bit_reader){src + nb + sp->values_len, len - nb - sp->values_len, 0};
+    return 0;
+}
+
+/* Value j of the array (j < n0), checked. */
+static int split_value(const split_parts *sp, size_t j, uint32_t *v)
+{
+    size_t bit = j * UK_CURRENT_BITS, byte = bit / 8;
+    uint64_t x = 0;
+    if (byte + 8 <= sp->values_len) {
+        x = get_u64(sp->values + byte);
+    } else {
+        for (size_t b = byte; b < sp->values_len; b++) x |= (uint64_t)sp->values[b] << (8 * (b - byte));
+    }
+    *v = (uint32_t)(x >> (bit % 8)) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1);
+    return *v < UK_CURRENT_VALUES ? 0 : ANPR_ECORRUPT;
+}
+
+/* The padding after the values is zero. */
+static int split_values_end(const split_parts *sp)
+{
+    size_t used = sp->n0 * UK_CURRENT_BITS;
+    if (used % 8 && (sp->values[sp->values_len - 1] >> (used % 8)) != 0) return ANPR_ECORRUPT;
+    return 0;
+}
+
+/* The row of the rank-th (from 0) bit equal to set in the bitmap. */
+static size_t split_select(const uint8_t *bitmap, size_t n, int set, size_t rank)
+{
+    for (size_t k = 0;; k++) {
+        uint64_t w = bitmap_word(bitmap, n, k);
+        if (!set) w = ~w;
+        unsigned c = ones64(w);
+        if (rank >= c) {
+            rank -= c;
+            continue;
+        }
+        for (;; rank--) {
+            unsigned at = (unsigned)__builtin_ctzll(w);
+            if (rank == 0) return 64 * k + at;
+            w &= w - 1;
+        }
+    }
+}
+
+static int split_encode(enc_buf *out, const anpr_row *rows, size_t n)
+{
+    if (n == 0) return 0; /* no plates, no bytes */
+    size_t nb = (n + 7) / 8;
+    int rc = enc_buf_reserve(out, nb);
+    if (rc < 0) return rc;
+    uint8_t *bitmap = out->data + out->len;
+    memset(bitmap, 0, nb);
+    for (size_t i = 0; i < n; i++)
+        if (uk_current_value(rows[i].plate, strnlen(rows[i].plate, ANPR_PLATE_MAX)) < 0)
+            bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+    out->len += nb;
+    bit_writer bw = {out, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        int64_t cur = uk_current_value(rows[i].plate, strnlen(rows[i].plate, ANPR_PLATE_MAX));
+        if (cur >= 0 && (rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS)) < 0) return rc;
+    }
+    if ((rc = bw_finish(&bw)) < 0) return rc;
+    bw = (bit_writer){out, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
+        if (len == 0) return ANPR_EINVAL;
+        if (uk_current_value(rows[i].plate, len) < 0 && (rc = uk_encode_other(&bw, rows[i].plate, len)) < 0)
+            return rc;
+    }
+    return bw_finish(&bw);
+}
+
+static int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
+{
+    split_parts sp;
+    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(rows[i].plate, 0, sizeof rows[i].plate);
+        if ((sp.bitmap[i / 8] >> (i % 8)) & 1) {
+            if (uk_decode_other(&sp.others, rows[i].plate) < 0) return ANPR_ECORRUPT;
+        } else {
+            uint32_t v;
+            if (split_value(&sp, j++, &v) < 0) return ANPR_ECORRUPT;
+            uk_current_plate(rows[i].plate, v);
+        }
+    }
+    return split_values_end(&sp) == 0 ? br_finish(&sp.others) : ANPR_ECORRUPT;
+}
+
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
 {
     if (id == ENC_RAW) {
@@ -157,6 +299,7 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
         out->len += n * 16;
         return 0;
     }
+    if (id == ENC_PLATE_SPLIT) return split_encode(out, rows, n);
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_EINVAL;
     bit_writer bw = {out, 0, 0};
     if (id == ENC_PLATE_UK) {
@@ -199,6 +342,7 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
         }
         return 0;
     }
+    if (id == ENC_PLATE_SPLIT) return split_decode(rows, n, src, len);
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_ECORRUPT;
     bit_reader br = {src, len, 0};
     if (id == ENC_PLATE_UK) {
@@ -299,9 +443,7 @@ static int uk_skip_other(bit_reader *br, uint32_t *len, uint32_t *shape)
     static const uint8_t letters[64] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3,
                                         3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3,
                                         4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6};
-    uint32_t kind;
-    if (br_get(br, 1, &kind) < 0 || kind != 1 || br_get(br, 4, len) < 0 || *len == 0 || *len > ANPR_PLATE_MAX ||
-        br_get(br, *len, shape) < 0)
+    if (br_get(br, 4, len) < 0 || *len == 0 || *len > ANPR_PLATE_MAX || br_get(br, *len, shape) < 0)
         return ANPR_ECORRUPT;
     size_t bits = 0;
     for (uint32_t from = 0; from < *len; from += UK_CHUNK) {
@@ -327,21 +469,44 @@ static int has_code(const uint32_t *codes, size_t n, uint32_t v)
     return 0;
 }
 
-int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
-                      size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
+/*
+ * Another plate of the same length can only match if its letters and digits
+ * sit where plate's do, except, when folding, where plate holds a digit that
+ * a letter folds to (0 for O, 8 for B ...): the shape bits in fixed must be
+ * want_shape's.
+ */
+static void shape_filter(const char *plate, int fold, uint32_t *want_shape, uint32_t *fixed)
+{
+    *want_shape = *fixed = 0;
+    for (size_t k = 0; plate[k]; k++) {
+        if (!is_digit(plate[k])) *want_shape |= UINT32_C(1) << k;
+        if (!fold || !fold_class(plate[k])) *fixed |= UINT32_C(1) << k;
+    }
+}
+
+/* Does a long-form plate (the reader after its kind bit) match? It is skipped unread if it cannot. */
+static int other_matches(bit_reader *br, const char *plate, size_t want_len, int fold, uint32_t want_shape,
+                         uint32_t fixed, char *p)
+{
+    uint64_t w = br_peek(br);
+    if ((w & 15) != want_len || ((w >> 4) & fixed) != (want_shape & fixed)) {
+        uint32_t l, shape;
+        return uk_skip_other(br, &l, &shape) < 0 ? ANPR_ECORRUPT : 0;
+    }
+    char f[ANPR_PLATE_MAX + 1];
+    memset(p, 0, ANPR_PLATE_MAX + 1);
+    if (uk_decode_other(br, p) < 0) return ANPR_ECORRUPT;
+    if (fold) anpr_plate_fold(f, p);
+    return strcmp(fold ? f : p, plate) == 0;
+}
+
+static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
+                   size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
     bit_reader br = {src, len, 0};
     size_t want_len = strlen(plate);
-    /*
-     * Another plate of the same length can only match if its letters and
-     * digits sit where plate's do, except, when folding, where plate holds a
-     * digit that a letter folds to (0 for O, 8 for B ...).
-     */
-    uint32_t want_shape = 0, fixed = 0;
-    for (size_t k = 0; k < want_len; k++) {
-        if (!is_digit(plate[k])) want_shape |= UINT32_C(1) << k;
-        if (!fold || !fold_class(plate[k])) fixed |= UINT32_C(1) << k;
-    }
+    uint32_t want_shape, fixed;
+    shape_filter(plate, fold, &want_shape, &fixed);
     /* The position lives in a register for the common case, a current-format plate; others use a reader. */
     size_t pos = 0, found = 0;
     const size_t nbits = len * 8;
@@ -361,27 +526,91 @@ int enc_plate_uk_find(const uint8_t *src, size_t len, size_t n, const char *plat
             }
             continue;
         }
-        bit_reader other = {src, len, pos};
-        if (((w >> 1) & 15) != want_len || ((w >> 5) & fixed) != (want_shape & fixed)) {
-            /* Another length or shape: it cannot match, so skip it without building its text. */
-            uint32_t l, shape;
-            if (uk_skip_other(&other, &l, &shape) < 0) return ANPR_ECORRUPT;
-        } else {
-            char p[ANPR_PLATE_MAX + 1] = {0}, f[ANPR_PLATE_MAX + 1];
-            if (uk_decode_one(&other, p) < 0) return ANPR_ECORRUPT;
-            const char *cmp = p;
-            if (fold) {
-                anpr_plate_fold(f, p);
-                cmp = f;
-            }
-            if (strcmp(cmp, plate) == 0) {
-                memcpy(out[found].plate, p, sizeof out[found].plate);
-                at[found++] = (uint32_t)i;
-            }
+        bit_reader other = {src, len, pos + 1}; /* after the kind bit */
+        char p[ANPR_PLATE_MAX + 1];
+        int m = other_matches(&other, plate, want_len, fold, want_shape, fixed, p);
+        if (m < 0) return m;
+        if (m) {
+            memcpy(out[found].plate, p, sizeof out[found].plate);
+            at[found++] = (uint32_t)i;
         }
         pos = other.pos;
     }
     *nhit = found;
     br.pos = pos;
     return br_finish(&br);
+}
+
+static int split_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
+                      size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
+{
+    split_parts sp;
+    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    /* Current-format plates: one pass over the array, no text; the row comes from the bitmap. */
+    size_t f0 = 0;
+    for (size_t j = 0; j < sp.n0; j++) {
+        uint32_t v;
+        if (split_value(&sp, j, &v) < 0) return ANPR_ECORRUPT;
+        if (ncodes == 1 ? v == codes[0] : has_code(codes, ncodes, v)) {
+            memset(out[f0].plate, 0, sizeof out[f0].plate);
+            uk_current_plate(out[f0].plate, v);
+            at[f0++] = (uint32_t)split_select(sp.bitmap, n, 0, j);
+        }
+    }
+    if (split_values_end(&sp) < 0) return ANPR_ECORRUPT;
+    /*
+     * The others can only match a plate outside the current format, or one
+     * that folding may reach from outside it. Their hits go to the arrays'
+     * end, then the two row-ordered lists are merged from the back.
+     */
+    size_t f1 = 0;
+    if (fold || ncodes == 0) {
+        size_t want_len = strlen(plate);
+        uint32_t want_shape, fixed;
+        shape_filter(plate, fold, &want_shape, &fixed);
+        for (size_t k = 0; k < n - sp.n0; k++) {
+            char p[ANPR_PLATE_MAX + 1];
+            int m = other_matches(&sp.others, plate, want_len, fold, want_shape, fixed, p);
+            if (m < 0) return m;
+            if (m) {
+                f1++;
+                memcpy(out[n - f1].plate, p, sizeof out[n - f1].plate);
+                at[n - f1] = (uint32_t)split_select(sp.bitmap, n, 1, k);
+            }
+        }
+        if (br_finish(&sp.others) < 0) return ANPR_ECORRUPT;
+        /* They were found in row order, so stored in reverse: turn them round. */
+        for (size_t a = n - f1, b = n - 1; f1 > 1 && a < b; a++, b--) {
+            uint32_t t = at[a];
+            at[a] = at[b];
+            at[b] = t;
+            anpr_row r = out[a];
+            out[a] = out[b];
+            out[b] = r;
+        }
+    }
+    /* Merge: the write position never passes the next unread entry of the second list. */
+    size_t w = f0 + f1, i = f0, k = n;
+    while (k > n - f1) {
+        if (i > 0 && at[i - 1] > at[k - 1]) {
+            w--, i--;
+            at[w] = at[i];
+            out[w] = out[i];
+        } else {
+            w--, k--;
+            at[w] = at[k];
+            out[w] = out[k];
+        }
+    }
+    *nhit = f0 + f1;
+    return 0;
+}
+
+int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
+                   const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
+{
+    *nhit = 0;
+    if (id == ENC_PLATE_UK) return uk_find(src, len, n, plate, fold, codes, ncodes, at, out, nhit);
+    if (id == ENC_PLATE_SPLIT) return split_find(src, len, n, plate, fold, codes, ncodes, at, out, nhit);
+    return ANPR_EINVAL;
 }

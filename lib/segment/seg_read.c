@@ -490,9 +490,9 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     if (rc < 0) return rc;
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
-    if (c->encoding != ENC_PLATE_UK) return ANPR_EINVAL; /* the caller decodes instead */
+    if (c->encoding != ENC_PLATE_UK && c->encoding != ENC_PLATE_SPLIT) return ANPR_EINVAL; /* the caller decodes */
     rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
-    if (rc == 0) rc = enc_plate_uk_find(r->encoded, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
+    if (rc == 0) rc = enc_plate_find(c->encoding, r->encoded, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
 }

@@ -207,8 +207,8 @@ static int write_block(seg_writer *w)
         uint8_t *ce = e + BD_COLUMNS + col * SEG_COLUMN_ENTRY;
         if (col == SEG_COL_PLATE) {
             w->enc.len = 0;
-            rc = enc_plate_encode(&w->enc, ENC_PLATE_UK, w->block, n);
-            if (rc == 0) rc = write_chunk(w, ce, ENC_PLATE_UK);
+            rc = enc_plate_encode(&w->enc, ENC_PLATE_SPLIT, w->block, n);
+            if (rc == 0) rc = write_chunk(w, ce, ENC_PLATE_SPLIT);
         } else {
             seg_column_values(w->values, w->block, n, col);
             rc = write_int_column(w, ce, n);
