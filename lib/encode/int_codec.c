@@ -360,6 +360,30 @@ static int get_bits(bit_reader *br, unsigned w, uint64_t *x)
     return 0;
 }
 
+/*
+ * The next Rice-coded delta with parameter k into *d; 1 if it was escaped,
+ * 0 if not, ANPR_ECORRUPT past the end. One look at the bits serves a value
+ * whose code fits in it, as nearly all do.
+ */
+static inline int rice_next(bit_reader *br, unsigned k, uint64_t *d)
+{
+    uint64_t w = br_peek(br);
+    uint64_t q = (uint64_t)__builtin_ctzll(~w | (UINT64_C(1) << RICE_ESCAPE));
+    if (q < RICE_ESCAPE && q + 1 + k <= 57) {
+        if (br_left(br) < q + 1 + k) return ANPR_ECORRUPT;
+        *d = q << k | ((w >> (q + 1)) & ((UINT64_C(1) << k) - 1));
+        br->pos += q + 1 + k;
+        return 0;
+    }
+    if (br_left(br) < q + (q < RICE_ESCAPE)) return ANPR_ECORRUPT;
+    br->pos += q + (q < RICE_ESCAPE); /* the ones, and the zero that ends them */
+    if (q == RICE_ESCAPE) return get_bits(br, 64, d) < 0 ? ANPR_ECORRUPT : 1;
+    uint64_t low;
+    if (get_bits(br, k, &low) < 0) return ANPR_ECORRUPT;
+    *d = q << k | low;
+    return 0;
+}
+
 static int decode_delta_rice(int64_t *v, size_t n, const uint8_t *src, size_t len)
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
@@ -373,20 +397,10 @@ static int decode_delta_rice(int64_t *v, size_t n, const uint8_t *src, size_t le
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
         for (size_t j = 0; j < cnt; j++) {
-            /* The unary quotient: count the one bits before the first zero, up to the escape. */
-            uint64_t ones = (uint64_t)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << RICE_ESCAPE));
-            uint64_t q = ones;
-            if (br_left(&br) < q + (q < RICE_ESCAPE)) return ANPR_ECORRUPT;
-            br.pos += q + (q < RICE_ESCAPE); /* the ones, and the zero that ends them */
-            if (q == RICE_ESCAPE) {
-                if (get_bits(&br, 64, &d[j]) < 0) return ANPR_ECORRUPT;
-                /* Escaped only when it had to be: one encoding per value list. */
-                if (!rice_escaped(d[j], (unsigned)k)) return ANPR_ECORRUPT;
-            } else {
-                uint64_t low;
-                if (get_bits(&br, (unsigned)k, &low) < 0) return ANPR_ECORRUPT;
-                d[j] = q << k | low;
-            }
+            int esc = rice_next(&br, (unsigned)k, &d[j]);
+            if (esc < 0) return ANPR_ECORRUPT;
+            /* Escaped only when it had to be: one encoding per value list. */
+            if (esc && !rice_escaped(d[j], (unsigned)k)) return ANPR_ECORRUPT;
             x += d[j];
             v[i + j] = (int64_t)x;
         }
@@ -441,17 +455,8 @@ static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, c
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
         for (size_t j = 0; j < cnt && i + j <= last; j++) {
-            uint64_t q = (uint64_t)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << RICE_ESCAPE));
-            if (br_left(&br) < q + (q < RICE_ESCAPE)) return ANPR_ECORRUPT;
-            br.pos += q + (q < RICE_ESCAPE);
             uint64_t d;
-            if (q == RICE_ESCAPE) {
-                if (get_bits(&br, 64, &d) < 0) return ANPR_ECORRUPT;
-            } else {
-                uint64_t low;
-                if (get_bits(&br, (unsigned)k, &low) < 0) return ANPR_ECORRUPT;
-                d = q << k | low;
-            }
+            if (rice_next(&br, (unsigned)k, &d) < 0) return ANPR_ECORRUPT;
             x += d;
             if (i + j == at[want]) v[want++] = (int64_t)x;
         }

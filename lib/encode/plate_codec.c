@@ -245,25 +245,24 @@ static int split_encode(enc_buf *out, const anpr_row *rows, size_t n)
     size_t nb = (n + 7) / 8;
     int rc = enc_buf_reserve(out, nb);
     if (rc < 0) return rc;
-    uint8_t *bitmap = out->data + out->len;
-    memset(bitmap, 0, nb);
-    for (size_t i = 0; i < n; i++)
-        if (uk_current_value(rows[i].plate, strnlen(rows[i].plate, ANPR_PLATE_MAX)) < 0)
-            bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+    /* The bitmap's place, as an offset: the buffer may move as the values are appended. */
+    size_t bitmap_at = out->len;
+    memset(out->data + bitmap_at, 0, nb);
     out->len += nb;
     bit_writer bw = {out, 0, 0};
     for (size_t i = 0; i < n; i++) {
-        int64_t cur = uk_current_value(rows[i].plate, strnlen(rows[i].plate, ANPR_PLATE_MAX));
-        if (cur >= 0 && (rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS)) < 0) return rc;
+        size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
+        if (len == 0) return ANPR_EINVAL;
+        int64_t cur = uk_current_value(rows[i].plate, len);
+        if (cur < 0) out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
+        else if ((rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS)) < 0) return rc;
     }
     if ((rc = bw_finish(&bw)) < 0) return rc;
     bw = (bit_writer){out, 0, 0};
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
-        if (len == 0) return ANPR_EINVAL;
-        if (uk_current_value(rows[i].plate, len) < 0 && (rc = uk_encode_other(&bw, rows[i].plate, len)) < 0)
+    for (size_t i = 0; i < n; i++)
+        if ((out->data[bitmap_at + i / 8] >> (i % 8)) & 1 &&
+            (rc = uk_encode_other(&bw, rows[i].plate, strnlen(rows[i].plate, ANPR_PLATE_MAX))) < 0)
             return rc;
-    }
     return bw_finish(&bw);
 }
 
