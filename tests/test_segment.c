@@ -261,6 +261,38 @@ START_TEST(writer_refuses_disorder)
 }
 END_TEST
 
+/* A segment of n made-up rows in blocks of block_rows, in a directory of its own, open for the internal reader. */
+typedef struct opened {
+    char *dir;
+    int fd;
+    anpr_source src;
+    anpr_errmsg_buf err;
+    seg_reader *r;
+} opened;
+
+static anpr_row *segment_fixture(opened *o, size_t n, uint32_t block_rows)
+{
+    o->dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", o->dir);
+    anpr_row *rows = make_rows(n);
+    ck_assert_int_eq(write_segment(path, rows, n, block_rows), ANPR_OK);
+    o->fd = open(path, O_RDONLY);
+    ck_assert_int_ge(o->fd, 0);
+    o->src = (anpr_source){anpr_vfs_posix(), o->fd, (uint64_t)tu_file_size(path)};
+    memset(&o->err, 0, sizeof o->err);
+    ck_assert_int_eq(seg_reader_open(&o->r, &o->src, &o->err), ANPR_OK);
+    return rows;
+}
+
+static void close_segment(opened *o)
+{
+    seg_reader_free(o->r);
+    close(o->fd);
+    tu_rmrf(o->dir);
+    free(o->dir);
+}
+
 static int has_block(const uint32_t *blocks, size_t n, uint32_t b)
 {
     for (size_t i = 0; i < n; i++)
@@ -271,18 +303,9 @@ static int has_block(const uint32_t *blocks, size_t n, uint32_t b)
 START_TEST(plate_index_finds_every_block)
 {
     enum { N = 30000, BLOCK = 512 };
-    char *dir = tu_tmpdir("segment");
-    char path[512];
-    snprintf(path, sizeof path, "%s/s.seg", dir);
-    anpr_row *rows = make_rows(N);
-    ck_assert_int_eq(write_segment(path, rows, N, BLOCK), ANPR_OK);
-
-    int fd = open(path, O_RDONLY);
-    ck_assert_int_ge(fd, 0);
-    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
-    anpr_errmsg_buf err = {{0}};
-    seg_reader *r;
-    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    opened o;
+    anpr_row *rows = segment_fixture(&o, N, BLOCK);
+    seg_reader *r = o.r;
     size_t total_hits = 0, wanted = 0;
     for (size_t i = 0; i < N; i += 37) {
         char folded[ANPR_PLATE_MAX + 1];
@@ -330,11 +353,8 @@ START_TEST(plate_index_finds_every_block)
     ck_assert_uint_le(nn, 3);
     free(none);
     ck_assert_int_eq(seg_reader_verify(r), ANPR_OK);
-    seg_reader_free(r);
-    close(fd);
+    close_segment(&o);
     free(rows);
-    tu_rmrf(dir);
-    free(dir);
 }
 END_TEST
 
@@ -342,17 +362,10 @@ END_TEST
 START_TEST(plate_rows_picked_out)
 {
     enum { N = 20000, BLOCK = 1024 };
-    char *dir = tu_tmpdir("segment");
-    char path[512];
-    snprintf(path, sizeof path, "%s/s.seg", dir);
-    anpr_row *rows = make_rows(N);
-    ck_assert_int_eq(write_segment(path, rows, N, BLOCK), ANPR_OK);
-    int fd = open(path, O_RDONLY);
-    ck_assert_int_ge(fd, 0);
-    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
-    anpr_errmsg_buf err = {{0}};
-    seg_reader *r;
-    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    opened o;
+    anpr_row *rows = segment_fixture(&o, N, BLOCK);
+    seg_reader *r = o.r;
+    int fd = o.fd;
     static anpr_row whole[BLOCK], picked[BLOCK];
     static uint32_t at[BLOCK];
     uint8_t *span = malloc(1 << 20);
@@ -397,11 +410,8 @@ START_TEST(plate_rows_picked_out)
     }
     ck_assert_uint_gt(checked, N / 53);
     free(span);
-    seg_reader_free(r);
-    close(fd);
+    close_segment(&o);
     free(rows);
-    tu_rmrf(dir);
-    free(dir);
 }
 END_TEST
 

@@ -39,6 +39,20 @@ int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w)
     return 0;
 }
 
+uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w)
+{
+    if (w == 0) return 0;
+    size_t bit = k * w, byte = bit / 8;
+    unsigned shift = (unsigned)(bit % 8);
+    /* Load the up to 9 bytes the value touches into a zeroed window, never past the end. */
+    uint8_t win[16] = {0};
+    size_t avail = nbytes - byte;
+    memcpy(win, src + byte, avail < 9 ? avail : 9);
+    uint64_t x = get_u64(win) >> shift;
+    if (shift + w > 64) x |= (uint64_t)win[8] << (64 - shift);
+    return w == 64 ? x : x & ((UINT64_C(1) << w) - 1);
+}
+
 int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
 {
     size_t nbytes = bp_bytes(n, w);
@@ -61,17 +75,7 @@ int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
         if (shift + w > 64) x |= (uint64_t)at[8] << (64 - shift);
         v[i] = x & mask;
     }
-    for (; i < n; i++, bit += w) {
-        size_t byte = bit / 8;
-        unsigned shift = (unsigned)(bit % 8);
-        /* Near the end: load what is left into a zeroed window, never past the end. */
-        uint8_t win[16] = {0};
-        size_t avail = nbytes - byte;
-        memcpy(win, src + byte, avail < 9 ? avail : 9);
-        uint64_t x = get_u64(win) >> shift;
-        if (shift + w > 64) x |= (uint64_t)win[8] << (64 - shift);
-        v[i] = x & mask;
-    }
+    for (; i < n; i++) v[i] = bp_get(src, nbytes, i, w);
     size_t used = n * w;
     if (used % 8 && (src[nbytes - 1] >> (used % 8)) != 0) return ANPR_ECORRUPT;
     return 0;

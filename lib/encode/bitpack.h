@@ -33,6 +33,8 @@ int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w);
  * bytes. Returns ANPR_ECORRUPT if the padding bits of the last byte are not zero.
  */
 int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src);
+/* Value k alone of a packed run of nbytes bytes (k must lie within it). */
+uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w);
 
 /* A bit reader/writer for mixed widths (plates: 4-bit length, 6-bit characters). */
 typedef struct bit_writer {

@@ -89,15 +89,22 @@ static int put_miniblocks(enc_buf *out, const uint64_t *u, size_t n)
     return 0;
 }
 
+/* The head of a miniblock of cnt values at *pos: its width, and its packed bytes' length; *pos moves past the width. */
+static int miniblock_head(const uint8_t *src, size_t len, size_t *pos, size_t cnt, unsigned *w, size_t *nb)
+{
+    if (*pos >= len) return ANPR_ECORRUPT;
+    *w = src[(*pos)++];
+    if (*w > 64) return ANPR_ECORRUPT;
+    *nb = bp_bytes(cnt, *w);
+    return len - *pos < *nb ? ANPR_ECORRUPT : 0;
+}
+
 static int get_miniblocks(uint64_t *u, size_t n, const uint8_t *src, size_t len, size_t pos)
 {
     for (size_t i = 0; i < n; i += MINIBLOCK) {
-        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
-        if (pos >= len) return ANPR_ECORRUPT;
-        unsigned w = src[pos++];
-        if (w > 64) return ANPR_ECORRUPT;
-        size_t nb = bp_bytes(cnt, w);
-        if (len - pos < nb) return ANPR_ECORRUPT;
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK, nb;
+        unsigned w;
+        if (miniblock_head(src, len, &pos, cnt, &w, &nb) < 0) return ANPR_ECORRUPT;
         int rc = bp_unpack(u + i, cnt, w, src + pos);
         if (rc < 0) return rc;
         /* The width byte must be the smallest that holds the values, as the encoder writes it. */
@@ -485,23 +492,11 @@ static int for_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const ui
     uint64_t min = get_u64(src);
     size_t pos = 8, want = 0;
     for (size_t i = 0; i < n && want < nat; i += MINIBLOCK) {
-        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
-        if (pos >= len) return ANPR_ECORRUPT;
-        unsigned w = src[pos++];
-        if (w > 64) return ANPR_ECORRUPT;
-        size_t nb = bp_bytes(cnt, w);
-        if (len - pos < nb) return ANPR_ECORRUPT;
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK, nb;
+        unsigned w;
+        if (miniblock_head(src, len, &pos, cnt, &w, &nb) < 0) return ANPR_ECORRUPT;
         for (; want < nat && at[want] < i + cnt; want++) {
-            uint64_t u;
-            size_t k = at[want] - i;
-            /* The value alone, from the byte it starts in. */
-            size_t bit = k * w, byte = bit / 8;
-            uint8_t win[16] = {0};
-            memcpy(win, src + pos + byte, nb - byte < 9 ? nb - byte : 9);
-            unsigned shift = (unsigned)(bit % 8);
-            u = w == 0 ? 0 : get_u64(win) >> shift;
-            if (w > 0 && shift + w > 64) u |= (uint64_t)win[8] << (64 - shift);
-            if (w > 0 && w < 64) u &= (UINT64_C(1) << w) - 1;
+            uint64_t u = bp_get(src + pos, nb, at[want] - i, w);
             v[want] = (int64_t)(min + u);
             if (v[want] < (int64_t)min) return ANPR_ECORRUPT;
         }
