@@ -142,6 +142,11 @@ static int create_store(anpr_store *s, anpr_errmsg_buf *err)
 
 int anpr_store_open(anpr_store **out, const char *path, const anpr_store_options *opts)
 {
+    return store_open_vfs(out, path, opts, anpr_vfs_posix());
+}
+
+int store_open_vfs(anpr_store **out, const char *path, const anpr_store_options *opts, const anpr_vfs *vfs)
+{
     anpr_errmsg_buf err = {{0}};
     int rc;
     anpr_store *s = NULL;
@@ -156,7 +161,7 @@ int anpr_store_open(anpr_store **out, const char *path, const anpr_store_options
         rc = -ENOMEM;
         goto fail;
     }
-    s->vfs = anpr_vfs_posix();
+    s->vfs = vfs;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->readers_mu, NULL);
     rc = check_options(&s->opts, opts, &err);

@@ -105,6 +105,12 @@ void store_reader_put(anpr_store *s, store_reader *slot, int keep);
 void store_readers_prune(anpr_store *s, const manifest *m);
 void store_readers_free(anpr_store *s);
 
+/*
+ * anpr_store_open with every file operation through vfs (static storage,
+ * or outliving the store): how tests fail the library's I/O on purpose.
+ */
+int store_open_vfs(anpr_store **out, const char *path, const anpr_store_options *opts, const anpr_vfs *vfs);
+
 /* A batcher for a query: the idle one, or a new one. Give it back with store_io_put. */
 int store_io_get(anpr_store *s, struct io_batcher **out);
 void store_io_put(anpr_store *s, struct io_batcher *b);
