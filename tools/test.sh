@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, build, run every test, then
 # the same suite again with every read through pread instead of io_uring, then
-# under AddressSanitizer and UndefinedBehaviorSanitizer.
-# Ends with one line "N passed, N failed" over the three runs.
+# under AddressSanitizer and UndefinedBehaviorSanitizer, then the tests whose
+# threads share a store under ThreadSanitizer.
+# Ends with one line "N passed, N failed" over the four runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh || exit 1
 
-run_suite() { # build-dir, extra meson options...
+run_suite() { # build-dir, extra meson options... ($only: the tests to run, default all)
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1
   fi
   meson compile -C "$dir" || return 1
-  meson test -C "$dir" -v --print-errorlogs --num-processes 2
+  # shellcheck disable=SC2086
+  meson test -C "$dir" -v --print-errorlogs --num-processes 2 ${only:-}
 }
 
 run_suite build
@@ -25,9 +27,14 @@ cp build/meson-logs/testlog.json build/meson-logs/testlog-pread.json 2>/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suite build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 san=$?
+# The in-process threads (readers beside a writer; writers sharing a handle) under ThreadSanitizer.
+TSAN_OPTIONS=halt_on_error=1 only="test_threads test_store" \
+  run_suite build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug -Dbench=disabled
+tsan=$?
 
 # One closing line over the three runs, from meson's own logs.
-python3 - build/meson-logs/testlog-uring.json build/meson-logs/testlog-pread.json build-san/meson-logs/testlog.json <<'PY'
+python3 - build/meson-logs/testlog-uring.json build/meson-logs/testlog-pread.json build-san/meson-logs/testlog.json \
+  build-tsan/meson-logs/testlog.json <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
@@ -43,4 +50,4 @@ for path in sys.argv[1:]:
         else: failed += 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
-[ $plain -eq 0 ] && [ $san -eq 0 ]
+[ $plain -eq 0 ] && [ $san -eq 0 ] && [ $tsan -eq 0 ]

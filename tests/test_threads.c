@@ -1,0 +1,188 @@
+/*
+ * Readers in other threads of the same process, on the same store handle,
+ * while a writer thread ingests, flushes, merges and expires: every answer
+ * is in time order with each read once, no query fails, an answer never
+ * shrinks unless a day was expired in between, and at the end the readers
+ * see exactly what the store holds. Built to run under ThreadSanitizer too
+ * (tools/test.sh does), which watches every access the threads share.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "anpr/anpr.h"
+#include "synth.h"
+#include "testutil.h"
+
+#define DAY_MS INT64_C(86400000)
+#define READERS 2
+
+typedef struct shared {
+    anpr_store *s;
+    int64_t start_ms;
+    atomic_int done;       /* the writer has finished */
+    atomic_uint expiries;  /* days dropped so far */
+    atomic_int writer_rc;  /* 0, or the step that failed */
+    uint64_t queries[READERS];
+} shared;
+
+static void *writer_thread(void *p)
+{
+    shared *sh = p;
+    synth_config cfg;
+    synth_config_default(&cfg, 20000);
+    cfg.days = 3;
+    cfg.start_ms = sh->start_ms;
+    synth *g;
+    anpr_writer *w;
+    int fail = 0;
+    if (synth_new(&g, &cfg) != 0) fail = 1;
+    else if (anpr_writer_open(&w, sh->s) != ANPR_OK) fail = 2;
+    anpr_read batch[500];
+    size_t n;
+    unsigned round = 0;
+    while (!fail && (n = synth_next(g, batch, 500)) > 0) {
+        int rc = anpr_writer_append(w, batch, n, NULL, NULL);
+        if (rc != ANPR_OK && rc != ANPR_EBADREAD) fail = 3;
+        else if (anpr_writer_commit(w) != ANPR_OK) fail = 4;
+        round++;
+        if (!fail && round % 30 == 0 && anpr_writer_maintain(w) != ANPR_OK) fail = 5;
+        if (!fail && round % 45 == 0 && anpr_writer_merge(w, ANPR_ALL_DAYS) != ANPR_OK) fail = 6;
+        if (!fail && round == 100) {
+            /* The count may drop from here: say so before the drop. */
+            atomic_fetch_add(&sh->expiries, 1);
+            if (anpr_writer_expire(w, cfg.start_ms + DAY_MS) != ANPR_OK) fail = 7;
+        }
+    }
+    if (!fail && anpr_writer_merge(w, ANPR_ALL_DAYS) != ANPR_OK) fail = 8;
+    if (fail != 1) synth_free(g);
+    if (fail != 1 && fail != 2) anpr_writer_close(w);
+    atomic_store(&sh->writer_rc, fail);
+    atomic_store(&sh->done, 1);
+    return NULL;
+}
+
+/* Query everything; 0 if the answer is ordered and unique (count in *n), else a description in why. */
+static int query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    anpr_cursor *c;
+    if (anpr_query_open(&c, s, &q) != ANPR_OK) {
+        snprintf(why, why_len, "query open failed");
+        return -1;
+    }
+    anpr_batch b;
+    int rc;
+    *n = 0;
+    int64_t last_ts = INT64_MIN;
+    uint32_t last_cam = 0;
+    char last_plate[ANPR_PLATE_MAX + 1] = "";
+    while ((rc = anpr_cursor_next(c, &b)) == 1) {
+        for (size_t i = 0; i < b.n; i++, ++*n) {
+            int order = b.ts_ms[i] > last_ts ? 1 : b.ts_ms[i] < last_ts ? -1
+                      : b.camera[i] != last_cam ? (b.camera[i] > last_cam ? 1 : -1)
+                      : strcmp(b.plate[i], last_plate);
+            if (*n > 0 && order <= 0) {
+                snprintf(why, why_len, "read %llu out of order or repeated", (unsigned long long)*n);
+                anpr_cursor_close(c);
+                return -1;
+            }
+            last_ts = b.ts_ms[i];
+            last_cam = b.camera[i];
+            memcpy(last_plate, b.plate[i], sizeof last_plate);
+        }
+    }
+    if (rc != 0) snprintf(why, why_len, "cursor: %s", anpr_cursor_errmsg(c));
+    anpr_cursor_close(c);
+    return rc;
+}
+
+typedef struct reader_arg {
+    shared *sh;
+    int id;
+    char why[256];
+    int failed;
+} reader_arg;
+
+static void *reader_thread(void *p)
+{
+    reader_arg *a = p;
+    uint64_t prev = 0;
+    unsigned prev_expiries = 0;
+    while (!atomic_load(&a->sh->done)) {
+        unsigned expiries = atomic_load(&a->sh->expiries);
+        uint64_t n;
+        if (query_all(a->sh->s, &n, a->why, sizeof a->why) != 0) {
+            a->failed = 1;
+            return NULL;
+        }
+        /* Committed reads stay visible: an answer shrinks only across an expiry. */
+        if (n < prev && expiries == prev_expiries && atomic_load(&a->sh->expiries) == expiries) {
+            snprintf(a->why, sizeof a->why, "answer shrank from %llu to %llu reads with no expiry",
+                     (unsigned long long)prev, (unsigned long long)n);
+            a->failed = 1;
+            return NULL;
+        }
+        prev = n;
+        prev_expiries = expiries;
+        a->sh->queries[a->id]++;
+    }
+    return NULL;
+}
+
+START_TEST(readers_while_writer_ingests_merges_expires)
+{
+    char *dir = tu_tmpdir("threads");
+    shared sh;
+    memset(&sh, 0, sizeof sh);
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.memory_budget = 1 << 20; /* flushes along the way */
+    ck_assert_int_eq(anpr_store_open(&sh.s, dir, &o), ANPR_OK);
+    int64_t now = (int64_t)time(NULL) * 1000;
+    sh.start_ms = (now / DAY_MS - 4) * DAY_MS;
+
+    pthread_t wt, rt[READERS];
+    reader_arg ra[READERS];
+    ck_assert_int_eq(pthread_create(&wt, NULL, writer_thread, &sh), 0);
+    for (int i = 0; i < READERS; i++) {
+        ra[i] = (reader_arg){.sh = &sh, .id = i};
+        ck_assert_int_eq(pthread_create(&rt[i], NULL, reader_thread, &ra[i]), 0);
+    }
+    pthread_join(wt, NULL);
+    for (int i = 0; i < READERS; i++) pthread_join(rt[i], NULL);
+    ck_assert_msg(atomic_load(&sh.writer_rc) == 0, "writer failed at step %d: %s", atomic_load(&sh.writer_rc),
+                  anpr_errmsg(sh.s));
+    for (int i = 0; i < READERS; i++) {
+        ck_assert_msg(!ra[i].failed, "reader %d: %s", i, ra[i].why);
+        ck_assert_uint_gt(sh.queries[i], 0);
+    }
+    /* At the end the readers see what the store holds. */
+    anpr_stats st;
+    ck_assert_int_eq(anpr_store_stats(sh.s, &st), ANPR_OK);
+    uint64_t n;
+    char why[256];
+    ck_assert_msg(query_all(sh.s, &n, why, sizeof why) == 0, "%s", why);
+    ck_assert_uint_eq(n, st.reads);
+    ck_assert_uint_gt(n, 0);
+    printf("threads: %llu + %llu queries during ingest, merges and an expiry; %llu reads at the end\n",
+           (unsigned long long)sh.queries[0], (unsigned long long)sh.queries[1], (unsigned long long)n);
+    anpr_store_close(sh.s);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *tc = tcase_create("threads");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, readers_while_writer_ingests_merges_expires);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
