@@ -230,15 +230,39 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
     return best;
 }
 
+/* Checkpoints: where every RICE_CHECKPOINT-th group starts, so a reader can start there. */
+#define RICE_CHECKPOINT 8u
+
+/* Groups of MINIBLOCK deltas for n values, and the checkpoints among them (groups 8, 16, ...). */
+static size_t rice_groups(size_t n)
+{
+    return n > 1 ? (n - 1 + MINIBLOCK - 1) / MINIBLOCK : 0;
+}
+
+static size_t rice_checkpoints(size_t n)
+{
+    size_t g = rice_groups(n);
+    return g > 0 ? (g - 1) / RICE_CHECKPOINT : 0;
+}
+
 static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
 {
     if (n == 0) return 0;
     uint8_t first[8];
     put_i64(first, v[0]);
     int rc = enc_buf_append(out, first, 8);
+    if (rc < 0) return rc;
+    /* The stream goes first; the checkpoint table is slid in before it at the end. */
+    size_t nck = rice_checkpoints(n), stream_at = out->len;
+    uint64_t *ck = calloc(2 * nck + 1, sizeof *ck); /* bit offset, value: per checkpoint */
+    if (!ck) return -ENOMEM;
     uint64_t d[MINIBLOCK];
     bit_writer bw = {out, 0, 0};
-    for (size_t i = 1; rc == 0 && i < n; i += MINIBLOCK) {
+    for (size_t i = 1, g = 0; rc == 0 && i < n; i += MINIBLOCK, g++) {
+        if (g > 0 && g % RICE_CHECKPOINT == 0) {
+            ck[2 * (g / RICE_CHECKPOINT - 1)] = (out->len - stream_at) * 8 + bw.bits;
+            ck[2 * (g / RICE_CHECKPOINT - 1) + 1] = (uint64_t)v[i - 1];
+        }
         size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         for (size_t j = 0; j < cnt; j++) d[j] = (uint64_t)v[i + j] - (uint64_t)v[i + j - 1];
         unsigned k = rice_choose_k(d, cnt);
@@ -263,7 +287,52 @@ static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
         }
     }
     if (rc == 0) rc = bw_finish(&bw);
+    /* The table: per checkpoint, varint bit offset and varint zigzag(value - first value). */
+    enc_buf table = {0};
+    for (size_t c = 0; rc == 0 && c < nck; c++) {
+        rc = put_varint(&table, ck[2 * c]);
+        if (rc == 0) rc = put_varint(&table, zigzag(ck[2 * c + 1] - (uint64_t)v[0]));
+    }
+    free(ck);
+    if (rc == 0 && table.len > 0 && (rc = enc_buf_reserve(out, table.len)) == 0) {
+        size_t stream_len = out->len - stream_at;
+        memmove(out->data + stream_at + table.len, out->data + stream_at, stream_len);
+        memcpy(out->data + stream_at, table.data, table.len);
+        out->len += table.len;
+    }
+    enc_buf_free(&table);
     return rc;
+}
+
+/* The checkpoint table of a delta-rice chunk: read entries in order; the stream starts after the last. */
+typedef struct rice_table {
+    const uint8_t *src;
+    size_t len, pos; /* the next entry */
+    size_t left;     /* entries not yet read */
+    uint64_t first;
+} rice_table;
+
+/* The next checkpoint: the bit offset of its group and the value before it. */
+static int rice_table_next(rice_table *t, uint64_t *bit, uint64_t *value)
+{
+    uint64_t zz;
+    if (t->left == 0 || get_varint(t->src, t->len, &t->pos, bit) < 0 || get_varint(t->src, t->len, &t->pos, &zz) < 0)
+        return ANPR_ECORRUPT;
+    t->left--;
+    *value = t->first + unzigzag(zz);
+    return 0;
+}
+
+/* Open the table of n values in src; *stream_at is where the bit stream starts. */
+static int rice_table_open(rice_table *t, const uint8_t *src, size_t len, size_t n, size_t *stream_at)
+{
+    *t = (rice_table){src, len, 8, rice_checkpoints(n), get_u64(src)};
+    rice_table skip = *t;
+    uint64_t bit, value;
+    while (skip.left > 0)
+        if (rice_table_next(&skip, &bit, &value) < 0) return ANPR_ECORRUPT;
+    *stream_at = skip.pos;
+    return 0;
 }
 
 static int encode_rle(enc_buf *out, const int64_t *v, size_t n)
@@ -395,11 +464,19 @@ static int decode_delta_rice(int64_t *v, size_t n, const uint8_t *src, size_t le
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
     if (len < 8) return ANPR_ECORRUPT;
-    uint64_t x = get_u64(src);
+    rice_table t;
+    size_t stream_at;
+    if (rice_table_open(&t, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
+    uint64_t x = t.first;
     v[0] = (int64_t)x;
-    bit_reader br = {src + 8, len - 8, 0};
+    bit_reader br = {src + stream_at, len - stream_at, 0};
     uint64_t d[MINIBLOCK];
-    for (size_t i = 1; i < n; i += MINIBLOCK) {
+    for (size_t i = 1, g = 0; i < n; i += MINIBLOCK, g++) {
+        if (g > 0 && g % RICE_CHECKPOINT == 0) {
+            /* The table must say exactly where this group starts and what comes before it. */
+            uint64_t bit, value;
+            if (rice_table_next(&t, &bit, &value) < 0 || bit != br.pos || value != x) return ANPR_ECORRUPT;
+        }
         size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
@@ -449,16 +526,36 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
 }
 
 /* Rice-coded deltas up to row last only; no check that k is the encoder's. */
+/*
+ * Rice-coded deltas up to the last wanted row only, starting each time from
+ * the last checkpoint at or before the next wanted row; no check that k is
+ * the encoder's.
+ */
 static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
 {
     if (len < 8) return ANPR_ECORRUPT;
-    uint64_t x = get_u64(src);
-    size_t want = 0;
+    rice_table t;
+    size_t stream_at;
+    if (rice_table_open(&t, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
+    uint64_t x = t.first;
+    size_t want = 0, taken = 0; /* taken: checkpoints read from the table */
     if (at[0] == 0) v[want++] = (int64_t)x;
-    bit_reader br = {src + 8, len - 8, 0};
+    bit_reader br = {src + stream_at, len - stream_at, 0};
     size_t last = at[nat - 1];
-    for (size_t i = 1; i <= last; i += MINIBLOCK) {
-        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+    for (size_t g = 0; want < nat && 1 + g * MINIBLOCK <= last;) {
+        /* The checkpoint nearest below the next wanted row, if it lies ahead. */
+        size_t target = (at[want] - 1) / MINIBLOCK / RICE_CHECKPOINT;
+        if (target > taken && target * RICE_CHECKPOINT > g) {
+            uint64_t bit = 0, value = 0;
+            while (taken < target)
+                if (rice_table_next(&t, &bit, &value) < 0) return ANPR_ECORRUPT;
+                else taken++;
+            if (bit > br.len * 8) return ANPR_ECORRUPT;
+            br.pos = bit;
+            x = value;
+            g = target * RICE_CHECKPOINT;
+        }
+        size_t i = 1 + g * MINIBLOCK, cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
         for (size_t j = 0; j < cnt && i + j <= last; j++) {
@@ -466,7 +563,9 @@ static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, c
             if (rice_next(&br, (unsigned)k, &d) < 0) return ANPR_ECORRUPT;
             x += d;
             if (i + j == at[want]) v[want++] = (int64_t)x;
+            if (want == nat) break;
         }
+        g++;
     }
     return 0;
 }

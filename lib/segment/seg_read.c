@@ -43,6 +43,7 @@ struct seg_reader {
     uint32_t pagedir_len;
     uint64_t pagedir_sum;
     uint8_t *stored, *encoded; /* scratch */
+    const uint8_t *chunk;      /* the last checked chunk's encoded bytes (check_chunk) */
     size_t stored_cap, encoded_cap;
     uint64_t *page_counts, *page_post; /* the last page decoded */
     size_t page_post_cap;
@@ -87,16 +88,23 @@ static int chunk_sane(const chunk_ref *c, uint64_t limit, uint64_t max_encoded, 
     return 1;
 }
 
-/* Check a chunk's stored bytes against its checksum and leave its encoded bytes in r->encoded. */
+/*
+ * Check a chunk's stored bytes against its checksum; r->chunk then points at
+ * its encoded bytes: the stored bytes themselves when they are not
+ * compressed (valid as long as they are), else r->encoded.
+ */
 static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored, const char *what, long long which)
 {
     if (anpr_checksum(stored, c->stored) != c->checksum)
         return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
+    if (c->compression == SEG_STORED) {
+        r->chunk = stored;
+        return 0;
+    }
     int rc = grow(&r->encoded, &r->encoded_cap, c->encoded);
     if (rc < 0) return rc;
-    if (c->compression == SEG_STORED) {
-        if (c->stored) memcpy(r->encoded, stored, c->stored);
-    } else if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
+    r->chunk = r->encoded;
+    if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
         /* Made on the first compressed chunk: many probes never meet one, and a context costs. */
         return -ENOMEM;
     } else if (enc_zstd_decompress(r->encoded, c->encoded, r->dctx, stored, c->stored) < 0) {
@@ -106,7 +114,7 @@ static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored,
     return 0;
 }
 
-/* Read a chunk, check its checksum, and leave its encoded bytes in r->encoded. */
+/* Read a chunk and check it (check_chunk: r->chunk). */
 static int load_chunk(seg_reader *r, const chunk_ref *c, const char *what, long long which)
 {
     int rc = grow(&r->stored, &r->stored_cap, c->stored);
@@ -394,7 +402,7 @@ static int check_column(seg_reader *r, const chunk_ref *c, unsigned col, const u
 /* Decode a block from its span. */
 int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
 {
-    uint64_t base;
+    uint64_t base = 0; /* set by seg_reader_block_span */
     uint32_t len;
     int rc = seg_reader_block_span(r, block, &base, &len);
     if (rc < 0) return rc;
@@ -405,9 +413,9 @@ int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, 
         rc = check_column(r, c, col, span + (c->offset - base), block);
         if (rc < 0) return rc;
         if (col == SEG_COL_PLATE) {
-            rc = enc_plate_decode(out, rows, c->encoding, r->encoded, c->encoded);
+            rc = enc_plate_decode(out, rows, c->encoding, r->chunk, c->encoded);
         } else {
-            rc = enc_int_decode(r->values, rows, c->encoding, r->encoded, c->encoded);
+            rc = enc_int_decode(r->values, rows, c->encoding, r->chunk, c->encoded);
             if (rc == 0) rc = store_column(out, rows, col, r->values);
         }
         if (rc == ANPR_ECORRUPT)
@@ -442,7 +450,7 @@ static int check_some_rows(const seg_reader *r, const anpr_block_info *bi, const
 int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, const uint32_t *at, size_t nat,
                            anpr_row *out)
 {
-    uint64_t base;
+    uint64_t base = 0; /* set by seg_reader_block_span */
     uint32_t len;
     int rc = seg_reader_block_span(r, block, &base, &len);
     if (rc < 0) return rc;
@@ -454,7 +462,7 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
         rc = check_column(r, c, col, span + (c->offset - base), block);
         if (rc < 0) return rc;
         /* r->values holds a block's values: the picked ones at its end, the whole column (if need be) before. */
-        rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->encoded, c->encoded);
+        rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
         if (rc == 0) rc = store_column(out, nat, col, r->picked);
         if (rc == ANPR_ECORRUPT)
             return anpr_fail(r->err, rc, "block %u column %s: does not decode", block, seg_column_name(col));
@@ -467,14 +475,14 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
 
 int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
 {
-    uint64_t base;
+    uint64_t base = 0; /* set by seg_reader_block_span */
     uint32_t len;
     int rc = seg_reader_block_span(r, block, &base, &len);
     if (rc < 0) return rc;
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
-    if (rc == 0) rc = enc_plate_decode(out, m->info.rows, c->encoding, r->encoded, c->encoded);
+    if (rc == 0) rc = enc_plate_decode(out, m->info.rows, c->encoding, r->chunk, c->encoded);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     if (rc < 0) return rc;
     *n = m->info.rows;
@@ -484,7 +492,7 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
                           const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
-    uint64_t base;
+    uint64_t base = 0; /* set by seg_reader_block_span */
     uint32_t len;
     int rc = seg_reader_block_span(r, block, &base, &len);
     if (rc < 0) return rc;
@@ -492,15 +500,15 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     if (c->encoding != ENC_PLATE_UK && c->encoding != ENC_PLATE_SPLIT) return ANPR_EINVAL; /* the caller decodes */
     rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
-    if (rc == 0) rc = enc_plate_find(c->encoding, r->encoded, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
+    if (rc == 0) rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
 }
 
 int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n)
 {
-    uint64_t off;
-    uint32_t len;
+    uint64_t off = 0;
+    uint32_t len = 0;
     int rc = seg_reader_block_span(r, block, &off, &len);
     if (rc == 0) rc = grow(&r->stored, &r->stored_cap, len);
     if (rc < 0) return rc;
@@ -558,7 +566,7 @@ static int page_header(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_
 {
     int rc = stored ? check_chunk(r, &r->pages[p], stored, "index page", p) : load_chunk(r, &r->pages[p], "index page", p);
     if (rc < 0) return rc;
-    const uint8_t *raw = r->encoded;
+    const uint8_t *raw = r->chunk;
     uint32_t len = r->pages[p].encoded;
     uint64_t total = UINT64_C(1) << r->bucket_bits;
     uint64_t expect_nb = total - (uint64_t)p * r->page_buckets < r->page_buckets
@@ -582,7 +590,7 @@ static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t 
     unsigned pw;
     int rc = page_header(r, p, stored, nb, np, &pw);
     if (rc < 0) return rc;
-    const uint8_t *raw = r->encoded;
+    const uint8_t *raw = r->chunk;
     uint64_t count_bytes = ((uint64_t)*nb + *np + 7) / 8;
     if (!r->page_counts) {
         r->page_counts = malloc(r->page_buckets * sizeof *r->page_counts);
@@ -660,7 +668,7 @@ int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, c
      * Only this bucket is decoded (seg_reader_verify checks whole pages): its
      * postings start after as many ones as precede its in_page-th zero.
      */
-    const uint8_t *q = r->encoded + SEG_PAGE_HEADER;
+    const uint8_t *q = r->chunk + SEG_PAGE_HEADER;
     uint64_t count_bytes = ((uint64_t)nb + np + 7) / 8;
     bit_reader br = {q, (size_t)count_bytes, 0};
     uint64_t start = 0;
