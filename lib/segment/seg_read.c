@@ -91,12 +91,15 @@ static int chunk_sane(const chunk_ref *c, uint64_t limit, uint64_t max_encoded, 
 /*
  * Check a chunk's stored bytes against its checksum; r->chunk then points at
  * its encoded bytes: the stored bytes themselves when they are not
- * compressed (valid as long as they are), else r->encoded.
+ * compressed (valid as long as they are), else r->encoded. Errors name it
+ * "what which", or "column NAME, block which" when column is given.
  */
-static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored, const char *what, long long which)
+static int check_named_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored, const char *what,
+                             const char *column, long long which)
 {
     if (anpr_checksum(stored, c->stored) != c->checksum)
-        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
+        return column ? anpr_fail(r->err, ANPR_ECORRUPT, "column %s, block %lld: checksum mismatch", column, which)
+                      : anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
     if (c->compression == SEG_STORED) {
         r->chunk = stored;
         return 0;
@@ -108,10 +111,17 @@ static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored,
         /* Made on the first compressed chunk: many probes never meet one, and a context costs. */
         return -ENOMEM;
     } else if (enc_zstd_decompress(r->encoded, c->encoded, r->dctx, stored, c->stored) < 0) {
-        return anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: zstd frame does not decode to %u bytes", what, which,
-                         c->encoded);
+        return column ? anpr_fail(r->err, ANPR_ECORRUPT, "column %s, block %lld: zstd frame does not decode to %u bytes",
+                                  column, which, c->encoded)
+                      : anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: zstd frame does not decode to %u bytes", what, which,
+                                  c->encoded);
     }
     return 0;
+}
+
+static int check_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored, const char *what, long long which)
+{
+    return check_named_chunk(r, c, stored, what, NULL, which);
 }
 
 /* Read a chunk and check it (check_chunk: r->chunk). */
@@ -337,12 +347,12 @@ static int store_column(anpr_row *rows, size_t n, unsigned col, const int64_t *v
     return 0;
 }
 
-/* The sort order of rows: camera, time, then plate (when the plates are known). */
-static int row_order(const anpr_row *p, const anpr_row *x, int plates_known)
+/* The sort order of rows: camera, time, then plate. */
+static int row_order(const anpr_row *p, const anpr_row *x)
 {
     if (p->camera != x->camera) return p->camera < x->camera ? -1 : 1;
     if (p->ts_ms != x->ts_ms) return p->ts_ms < x->ts_ms ? -1 : 1;
-    return plates_known ? strncmp(p->plate, x->plate, sizeof x->plate) : -1;
+    return strncmp(p->plate, x->plate, sizeof x->plate);
 }
 
 /* The decoded rows must be what the directory says: in order, in the day, within its ranges. */
@@ -355,7 +365,7 @@ static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, cons
     for (size_t i = 0; i < n; i++) {
         const anpr_row *x = &rows[i];
         if (x->ts_ms < 0 || anpr_day_of(x->ts_ms) != r->info.day) return 0;
-        if (i > 0 && row_order(&rows[i - 1], x, 1) >= 0) return 0;
+        if (i > 0 && row_order(&rows[i - 1], x) >= 0) return 0;
         if ((x->lat_e7 == ANPR_POS_UNKNOWN) != (x->lon_e7 == ANPR_POS_UNKNOWN)) return 0;
         if (x->ts_ms < tmin) tmin = x->ts_ms;
         if (x->ts_ms > tmax) tmax = x->ts_ms;
@@ -391,12 +401,10 @@ int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, ui
     return 0;
 }
 
-/* check_chunk for a block's column, named in its errors. */
+/* check_chunk for a block's column, named in its errors (the name is put together only for an error). */
 static int check_column(seg_reader *r, const chunk_ref *c, unsigned col, const uint8_t *stored, uint32_t block)
 {
-    char what[64];
-    snprintf(what, sizeof what, "column %s, block", seg_column_name(col));
-    return check_chunk(r, c, stored, what, block);
+    return check_named_chunk(r, c, stored, NULL, seg_column_name(col), block);
 }
 
 /* Decode a block from its span. */
@@ -442,7 +450,7 @@ static int check_some_rows(const seg_reader *r, const anpr_block_info *bi, const
         if (x->lat_e7 != ANPR_POS_UNKNOWN && (x->lat_e7 < bi->lat_min || x->lat_e7 > bi->lat_max ||
                                               x->lon_e7 < bi->lon_min || x->lon_e7 > bi->lon_max))
             return 0;
-        if (i > 0 && row_order(&rows[i - 1], x, 1) >= 0) return 0;
+        if (i > 0 && row_order(&rows[i - 1], x) >= 0) return 0;
     }
     return 1;
 }
@@ -481,7 +489,7 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
     if (rc < 0) return rc;
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
-    rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
+    rc = check_column(r, c, SEG_COL_PLATE, span + (c->offset - base), block);
     if (rc == 0) rc = enc_plate_decode(out, m->info.rows, c->encoding, r->chunk, c->encoded);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     if (rc < 0) return rc;
@@ -499,7 +507,7 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     if (c->encoding != ENC_PLATE_UK && c->encoding != ENC_PLATE_SPLIT) return ANPR_EINVAL; /* the caller decodes */
-    rc = check_chunk(r, c, span + (c->offset - base), "column plate, block", block);
+    rc = check_column(r, c, SEG_COL_PLATE, span + (c->offset - base), block);
     if (rc == 0) rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
