@@ -2,7 +2,8 @@
 # Install what a fresh Debian machine lacks to build and test libanpr.
 # Idempotent: packages already present are left alone.
 set -euo pipefail
-pkgs=(meson ninja-build pkg-config gcc g++ libzstd-dev liburing-dev libxxhash-dev check libbenchmark-dev)
+# clang and its runtime build the libFuzzer programs that tools/test.sh runs briefly.
+pkgs=(meson ninja-build pkg-config gcc g++ libzstd-dev liburing-dev libxxhash-dev check libbenchmark-dev clang libclang-rt-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

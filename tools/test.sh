@@ -2,8 +2,9 @@
 # The whole test suite: install what is missing, build, run every test, then
 # the same suite again with every read through pread instead of io_uring, then
 # under AddressSanitizer and UndefinedBehaviorSanitizer, then the tests whose
-# threads share a store under ThreadSanitizer.
-# Ends with one line "N passed, N failed" over the four runs.
+# threads share a store under ThreadSanitizer, then a short libFuzzer run of
+# every fuzz target (ANPR_FUZZ_SECONDS each, default 10).
+# Ends with one line "N passed, N failed" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh || exit 1
@@ -32,9 +33,34 @@ TSAN_OPTIONS=halt_on_error=1 only="test_threads test_store" \
   run_suite build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug -Dbench=disabled
 tsan=$?
 
-# One closing line over the three runs, from meson's own logs.
+# libFuzzer (clang): each target from its corpus for a few seconds; a crash fails the suite and its
+# input is left in build-fuzz/ (keep it in tests/fuzz/corpus once fixed).
+fuzz_one() { # target
+  local t=$1 scratch=build-fuzz/corpus-$1
+  rm -rf "$scratch" && mkdir -p "$scratch" && cp tests/fuzz/corpus/"$t"/* "$scratch"/ 2>/dev/null
+  echo "fuzz: $t for ${ANPR_FUZZ_SECONDS:-10} s"
+  build-fuzz/tests/"$t"_fuzzer -max_total_time="${ANPR_FUZZ_SECONDS:-10}" -max_len=65536 \
+    -artifact_prefix=build-fuzz/"$t"- -print_final_stats=1 "$scratch" 2>&1 | grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)"
+  return "${PIPESTATUS[0]}"
+}
+fuzz=0
+: >fuzz-results.json
+if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dbench=disabled >/dev/null; then
+  if meson compile -C build-fuzz >/dev/null; then
+    for t in fuzz_manifest fuzz_journal fuzz_encode fuzz_segment fuzz_csv; do
+      if fuzz_one "$t"; then r=OK; else r=FAIL; fuzz=1; fi
+      echo "{\"name\": \"$t (libFuzzer)\", \"result\": \"$r\"}" >>fuzz-results.json
+    done
+  else
+    fuzz=1
+  fi
+else
+  fuzz=1
+fi
+
+# One closing line over all the runs, from meson's own logs and the fuzz results.
 python3 - build/meson-logs/testlog-uring.json build/meson-logs/testlog-pread.json build-san/meson-logs/testlog.json \
-  build-tsan/meson-logs/testlog.json <<'PY'
+  build-tsan/meson-logs/testlog.json fuzz-results.json <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
@@ -50,4 +76,4 @@ for path in sys.argv[1:]:
         else: failed += 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
-[ $plain -eq 0 ] && [ $san -eq 0 ] && [ $tsan -eq 0 ]
+[ $plain -eq 0 ] && [ $san -eq 0 ] && [ $tsan -eq 0 ] && [ $fuzz -eq 0 ]
