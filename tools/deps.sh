@@ -2,8 +2,9 @@
 # Install what a fresh Debian machine lacks to build and test libanpr.
 # Idempotent: packages already present are left alone.
 set -euo pipefail
-# clang and its runtime build the libFuzzer programs that tools/test.sh runs briefly.
-pkgs=(meson ninja-build pkg-config gcc g++ libzstd-dev liburing-dev libxxhash-dev check libbenchmark-dev clang libclang-rt-dev)
+pkgs=(meson ninja-build pkg-config gcc g++ libzstd-dev liburing-dev libxxhash-dev check libbenchmark-dev)
+# --fuzz: also clang and its runtime, for the libFuzzer programs that tools/test.sh runs briefly.
+[ "${1:-}" = "--fuzz" ] && pkgs+=(clang libclang-rt-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,7 +7,7 @@
 # Ends with one line "N passed, N failed" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/deps.sh || exit 1
+tools/deps.sh --fuzz || exit 1
 
 run_suite() { # build-dir, extra meson options... ($only: the tests to run, default all)
   local dir=$1; shift
