@@ -39,46 +39,11 @@ int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w)
     return 0;
 }
 
-uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w)
-{
-    if (w == 0) return 0;
-    size_t bit = k * w, byte = bit / 8;
-    unsigned shift = (unsigned)(bit % 8);
-    /* Load the up to 9 bytes the value touches into a zeroed window, never past the end. */
-    uint8_t win[16] = {0};
-    size_t avail = nbytes - byte;
-    memcpy(win, src + byte, avail < 9 ? avail : 9);
-    uint64_t x = get_u64(win) >> shift;
-    if (shift + w > 64) x |= (uint64_t)win[8] << (64 - shift);
-    return w == 64 ? x : x & ((UINT64_C(1) << w) - 1);
-}
-
 int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
 {
     size_t nbytes = bp_bytes(n, w);
-    if (n == 0) return 0; /* v may be NULL then */
-    if (w == 0) {
-        memset(v, 0, n * sizeof *v);
-        return 0;
-    }
-    if (w == 64) {
-        for (size_t i = 0; i < n; i++) v[i] = get_u64(src + 8 * i);
-        return 0;
-    }
-    uint64_t mask = (UINT64_C(1) << w) - 1;
-    size_t bit = 0, i = 0;
-    /* While 9 bytes remain from the value's first byte, load them straight from src. */
-    for (; i < n && bit / 8 + 9 <= nbytes; i++, bit += w) {
-        const uint8_t *at = src + bit / 8;
-        unsigned shift = (unsigned)(bit % 8);
-        uint64_t x = get_u64(at) >> shift;
-        if (shift + w > 64) x |= (uint64_t)at[8] << (64 - shift);
-        v[i] = x & mask;
-    }
-    for (; i < n; i++) v[i] = bp_get(src, nbytes, i, w);
-    size_t used = n * w;
-    if (used % 8 && (src[nbytes - 1] >> (used % 8)) != 0) return ANPR_ECORRUPT;
-    return 0;
+    for (size_t i = 0; i < n; i++) v[i] = bp_get(src, nbytes, i, w);
+    return bp_tail_zero(src, n, w) ? 0 : ANPR_ECORRUPT;
 }
 
 int bw_put(bit_writer *bw, uint64_t v, unsigned w)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "anpr/anpr.h"
+#include "common/bytes.h"
 #include "encode/encode.h"
 
 /* Bytes that n values of width w take. */
@@ -33,8 +34,32 @@ int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w);
  * bytes. Returns ANPR_ECORRUPT if the padding bits of the last byte are not zero.
  */
 int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src);
-/* Value k alone of a packed run of nbytes bytes (k must lie within it). */
-uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w);
+
+/* Value k alone of a packed run of nbytes bytes (k must lie within it); never reads past the run. */
+static inline uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w)
+{
+    if (w == 0) return 0;
+    size_t bit = k * w, byte = bit / 8;
+    unsigned shift = (unsigned)(bit % 8);
+    uint8_t win[16];
+    const uint8_t *at = src + byte;
+    if (byte + 9 > nbytes) {
+        /* Near the end: the bytes that are left, in a zeroed window. */
+        __builtin_memset(win, 0, sizeof win);
+        __builtin_memcpy(win, at, nbytes - byte);
+        at = win;
+    }
+    uint64_t x = get_u64(at) >> shift;
+    if (shift + w > 64) x |= (uint64_t)at[8] << (64 - shift);
+    return w == 64 ? x : x & ((UINT64_C(1) << w) - 1);
+}
+
+/* Are the bits after n values of width w, up to the end of their last byte, zero (as writers leave them)? */
+static inline int bp_tail_zero(const uint8_t *src, size_t n, unsigned w)
+{
+    size_t used = n * w;
+    return used % 8 == 0 || (src[used / 8] >> (used % 8)) == 0;
+}
 
 /* A bit reader/writer for mixed widths (plates: 4-bit length, 6-bit characters). */
 typedef struct bit_writer {

@@ -233,16 +233,11 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
 /* Checkpoints: where every RICE_CHECKPOINT-th group starts, so a reader can start there. */
 #define RICE_CHECKPOINT 8u
 
-/* Groups of MINIBLOCK deltas for n values, and the checkpoints among them (groups 8, 16, ...). */
-static size_t rice_groups(size_t n)
-{
-    return n > 1 ? (n - 1 + MINIBLOCK - 1) / MINIBLOCK : 0;
-}
-
+/* The checkpoints of n values: groups 8, 16, ... of their ceil((n - 1) / MINIBLOCK) groups of deltas. */
 static size_t rice_checkpoints(size_t n)
 {
-    size_t g = rice_groups(n);
-    return g > 0 ? (g - 1) / RICE_CHECKPOINT : 0;
+    size_t groups = n > 1 ? (n - 1 + MINIBLOCK - 1) / MINIBLOCK : 0;
+    return groups > 0 ? (groups - 1) / RICE_CHECKPOINT : 0;
 }
 
 static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
@@ -252,16 +247,20 @@ static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
     put_i64(first, v[0]);
     int rc = enc_buf_append(out, first, 8);
     if (rc < 0) return rc;
-    /* The stream goes first; the checkpoint table is slid in before it at the end. */
-    size_t nck = rice_checkpoints(n), stream_at = out->len;
-    uint64_t *ck = calloc(2 * nck + 1, sizeof *ck); /* bit offset, value: per checkpoint */
-    if (!ck) return -ENOMEM;
+    /*
+     * The stream goes first; the checkpoint table (per checkpoint, varint bit
+     * offset and varint zigzag(value - first value)) is built beside it and
+     * slid in before it at the end.
+     */
+    size_t stream_at = out->len;
+    enc_buf table = {0};
     uint64_t d[MINIBLOCK];
     bit_writer bw = {out, 0, 0};
     for (size_t i = 1, g = 0; rc == 0 && i < n; i += MINIBLOCK, g++) {
         if (g > 0 && g % RICE_CHECKPOINT == 0) {
-            ck[2 * (g / RICE_CHECKPOINT - 1)] = (out->len - stream_at) * 8 + bw.bits;
-            ck[2 * (g / RICE_CHECKPOINT - 1) + 1] = (uint64_t)v[i - 1];
+            rc = put_varint(&table, (out->len - stream_at) * 8 + bw.bits);
+            if (rc == 0) rc = put_varint(&table, zigzag((uint64_t)v[i - 1] - (uint64_t)v[0]));
+            if (rc < 0) break;
         }
         size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         for (size_t j = 0; j < cnt; j++) d[j] = (uint64_t)v[i + j] - (uint64_t)v[i + j - 1];
@@ -287,13 +286,6 @@ static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
         }
     }
     if (rc == 0) rc = bw_finish(&bw);
-    /* The table: per checkpoint, varint bit offset and varint zigzag(value - first value). */
-    enc_buf table = {0};
-    for (size_t c = 0; rc == 0 && c < nck; c++) {
-        rc = put_varint(&table, ck[2 * c]);
-        if (rc == 0) rc = put_varint(&table, zigzag(ck[2 * c + 1] - (uint64_t)v[0]));
-    }
-    free(ck);
     if (rc == 0 && table.len > 0 && (rc = enc_buf_reserve(out, table.len)) == 0) {
         size_t stream_len = out->len - stream_at;
         memmove(out->data + stream_at + table.len, out->data + stream_at, stream_len);
@@ -525,7 +517,6 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     }
 }
 
-/* Rice-coded deltas up to row last only; no check that k is the encoder's. */
 /*
  * Rice-coded deltas up to the last wanted row only, starting each time from
  * the last checkpoint at or before the next wanted row; no check that k is
@@ -614,14 +605,15 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
         if (len != n * 8) return ANPR_ECORRUPT;
         for (size_t j = 0; j < nat; j++) v[j] = get_i64(src + 8 * (size_t)at[j]);
         return 0;
-    case ENC_FOR_BYTES:
+    case ENC_FOR_BYTES: {
         if (len != 8 + n) return ANPR_ECORRUPT;
+        uint64_t min = get_u64(src);
         for (size_t j = 0; j < nat; j++) {
-            uint64_t min = get_u64(src);
             v[j] = (int64_t)(min + src[8 + at[j]]);
             if (v[j] < (int64_t)min) return ANPR_ECORRUPT;
         }
         return 0;
+    }
     case ENC_RLE: return rle_at(v, at, nat, n, src, len);
     case ENC_DELTA_RICE: return delta_rice_at(v, at, nat, n, src, len);
     case ENC_FOR_BP: return for_at(v, at, nat, n, src, len);

@@ -76,13 +76,21 @@ static void uk_current_plate(char *p, uint32_t v)
     p[0] = UK_TAG_SET[v];
 }
 
-/* Product of the radixes of a chunk (26 a letter, 10 a digit) and its width in bits. */
+/*
+ * Product of the radixes of a chunk (26 a letter, 10 a digit) and its width
+ * in bits, from tables: skipping a plate asks for it once a chunk.
+ */
 static unsigned chunk_width(uint32_t shape, size_t from, size_t n, uint64_t *values)
 {
-    uint64_t prod = 1;
-    for (size_t k = from; k < from + n; k++) prod *= (shape >> k) & 1 ? 26 : 10;
-    *values = prod;
-    return bp_width(prod - 1);
+    static const uint32_t pow26[UK_CHUNK + 1] = {1, 26, 676, 17576, 456976, 11881376, 308915776};
+    static const uint32_t pow10[UK_CHUNK + 1] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    /* The letters in a chunk: the bits set in its 6-bit shape (no popcount instruction is assumed). */
+    static const uint8_t letters[64] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3,
+                                        3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3,
+                                        4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6};
+    unsigned a = letters[(shape >> from) & ((UINT32_C(1) << n) - 1)];
+    *values = (uint64_t)pow26[a] * pow10[n - a];
+    return bp_width(*values - 1);
 }
 
 /* A plate not in the current format, after its kind bit: 4-bit length, shape, chunks. */
@@ -186,7 +194,7 @@ static int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n)
 {
     size_t nb = (n + 7) / 8;
     if (len < nb) return ANPR_ECORRUPT;
-    if (n % 8 && (src[nb - 1] >> (n % 8)) != 0) return ANPR_ECORRUPT; /* padding bits are zero */
+    if (!bp_tail_zero(src, n, 1)) return ANPR_ECORRUPT;
     size_t others = 0;
     for (size_t k = 0; k < (n + 63) / 64; k++) others += ones64(bitmap_word(src, n, k));
     sp->bitmap = src;
@@ -201,23 +209,8 @@ static int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n)
 /* Value j of the array (j < n0), checked. */
 static int split_value(const split_parts *sp, size_t j, uint32_t *v)
 {
-    size_t bit = j * UK_CURRENT_BITS, byte = bit / 8;
-    uint64_t x = 0;
-    if (byte + 8 <= sp->values_len) {
-        x = get_u64(sp->values + byte);
-    } else {
-        for (size_t b = byte; b < sp->values_len; b++) x |= (uint64_t)sp->values[b] << (8 * (b - byte));
-    }
-    *v = (uint32_t)(x >> (bit % 8)) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1);
+    *v = (uint32_t)bp_get(sp->values, sp->values_len, j, UK_CURRENT_BITS);
     return *v < UK_CURRENT_VALUES ? 0 : ANPR_ECORRUPT;
-}
-
-/* The padding after the values is zero. */
-static int split_values_end(const split_parts *sp)
-{
-    size_t used = sp->n0 * UK_CURRENT_BITS;
-    if (used % 8 && (sp->values[sp->values_len - 1] >> (used % 8)) != 0) return ANPR_ECORRUPT;
-    return 0;
 }
 
 /* The row of the rank-th (from 0) bit equal to set in the bitmap. */
@@ -281,7 +274,7 @@ static int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len
             uk_current_plate(rows[i].plate, v);
         }
     }
-    return split_values_end(&sp) == 0 ? br_finish(&sp.others) : ANPR_ECORRUPT;
+    return bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS) ? br_finish(&sp.others) : ANPR_ECORRUPT;
 }
 
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
@@ -429,26 +422,19 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
 }
 
 /*
- * Skip a kind-1 plate (the reader at its kind bit) without building its
- * text: its length says how many bits follow. *len receives the length.
- * The skipped bits are not checked; rows that matter are decoded in full.
+ * Skip a plate in the long form (the reader after its kind bit) without
+ * building its text: its length and shape say how many bits follow. The
+ * skipped bits are not checked; rows that matter are decoded in full.
  */
-static int uk_skip_other(bit_reader *br, uint32_t *len, uint32_t *shape)
+static int uk_skip_other(bit_reader *br)
 {
-    /* The width of a chunk of a letters and b digits is that of 26^a * 10^b - 1 (chunk_width). */
-    static const uint32_t pow26[UK_CHUNK + 1] = {1, 26, 676, 17576, 456976, 11881376, 308915776};
-    static const uint32_t pow10[UK_CHUNK + 1] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-    /* Bits set in each 6-bit shape chunk: the letters in it (no popcount instruction is assumed). */
-    static const uint8_t letters[64] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3,
-                                        3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3,
-                                        4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6};
-    if (br_get(br, 4, len) < 0 || *len == 0 || *len > ANPR_PLATE_MAX || br_get(br, *len, shape) < 0)
+    uint32_t len, shape;
+    if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX || br_get(br, len, &shape) < 0)
         return ANPR_ECORRUPT;
     size_t bits = 0;
-    for (uint32_t from = 0; from < *len; from += UK_CHUNK) {
-        uint32_t n = *len - from < UK_CHUNK ? *len - from : UK_CHUNK;
-        unsigned a = letters[(*shape >> from) & ((UINT32_C(1) << n) - 1)];
-        bits += bp_width((uint64_t)pow26[a] * pow10[n - a] - 1);
+    for (uint32_t from = 0; from < len; from += UK_CHUNK) {
+        uint64_t values;
+        bits += chunk_width(shape, from, len - from < UK_CHUNK ? len - from : UK_CHUNK, &values);
     }
     if (br_left(br) < bits) return ANPR_ECORRUPT;
     br->pos += bits;
@@ -488,10 +474,8 @@ static int other_matches(bit_reader *br, const char *plate, size_t want_len, int
                          uint32_t fixed, char *p)
 {
     uint64_t w = br_peek(br);
-    if ((w & 15) != want_len || ((w >> 4) & fixed) != (want_shape & fixed)) {
-        uint32_t l, shape;
-        return uk_skip_other(br, &l, &shape) < 0 ? ANPR_ECORRUPT : 0;
-    }
+    if ((w & 15) != want_len || ((w >> 4) & fixed) != (want_shape & fixed))
+        return uk_skip_other(br) < 0 ? ANPR_ECORRUPT : 0;
     char f[ANPR_PLATE_MAX + 1];
     memset(p, 0, ANPR_PLATE_MAX + 1);
     if (uk_decode_other(br, p) < 0) return ANPR_ECORRUPT;
@@ -556,7 +540,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
             at[f0++] = (uint32_t)split_select(sp.bitmap, n, 0, j);
         }
     }
-    if (split_values_end(&sp) < 0) return ANPR_ECORRUPT;
+    if (!bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS)) return ANPR_ECORRUPT;
     /*
      * The others can only match a plate outside the current format, or one
      * that folding may reach from outside it. Their hits go to the arrays'

@@ -469,7 +469,7 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
         const chunk_ref *c = &m->col[col];
         rc = check_column(r, c, col, span + (c->offset - base), block);
         if (rc < 0) return rc;
-        /* r->values holds a block's values: the picked ones at its end, the whole column (if need be) before. */
+        /* The picked rows' values in r->picked; r->values for an encoding that must decode the whole column. */
         rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
         if (rc == 0) rc = store_column(out, nat, col, r->picked);
         if (rc == ANPR_ECORRUPT)
@@ -569,6 +569,27 @@ static int load_pages(seg_reader *r)
     return seg_reader_load_pagedir(r, NULL);
 }
 
+/*
+ * One bucket's count in the unary counts of an index page: the ones before
+ * the next zero, which is consumed too. ANPR_ECORRUPT if they run past the
+ * reader's bytes.
+ */
+static int read_unary(bit_reader *br, uint64_t *count)
+{
+    *count = 0;
+    for (;;) {
+        /* A run of ones longer than 56 bits takes more than one look. */
+        unsigned run = (unsigned)__builtin_ctzll(~br_peek(br) | (UINT64_C(1) << 56));
+        if (br_left(br) < run + (run < 56)) return ANPR_ECORRUPT;
+        *count += run;
+        br->pos += run;
+        if (run < 56) {
+            br->pos++; /* the zero that ends the bucket */
+            return 0;
+        }
+    }
+}
+
 /* Load index page p's chunk (from its stored bytes, or NULL to read them) and check its header. */
 static int page_header(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t *nb, uint32_t *np, unsigned *pw)
 {
@@ -615,20 +636,8 @@ static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t 
     bit_reader br = {q, (size_t)count_bytes, 0};
     uint64_t ones = 0;
     for (uint32_t b = 0; b < *nb; b++) {
-        uint64_t c = 0;
-        for (;;) {
-            /* A run of ones longer than 56 bits takes more than one look. */
-            unsigned run = (unsigned)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << 56));
-            if (br_left(&br) < run + (run < 56)) return corrupt(r, "index page", p, "counts run past their bytes");
-            c += run;
-            br.pos += run;
-            if (run < 56) {
-                br.pos++; /* the zero that ends the bucket */
-                break;
-            }
-        }
-        r->page_counts[b] = c;
-        ones += c;
+        if (read_unary(&br, &r->page_counts[b]) < 0) return corrupt(r, "index page", p, "counts run past their bytes");
+        ones += r->page_counts[b];
     }
     uint64_t bit = br.pos;
     if (ones != *np || bit + 7 < 8 * count_bytes) return corrupt(r, "index page", p, "counts do not add up");
@@ -703,24 +712,14 @@ int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, c
             zeros++;
         }
     }
-    uint64_t cnt = 0;
-    for (;;) {
-        unsigned run = (unsigned)__builtin_ctzll(~br_peek(&br) | (UINT64_C(1) << 56));
-        if (br_left(&br) < run + (run < 56)) return corrupt(r, "index page", page, "counts run past their bytes");
-        cnt += run;
-        br.pos += run;
-        if (run < 56) break;
-    }
+    uint64_t cnt;
+    if (read_unary(&br, &cnt) < 0) return corrupt(r, "index page", page, "counts run past their bytes");
     if (start + cnt > np) return corrupt(r, "index page", page, "counts do not add up");
     uint32_t *out = malloc((cnt ? cnt : 1) * sizeof *out);
     if (!out) return -ENOMEM;
     const uint8_t *post = q + count_bytes;
     for (uint64_t k = 0; k < cnt; k++) {
-        uint64_t bit = (start + k) * pw;
-        uint64_t v = 0;
-        /* pw < 33: the value lies within 5 bytes from its first; never read past the postings. */
-        for (unsigned b = 0; b < 5 && bit / 8 + b < bp_bytes(np, pw); b++) v |= (uint64_t)post[bit / 8 + b] << (8 * b);
-        v = (v >> (bit % 8)) & ((UINT64_C(1) << pw) - 1);
+        uint64_t v = bp_get(post, bp_bytes(np, pw), start + k, pw);
         if (v >= r->info.blocks || (k > 0 && v <= out[k - 1])) {
             free(out);
             return corrupt(r, "index page", page, "postings out of order or range");
