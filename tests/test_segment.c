@@ -14,7 +14,10 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "common/bytes.h"
+#include "common/hash.h"
 #include "encode/encode.h"
+#include "segment/seg_layout.h"
 #include "segment/segment.h"
 #include "testutil.h"
 
@@ -136,7 +139,7 @@ static void round_trip(size_t n, uint32_t block_rows)
     ck_assert_int_eq(anpr_segment_open(&g, path, err, sizeof err), ANPR_OK);
     anpr_segment_info info;
     ck_assert_int_eq(anpr_segment_info_get(g, &info), ANPR_OK);
-    ck_assert_uint_eq(info.format_version, 1);
+    ck_assert_uint_eq(info.format_version, SEG_FORMAT_VERSION);
     ck_assert_int_eq(info.day, DAY);
     ck_assert_uint_eq(info.rows, n);
     ck_assert_uint_eq(info.block_rows, block_rows);
@@ -415,6 +418,50 @@ START_TEST(plate_rows_picked_out)
 }
 END_TEST
 
+/* Set the header's and the footer's version fields (the footer re-signed), then open. */
+static int open_as_version(const char *path, unsigned header, unsigned footer, anpr_segment_info *info)
+{
+    size_t len;
+    uint8_t *b = tu_read_file(path, &len);
+    ck_assert_ptr_nonnull(b);
+    uint8_t *f = b + len - SEG_FOOTER_SIZE;
+    put_u16(b + 8, (uint16_t)header);
+    put_u16(f + FT_VERSION, (uint16_t)footer);
+    put_u64(f + FT_SUM, anpr_checksum(f, FT_SUM));
+    ck_assert_int_eq(tu_write_file(path, b, len), 0);
+    free(b);
+    anpr_segment *g;
+    int rc = anpr_segment_open(&g, path, NULL, 0);
+    if (rc == ANPR_OK) {
+        ck_assert_int_eq(anpr_segment_info_get(g, info), ANPR_OK);
+        ck_assert_int_eq(anpr_segment_verify(g), ANPR_OK);
+        anpr_segment_close(g);
+    }
+    return rc;
+}
+
+/* Version 1 files still read (version 2 only added encodings); unknown or mixed versions are refused. */
+START_TEST(format_versions)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    anpr_row *rows = make_rows(3000);
+    ck_assert_int_eq(write_segment(path, rows, 3000, 1024), ANPR_OK);
+    anpr_segment_info info;
+    ck_assert_int_eq(open_as_version(path, 1, 1, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, 1);
+    ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
+    ck_assert_int_eq(open_as_version(path, 0, 0, &info), ANPR_EVERSION);
+    ck_assert_int_eq(open_as_version(path, 2, 1, &info), ANPR_EVERSION);
+    ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, SEG_FORMAT_VERSION);
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(empty_segment)
 {
     char *dir = tu_tmpdir("segment");
@@ -443,6 +490,7 @@ int main(void)
     tcase_add_test(tc, writer_refuses_disorder);
     tcase_add_test(tc, plate_index_finds_every_block);
     tcase_add_test(tc, plate_rows_picked_out);
+    tcase_add_test(tc, format_versions);
     tcase_add_test(tc, empty_segment);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -41,15 +41,16 @@ enum enc_id {
     ENC_PLATE6 = 4,    /* plates: 4-bit length, then 6 bits a character */
     ENC_PLATE_UK = 5,  /* plates: 31 bits for the current GB format, shape + mixed radix otherwise */
     ENC_FOR_BYTES = 6, /* minimum, then (value - minimum) a byte each; range under 256 */
-    ENC_DELTA_RICE = 7, /* first value, then deltas Rice-coded per 128, with escapes */
+    ENC_DELTA_RICE = 7, /* first value, then deltas Rice-coded per 128, with escapes (written by format 1) */
     ENC_PLATE_SPLIT = 8, /* plates: plate-uk with the current-format values apart, as one 30-bit array */
+    ENC_DELTA_RICE_CK = 9, /* delta-rice with a table of checkpoints, so one row is found without the rest */
     ENC_COUNT
 };
 
 /* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
 const char *enc_name(unsigned id);
 
-/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE). */
+/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK]). */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*
@@ -64,7 +65,7 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
 
 /*
  * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP and
- * ENC_DELTA_RICE that comes out smallest for these values (written to out, id in *id). A block's
+ * ENC_DELTA_RICE_CK that comes out smallest for these values (written to out, id in *id). A block's
  * column is small, so trying each is cheap against zstd's cost.
  */
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);

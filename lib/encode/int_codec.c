@@ -25,6 +25,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_PLATE_SPLIT] = "plate-split",
     [ENC_FOR_BYTES] = "for-bytes",
     [ENC_DELTA_RICE] = "delta-rice",
+    [ENC_DELTA_RICE_CK] = "delta-rice-ck",
 };
 
 const char *enc_name(unsigned id)
@@ -233,14 +234,18 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
 /* Checkpoints: where every RICE_CHECKPOINT-th group starts, so a reader can start there. */
 #define RICE_CHECKPOINT 8u
 
-/* The checkpoints of n values: groups 8, 16, ... of their ceil((n - 1) / MINIBLOCK) groups of deltas. */
-static size_t rice_checkpoints(size_t n)
+/*
+ * The checkpoints of n values: groups 8, 16, ... of their ceil((n - 1) /
+ * MINIBLOCK) groups of deltas; none in delta-rice (id 7), the form without.
+ */
+static size_t rice_checkpoints(size_t n, unsigned id)
 {
+    if (id != ENC_DELTA_RICE_CK) return 0;
     size_t groups = n > 1 ? (n - 1 + MINIBLOCK - 1) / MINIBLOCK : 0;
     return groups > 0 ? (groups - 1) / RICE_CHECKPOINT : 0;
 }
 
-static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
+static int encode_delta_rice(enc_buf *out, unsigned id, const int64_t *v, size_t n)
 {
     if (n == 0) return 0;
     uint8_t first[8];
@@ -257,7 +262,7 @@ static int encode_delta_rice(enc_buf *out, const int64_t *v, size_t n)
     uint64_t d[MINIBLOCK];
     bit_writer bw = {out, 0, 0};
     for (size_t i = 1, g = 0; rc == 0 && i < n; i += MINIBLOCK, g++) {
-        if (g > 0 && g % RICE_CHECKPOINT == 0) {
+        if (id == ENC_DELTA_RICE_CK && g > 0 && g % RICE_CHECKPOINT == 0) {
             rc = put_varint(&table, (out->len - stream_at) * 8 + bw.bits);
             if (rc == 0) rc = put_varint(&table, zigzag((uint64_t)v[i - 1] - (uint64_t)v[0]));
             if (rc < 0) break;
@@ -315,10 +320,10 @@ static int rice_table_next(rice_table *t, uint64_t *bit, uint64_t *value)
     return 0;
 }
 
-/* Open the table of n values in src; *stream_at is where the bit stream starts. */
-static int rice_table_open(rice_table *t, const uint8_t *src, size_t len, size_t n, size_t *stream_at)
+/* Open the table (empty for id 7) of n values in src; *stream_at is where the bit stream starts. */
+static int rice_table_open(rice_table *t, unsigned id, const uint8_t *src, size_t len, size_t n, size_t *stream_at)
 {
-    *t = (rice_table){src, len, 8, rice_checkpoints(n), get_u64(src)};
+    *t = (rice_table){src, len, 8, rice_checkpoints(n, id), get_u64(src)};
     rice_table skip = *t;
     uint64_t bit, value;
     while (skip.left > 0)
@@ -348,7 +353,8 @@ int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
     case ENC_FOR_BP: return encode_for(out, v, n);
     case ENC_RLE: return encode_rle(out, v, n);
     case ENC_FOR_BYTES: return encode_for_bytes(out, v, n);
-    case ENC_DELTA_RICE: return encode_delta_rice(out, v, n);
+    case ENC_DELTA_RICE:
+    case ENC_DELTA_RICE_CK: return encode_delta_rice(out, id, v, n);
     default: return ANPR_EINVAL;
     }
 }
@@ -452,19 +458,19 @@ static inline int rice_next(bit_reader *br, unsigned k, uint64_t *d)
     return 0;
 }
 
-static int decode_delta_rice(int64_t *v, size_t n, const uint8_t *src, size_t len)
+static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len)
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
     if (len < 8) return ANPR_ECORRUPT;
     rice_table t;
     size_t stream_at;
-    if (rice_table_open(&t, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
+    if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
     uint64_t x = t.first;
     v[0] = (int64_t)x;
     bit_reader br = {src + stream_at, len - stream_at, 0};
     uint64_t d[MINIBLOCK];
     for (size_t i = 1, g = 0; i < n; i += MINIBLOCK, g++) {
-        if (g > 0 && g % RICE_CHECKPOINT == 0) {
+        if (id == ENC_DELTA_RICE_CK && g > 0 && g % RICE_CHECKPOINT == 0) {
             /* The table must say exactly where this group starts and what comes before it. */
             uint64_t bit, value;
             if (rice_table_next(&t, &bit, &value) < 0 || bit != br.pos || value != x) return ANPR_ECORRUPT;
@@ -512,7 +518,8 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     case ENC_FOR_BP: return decode_for(v, n, src, len);
     case ENC_RLE: return decode_rle(v, n, src, len);
     case ENC_FOR_BYTES: return decode_for_bytes(v, n, src, len);
-    case ENC_DELTA_RICE: return decode_delta_rice(v, n, src, len);
+    case ENC_DELTA_RICE:
+    case ENC_DELTA_RICE_CK: return decode_delta_rice(v, n, id, src, len);
     default: return ANPR_ECORRUPT;
     }
 }
@@ -522,12 +529,13 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
  * the last checkpoint at or before the next wanted row; no check that k is
  * the encoder's.
  */
-static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
+static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, unsigned id, const uint8_t *src,
+                         size_t len)
 {
     if (len < 8) return ANPR_ECORRUPT;
     rice_table t;
     size_t stream_at;
-    if (rice_table_open(&t, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
+    if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
     uint64_t x = t.first;
     size_t want = 0, taken = 0; /* taken: checkpoints read from the table */
     if (at[0] == 0) v[want++] = (int64_t)x;
@@ -536,6 +544,7 @@ static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, c
     for (size_t g = 0; want < nat && 1 + g * MINIBLOCK <= last;) {
         /* The checkpoint nearest below the next wanted row, if it lies ahead. */
         size_t target = (at[want] - 1) / MINIBLOCK / RICE_CHECKPOINT;
+        if (target > taken + t.left) target = taken + t.left; /* id 7 has none */
         if (target > taken && target * RICE_CHECKPOINT > g) {
             uint64_t bit = 0, value = 0;
             while (taken < target)
@@ -615,7 +624,8 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
         return 0;
     }
     case ENC_RLE: return rle_at(v, at, nat, n, src, len);
-    case ENC_DELTA_RICE: return delta_rice_at(v, at, nat, n, src, len);
+    case ENC_DELTA_RICE:
+    case ENC_DELTA_RICE_CK: return delta_rice_at(v, at, nat, n, id, src, len);
     case ENC_FOR_BP: return for_at(v, at, nat, n, src, len);
     default: {
         /* The bit-packed deltas: every value before a row goes into its own. */
@@ -663,7 +673,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
      * RLE is tried only when runs are long enough to have a chance: counting
      * runs is cheaper than encoding.
      */
-    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE};
+    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE_CK};
     size_t runs = n ? 1 : 0, descents = 0;
     for (size_t i = 1; i < n; i++) {
         runs += v[i] != v[i - 1];
@@ -676,7 +686,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         unsigned cand = candidates[c];
         if (cand == ENC_RLE && runs * 2 > n / 2 + 1) continue;
         /* Rice pays on nearly sorted values (times within cameras); elsewhere it only costs time. */
-        if (cand == ENC_DELTA_RICE && (descents > n / 64 || runs * 2 <= n)) continue;
+        if (cand == ENC_DELTA_RICE_CK && (descents > n / 64 || runs * 2 <= n)) continue;
         tmp.len = 0;
         int rc = enc_int_encode(&tmp, cand, v, n);
         if (rc < 0) {

@@ -148,9 +148,10 @@ static int read_footer(seg_reader *r, uint8_t *f)
         return anpr_fail(r->err, ANPR_ECORRUPT, "not a segment file (bad magic)");
     if (get_u64(f + FT_SUM) != anpr_checksum(f, FT_SUM))
         return anpr_fail(r->err, ANPR_ECORRUPT, "footer: checksum mismatch");
-    if (get_u16(h + 8) != SEG_FORMAT_VERSION || get_u16(f + FT_VERSION) != SEG_FORMAT_VERSION)
-        return anpr_fail(r->err, ANPR_EVERSION, "segment format version %u, this library reads %u",
-                         get_u16(f + FT_VERSION), SEG_FORMAT_VERSION);
+    unsigned version = get_u16(f + FT_VERSION);
+    if (get_u16(h + 8) != version || version < SEG_FORMAT_OLDEST || version > SEG_FORMAT_VERSION)
+        return anpr_fail(r->err, ANPR_EVERSION, "segment format version %u (header %u), this library reads %u to %u",
+                         version, get_u16(h + 8), SEG_FORMAT_OLDEST, SEG_FORMAT_VERSION);
     if (get_u16(h + 10) != 0 || get_u32(h + 12) != 0 || get_u16(f + FT_FLAGS) != 0 ||
         get_u64(f + FT_RESERVED) != 0)
         return anpr_fail(r->err, ANPR_ECORRUPT, "header or footer: reserved fields are not zero");
@@ -208,7 +209,7 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
     int rc = read_footer(r, f);
     if (rc < 0) goto fail;
     anpr_segment_info *in = &r->info;
-    in->format_version = SEG_FORMAT_VERSION;
+    in->format_version = get_u16(f + FT_VERSION); /* checked by read_footer */
     in->day = get_i32(f + FT_DAY);
     in->rows = get_u64(f + FT_ROWS);
     in->blocks = get_u32(f + FT_BLOCKS);

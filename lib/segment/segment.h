@@ -17,7 +17,12 @@
 #include "common/errmsg.h"
 #include "io/vfs.h"
 
-#define SEG_FORMAT_VERSION 1
+/*
+ * Writers write version 2; readers read 1 and 2. Version 2 added encodings
+ * (plate-split, delta-rice-ck) and nothing else, so one reader serves both.
+ */
+#define SEG_FORMAT_VERSION 2
+#define SEG_FORMAT_OLDEST 1
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u
 
