@@ -68,28 +68,9 @@ static void writer_child(const char *dir, int fd, int ack)
 /* Query everything; check order and uniqueness; return the count. */
 static uint64_t query_all(anpr_store *s)
 {
-    anpr_query q = ANPR_QUERY_INIT;
-    anpr_cursor *c;
-    ck_assert_msg(anpr_query_open(&c, s, &q) == ANPR_OK, "%s", anpr_errmsg(s));
-    anpr_batch b;
-    int rc;
-    uint64_t n = 0;
-    int64_t last_ts = INT64_MIN;
-    uint32_t last_cam = 0;
-    char last_plate[ANPR_PLATE_MAX + 1] = "";
-    while ((rc = anpr_cursor_next(c, &b)) == 1) {
-        for (size_t i = 0; i < b.n; i++, n++) {
-            int order = b.ts_ms[i] > last_ts ? 1 : b.ts_ms[i] < last_ts ? -1
-                      : b.camera[i] != last_cam ? (b.camera[i] > last_cam ? 1 : -1)
-                      : strcmp(b.plate[i], last_plate);
-            ck_assert_msg(n == 0 || order > 0, "read %llu out of order or repeated", (unsigned long long)n);
-            last_ts = b.ts_ms[i];
-            last_cam = b.camera[i];
-            strcpy(last_plate, b.plate[i]);
-        }
-    }
-    ck_assert_msg(rc == 0, "cursor: %s", anpr_cursor_errmsg(c));
-    anpr_cursor_close(c);
+    uint64_t n;
+    char why[256];
+    ck_assert_msg(tu_query_all(s, &n, why, sizeof why) == 0, "%s (%s)", why, anpr_errmsg(s));
     return n;
 }
 

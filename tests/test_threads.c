@@ -66,41 +66,6 @@ static void *writer_thread(void *p)
     return NULL;
 }
 
-/* Query everything; 0 if the answer is ordered and unique (count in *n), else a description in why. */
-static int query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len)
-{
-    anpr_query q = ANPR_QUERY_INIT;
-    anpr_cursor *c;
-    if (anpr_query_open(&c, s, &q) != ANPR_OK) {
-        snprintf(why, why_len, "query open failed");
-        return -1;
-    }
-    anpr_batch b;
-    int rc;
-    *n = 0;
-    int64_t last_ts = INT64_MIN;
-    uint32_t last_cam = 0;
-    char last_plate[ANPR_PLATE_MAX + 1] = "";
-    while ((rc = anpr_cursor_next(c, &b)) == 1) {
-        for (size_t i = 0; i < b.n; i++, ++*n) {
-            int order = b.ts_ms[i] > last_ts ? 1 : b.ts_ms[i] < last_ts ? -1
-                      : b.camera[i] != last_cam ? (b.camera[i] > last_cam ? 1 : -1)
-                      : strcmp(b.plate[i], last_plate);
-            if (*n > 0 && order <= 0) {
-                snprintf(why, why_len, "read %llu out of order or repeated", (unsigned long long)*n);
-                anpr_cursor_close(c);
-                return -1;
-            }
-            last_ts = b.ts_ms[i];
-            last_cam = b.camera[i];
-            memcpy(last_plate, b.plate[i], sizeof last_plate);
-        }
-    }
-    if (rc != 0) snprintf(why, why_len, "cursor: %s", anpr_cursor_errmsg(c));
-    anpr_cursor_close(c);
-    return rc;
-}
-
 typedef struct reader_arg {
     shared *sh;
     int id;
@@ -116,7 +81,7 @@ static void *reader_thread(void *p)
     while (!atomic_load(&a->sh->done)) {
         unsigned expiries = atomic_load(&a->sh->expiries);
         uint64_t n;
-        if (query_all(a->sh->s, &n, a->why, sizeof a->why) != 0) {
+        if (tu_query_all(a->sh->s, &n, a->why, sizeof a->why) != 0) {
             a->failed = 1;
             return NULL;
         }
@@ -166,7 +131,7 @@ START_TEST(readers_while_writer_ingests_merges_expires)
     ck_assert_int_eq(anpr_store_stats(sh.s, &st), ANPR_OK);
     uint64_t n;
     char why[256];
-    ck_assert_msg(query_all(sh.s, &n, why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(tu_query_all(sh.s, &n, why, sizeof why) == 0, "%s", why);
     ck_assert_uint_eq(n, st.reads);
     ck_assert_uint_gt(n, 0);
     printf("threads: %llu + %llu queries during ingest, merges and an expiry; %llu reads at the end\n",

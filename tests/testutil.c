@@ -108,3 +108,37 @@ int tu_run_suite(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+int tu_query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    anpr_cursor *c;
+    if (anpr_query_open(&c, s, &q) != ANPR_OK) {
+        snprintf(why, why_len, "query open failed");
+        return -1;
+    }
+    anpr_batch b;
+    int rc;
+    *n = 0;
+    int64_t last_ts = INT64_MIN;
+    uint32_t last_cam = 0;
+    char last_plate[ANPR_PLATE_MAX + 1] = "";
+    while ((rc = anpr_cursor_next(c, &b)) == 1) {
+        for (size_t i = 0; i < b.n; i++, ++*n) {
+            int order = b.ts_ms[i] > last_ts ? 1 : b.ts_ms[i] < last_ts ? -1
+                      : b.camera[i] != last_cam ? (b.camera[i] > last_cam ? 1 : -1)
+                      : strcmp(b.plate[i], last_plate);
+            if (*n > 0 && order <= 0) {
+                snprintf(why, why_len, "read %llu out of order or repeated", (unsigned long long)*n);
+                anpr_cursor_close(c);
+                return -1;
+            }
+            last_ts = b.ts_ms[i];
+            last_cam = b.camera[i];
+            memcpy(last_plate, b.plate[i], sizeof last_plate);
+        }
+    }
+    if (rc != 0) snprintf(why, why_len, "cursor: %s", anpr_cursor_errmsg(c));
+    anpr_cursor_close(c);
+    return rc;
+}

@@ -7,6 +7,8 @@
 
 #include <check.h>
 
+#include "anpr/anpr.h"
+
 /*
  * A fresh, empty directory for one test: $ANPR_TEST_TMP (or /tmp) /
  * name-<pid>-<counter>. Returns a malloc'd path; aborts the test on failure.
@@ -27,6 +29,13 @@ int tu_flip_byte(const char *path, uint64_t offset, uint8_t mask);
 
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
+
+/*
+ * Query the whole store and check the answer is in time order (then camera,
+ * then plate) with each read once. 0 with the count in *n, or -1 with why.
+ * No Check assertions inside, so threads may call it.
+ */
+int tu_query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len);
 
 /* Run every test of s and print Check's summary; EXIT_SUCCESS if none failed. */
 int tu_run_suite(Suite *s);
