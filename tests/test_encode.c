@@ -264,56 +264,87 @@ START_TEST(plates_round_trip)
 }
 END_TEST
 
-/* Finding a plate by its codes marks exactly the rows that decoding and comparing would. */
+/* Finding each target by its codes marks exactly the rows that decoding and comparing would, in both encodings. */
+static void check_find(const anpr_row *rows, size_t n, const char *const *targets, size_t ntargets)
+{
+    anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found);
+    uint32_t *at = calloc(n, sizeof *at);
+    ck_assert(back && found && at);
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
+    for (int c = 0; c < 2; c++) {
+        unsigned id = ids[c];
+        enc_buf b = {0};
+        ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
+        ck_assert_int_eq(enc_plate_decode(back, n, id, b.data, b.len), 0);
+        for (size_t t = 0; t < ntargets; t++) {
+            for (int fold = 0; fold < 2; fold++) {
+                char target[ANPR_PLATE_MAX + 1];
+                if (fold) anpr_plate_fold(target, targets[t]);
+                else strcpy(target, targets[t]);
+                uint32_t *codes;
+                size_t ncodes, nhit, want = 0;
+                ck_assert_int_eq(enc_plate_uk_codes(target, fold, &codes, &ncodes), 0);
+                ck_assert_int_eq(enc_plate_find(id, b.data, b.len, n, target, fold, codes, ncodes, at, found, &nhit), 0);
+                for (size_t i = 0; i < n; i++) {
+                    char f[ANPR_PLATE_MAX + 1];
+                    const char *p = back[i].plate;
+                    if (fold) {
+                        anpr_plate_fold(f, back[i].plate);
+                        p = f;
+                    }
+                    if (strcmp(p, target) != 0) continue;
+                    /* Listed in row order, with the row's own plate. */
+                    ck_assert_msg(want < nhit && at[want] == (uint32_t)i, "%s fold %d row %zu (%s) of %zu", target,
+                                  fold, i, back[i].plate, n);
+                    ck_assert_str_eq(found[want].plate, back[i].plate);
+                    want++;
+                }
+                ck_assert_uint_eq(nhit, want);
+                free(codes);
+            }
+        }
+        /* A damaged stream is refused, not misread. */
+        ck_assert_int_eq(enc_plate_find(id, b.data, b.len - 1, n, "AB12CDE", 0, NULL, 0, at, found, &(size_t){0}),
+                         ANPR_ECORRUPT);
+        enc_buf_free(&b);
+    }
+    free(back);
+    free(found);
+    free(at);
+}
+
 START_TEST(plate_find_matches_decoding)
 {
     enum { N = 2000 };
-    static anpr_row rows[N], back[N];
+    static anpr_row rows[N];
     memset(rows, 0, sizeof rows);
-    const char *pool[] = {"AB12CDE", "A812CDE", "AB1ZCDE", "O00OOOO", "D00DDQD", "LB07SEO", "AIZ1234", "A121234",
-                          "ZZ99ZZZ", "XY51ABC", "1A", "B8G6S5Z"};
+    static const char *const pool[] = {"AB12CDE", "A812CDE", "AB1ZCDE", "O00OOOO", "D00DDQD", "LB07SEO",
+                                       "AIZ1234", "A121234", "ZZ99ZZZ", "XY51ABC", "1A",      "B8G6S5Z"};
     size_t npool = sizeof pool / sizeof pool[0];
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
-    for (int c = 0; c < 2; c++) {
-    unsigned id = ids[c];
-    enc_buf b = {0};
-    ck_assert_int_eq(enc_plate_encode(&b, id, rows, N), 0);
-    ck_assert_int_eq(enc_plate_decode(back, N, id, b.data, b.len), 0);
-    static uint32_t at[N];
-    static anpr_row found[N];
-    for (size_t t = 0; t < npool; t++) {
-        for (int fold = 0; fold < 2; fold++) {
-            char target[ANPR_PLATE_MAX + 1];
-            if (fold) anpr_plate_fold(target, pool[t]);
-            else strcpy(target, pool[t]);
-            uint32_t *codes;
-            size_t ncodes, nhit, want = 0;
-            ck_assert_int_eq(enc_plate_uk_codes(target, fold, &codes, &ncodes), 0);
-            ck_assert_int_eq(enc_plate_find(id, b.data, b.len, N, target, fold, codes, ncodes, at, found, &nhit), 0);
-            for (int i = 0; i < N; i++) {
-                char f[ANPR_PLATE_MAX + 1];
-                const char *p = back[i].plate;
-                if (fold) {
-                    anpr_plate_fold(f, back[i].plate);
-                    p = f;
-                }
-                if (strcmp(p, target) != 0) continue;
-                /* Listed in row order, with the row's own plate. */
-                ck_assert_msg(want < nhit && at[want] == (uint32_t)i, "%s fold %d row %d (%s)", target, fold, i,
-                              back[i].plate);
-                ck_assert_str_eq(found[want].plate, back[i].plate);
-                want++;
-            }
-            ck_assert_uint_eq(nhit, want);
-            free(codes);
+    check_find(rows, N, pool, npool);
+}
+END_TEST
+
+/*
+ * Small blocks where nearly every row is a hit: a vehicle read in the current
+ * format and misread outside it, in every arrangement of up to 8 rows. (The
+ * merge of plate-split's two lists of hits once overwrote one with the other
+ * here; found by fuzz_plate.)
+ */
+START_TEST(plate_find_small_blocks_of_hits)
+{
+    static const char *const family[] = {"AB12CDE", "A812C0E"}; /* current format; the same folded, not */
+    static const char *const targets[] = {"AB12CDE", "A812C0E", "XY51ABC"};
+    anpr_row rows[9];
+    for (size_t n = 1; n <= 8; n++)
+        for (unsigned mask = 0; mask < (1u << n); mask++) {
+            memset(rows, 0, sizeof rows);
+            for (size_t i = 0; i < n; i++) strcpy(rows[i].plate, family[(mask >> i) & 1]);
+            check_find(rows, n, targets, 3);
+            strcpy(rows[n].plate, "XY51ABC"); /* and with one row that is not a hit */
+            check_find(rows, n + 1, targets, 3);
         }
-    }
-    /* A damaged stream is refused, not misread. */
-    ck_assert_int_eq(enc_plate_find(id, b.data, b.len - 1, N, "AB12CDE", 0, NULL, 0, at, found, &(size_t){0}),
-                     ANPR_ECORRUPT);
-    enc_buf_free(&b);
-    }
 }
 END_TEST
 
@@ -365,6 +396,7 @@ int main(void)
     tcase_add_test(tc, int_garbage_refused);
     tcase_add_test(tc, plates_round_trip);
     tcase_add_test(tc, plate_find_matches_decoding);
+    tcase_add_test(tc, plate_find_small_blocks_of_hits);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);
     suite_add_tcase(s, tc);

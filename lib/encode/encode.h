@@ -93,7 +93,7 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
  * for current-format rows and text for the others: their indexes in at[]
  * and their plates in out[].plate, *nhit of them, in row order (both
  * arrays hold n). ANPR_ECORRUPT as the decoder; ANPR_EINVAL for another
- * encoding.
+ * encoding; -ENOMEM.
  */
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
 int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,

@@ -524,6 +524,28 @@ static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, 
     return br_finish(&br);
 }
 
+/*
+ * Merge the row-ordered hits at[0..f0) with bat[0..f1) into at[0..f0+f1)
+ * (and their plates alike), from the back; bat must not lie where the
+ * merged list is written ahead of its reading.
+ */
+static void merge_back(uint32_t *at, anpr_row *out, size_t f0, const uint32_t *bat, const anpr_row *bout, size_t f1)
+{
+    size_t w = f0 + f1, i = f0, k = f1;
+    while (k > 0) {
+        w--;
+        if (i > 0 && at[i - 1] > bat[k - 1]) {
+            i--;
+            at[w] = at[i];
+            out[w] = out[i];
+        } else {
+            k--;
+            at[w] = bat[k];
+            out[w] = bout[k];
+        }
+    }
+}
+
 static int split_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
                       size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
@@ -572,18 +594,32 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
             out[b] = r;
         }
     }
-    /* Merge: the write position never passes the next unread entry of the second list. */
-    size_t w = f0 + f1, i = f0, k = n;
-    while (k > n - f1) {
-        if (i > 0 && at[i - 1] > at[k - 1]) {
-            w--, i--;
-            at[w] = at[i];
-            out[w] = out[i];
-        } else {
-            w--, k--;
-            at[w] = at[k];
-            out[w] = out[k];
+    /*
+     * Merge from the back into [0, f0 + f1). The second list's entries are
+     * read from [n - f1, n): when the merged list would reach into them (a
+     * block where nearly every row is a hit), they are copied out first.
+     */
+    if (f1) {
+        uint32_t *bat = at + (n - f1);
+        anpr_row *bout = out + (n - f1);
+        uint32_t *copy_at = NULL;
+        anpr_row *copy_out = NULL;
+        if (f0 + 2 * f1 > n) {
+            copy_at = malloc(f1 * sizeof *copy_at);
+            copy_out = malloc(f1 * sizeof *copy_out);
+            if (!copy_at || !copy_out) {
+                free(copy_at);
+                free(copy_out);
+                return -ENOMEM;
+            }
+            memcpy(copy_at, bat, f1 * sizeof *bat);
+            memcpy(copy_out, bout, f1 * sizeof *bout);
+            bat = copy_at;
+            bout = copy_out;
         }
+        merge_back(at, out, f0, bat, bout, f1);
+        free(copy_at);
+        free(copy_out);
     }
     *nhit = f0 + f1;
     return 0;
