@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "anpr/anpr.h"
@@ -190,6 +191,120 @@ START_TEST(writer_refuses_bad_rows)
 }
 END_TEST
 
+/* ---- A damaged segment in a store ---------------------------------------- */
+
+#define STORE_DAYS 3
+#define PER_DAY 3000
+
+static int64_t store_day0; /* midnight UTC four days ago */
+
+/* Reads of `days` whole days, one camera a read modulo 5, plates S<day><n>. */
+static void fill_store(const char *dir)
+{
+    anpr_store *s;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    static anpr_read reads[PER_DAY];
+    static char plates[PER_DAY][16];
+    for (int d = 0; d < STORE_DAYS; d++) {
+        for (int i = 0; i < PER_DAY; i++) {
+            snprintf(plates[i], 16, "S%d%05d", d, i);
+            reads[i] = (anpr_read){.ts_ms = store_day0 + d * INT64_C(86400000) + i * INT64_C(20000),
+                                   .plate = plates[i], .camera = (uint32_t)(i % 5), .lane = 1, .confidence = 80,
+                                   .lat_e7 = ANPR_POS_UNKNOWN, .lon_e7 = ANPR_POS_UNKNOWN};
+        }
+        ck_assert_int_eq(anpr_writer_append(w, reads, PER_DAY, NULL, NULL), ANPR_OK);
+    }
+    ck_assert_int_eq(anpr_writer_commit(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+}
+
+/* The segment file of day d (0-based from store_day0), from the store's own list. */
+static void day_file(anpr_store *s, const char *dir, int d, char *path, size_t size, char *name, size_t name_size)
+{
+    anpr_file_info *files;
+    size_t n;
+    ck_assert_int_eq(anpr_store_files(s, &files, &n), ANPR_OK);
+    ck_assert_uint_eq(n, STORE_DAYS);
+    for (size_t i = 0; i < n; i++)
+        if (files[i].day == (int32_t)(store_day0 / 86400000) + d) {
+            snprintf(path, size, "%s/%s", dir, files[i].name);
+            snprintf(name, name_size, "%s", files[i].name);
+        }
+    free(files);
+}
+
+/* Reads the query returns, or a negative status with the message in msg. */
+static long long count_query(anpr_store *s, int64_t from, int64_t to, const char *plate, char *msg, size_t msg_size)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    q.from_ms = from;
+    q.to_ms = to;
+    q.plate = plate;
+    anpr_cursor *c;
+    int rc = anpr_query_open(&c, s, &q);
+    if (rc != ANPR_OK) {
+        snprintf(msg, msg_size, "%s", anpr_errmsg(s));
+        return rc;
+    }
+    anpr_batch b;
+    long long n = 0;
+    while ((rc = anpr_cursor_next(c, &b)) == 1) n += (long long)b.n;
+    if (rc < 0) snprintf(msg, msg_size, "%s", anpr_cursor_errmsg(c));
+    anpr_cursor_close(c);
+    return rc < 0 ? rc : n;
+}
+
+/*
+ * One day's segment with a flipped byte in its data, another cut short: a
+ * query that needs either fails with ANPR_ECORRUPT and a message naming the
+ * file, never with wrong reads; a query of the intact day answers in full.
+ */
+START_TEST(damaged_segments_fail_their_queries_only)
+{
+    store_day0 = ((int64_t)time(NULL) * 1000 / 86400000 - 4) * 86400000;
+    char *dir = tu_tmpdir("corrupt-store");
+    fill_store(dir);
+    anpr_store *s;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    char flipped[4096], cut[4096], flipped_name[256], cut_name[256], msg[512];
+    day_file(s, dir, 1, flipped, sizeof flipped, flipped_name, sizeof flipped_name);
+    day_file(s, dir, 2, cut, sizeof cut, cut_name, sizeof cut_name);
+    anpr_store_close(s);
+    ck_assert_int_eq(tu_flip_byte(flipped, 100, 0x10), 0); /* inside the first block's chunks */
+    ck_assert_int_eq(truncate(cut, tu_file_size(cut) - 7), 0);
+
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    const int64_t D = INT64_C(86400000);
+    long long n = count_query(s, store_day0, store_day0 + D, NULL, msg, sizeof msg);
+    ck_assert_msg(n == PER_DAY, "the intact day: %lld reads (%s)", n, msg);
+    n = count_query(s, store_day0, store_day0 + D, "S000042", msg, sizeof msg);
+    ck_assert_msg(n == 1, "a plate of the intact day: %lld (%s)", n, msg);
+
+    n = count_query(s, store_day0 + D, store_day0 + 2 * D, NULL, msg, sizeof msg);
+    ck_assert_int_eq(n, ANPR_ECORRUPT);
+    ck_assert_msg(strstr(msg, flipped_name) != NULL, "the message does not name %s: %s", flipped_name, msg);
+    n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, NULL, msg, sizeof msg);
+    ck_assert_int_eq(n, ANPR_ECORRUPT);
+    ck_assert_msg(strstr(msg, cut_name) != NULL, "the message does not name %s: %s", cut_name, msg);
+    n = count_query(s, INT64_MIN, INT64_MAX, NULL, msg, sizeof msg);
+    ck_assert_int_eq(n, ANPR_ECORRUPT);
+
+    /* Still answering the intact day afterwards, on the same handle. */
+    n = count_query(s, store_day0, store_day0 + D, NULL, msg, sizeof msg);
+    ck_assert_msg(n == PER_DAY, "the intact day after the failures: %lld reads (%s)", n, msg);
+    anpr_store_close(s);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("corrupt");
@@ -198,6 +313,7 @@ int main(void)
     tcase_add_test(tc, every_byte_flipped);
     tcase_add_test(tc, probe_finds_every_block);
     tcase_add_test(tc, writer_refuses_bad_rows);
+    tcase_add_test(tc, damaged_segments_fail_their_queries_only);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

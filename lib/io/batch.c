@@ -101,6 +101,9 @@ static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
             size_t i = (size_t)io_uring_cqe_get_data64(cqe);
             inflight--;
             int res = cqe->res;
+            if (b->vfs->uring_result)
+                res = b->vfs->uring_result(b->vfs, reqs[i].fd, reqs[i].off + b->done[i], reqs[i].len - b->done[i], res);
+            if (res > (int)(reqs[i].len - b->done[i])) res = -EIO; /* more than was asked: never trust it */
             if (res < 0 || (res == 0 && b->done[i] < reqs[i].len)) {
                 /* An error, or end of file before the request was filled. */
                 if (!err) {

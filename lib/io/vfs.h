@@ -3,8 +3,10 @@
  *
  * The store, journal and segment code never call open/pread/pwrite/fsync/
  * rename directly: they call these function pointers, so tests can fail any
- * call on purpose (ENOSPC, EIO, short writes, failed fsync, failed rename)
- * and check the library's answer. anpr_vfs_posix() is the real one.
+ * call on purpose (ENOSPC, EIO, short reads and writes, failed fsync, failed
+ * rename) and check the library's answer; reads submitted through io_uring
+ * pass their results through uring_result for the same purpose.
+ * anpr_vfs_posix() is the real one.
  *
  * Every function returns >= 0 on success or a negated errno.
  */
@@ -30,6 +32,14 @@ struct anpr_vfs {
     int (*unlink)(const anpr_vfs *vfs, const char *path);
     int (*fsync_dir)(const anpr_vfs *vfs, const char *dir);
     void *ctx;  /* for a test's own state */
+    /*
+     * Reads through io_uring bypass pread; each of their completions is shown
+     * here (the file, where the unread part of the request starts, its length
+     * and the kernel's result) and the hook's return value is used instead,
+     * so that tests can fail or shorten those reads too. NULL: results are
+     * taken as they come (the real file system).
+     */
+    int (*uring_result)(const anpr_vfs *vfs, int fd, uint64_t off, uint32_t len, int res);
 };
 
 /* The real file system. Static storage; never freed. */

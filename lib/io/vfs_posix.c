@@ -92,6 +92,7 @@ static const anpr_vfs posix_vfs = {
     .unlink = px_unlink,
     .fsync_dir = px_fsync_dir,
     .ctx = NULL,
+    .uring_result = NULL,
 };
 
 const anpr_vfs *anpr_vfs_posix(void)

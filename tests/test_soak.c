@@ -1,0 +1,353 @@
+/*
+ * Soak test: a week of scaled national traffic (the synthetic generator:
+ * late reads, resends, misreads, mobile cameras) ingested by a child process
+ * that appends, commits, flushes, merges, runs maintenance and expires old
+ * days as a service would, and is killed with SIGKILL at random moments and
+ * restarted from its last commit until the week is in. Then:
+ * - every committed read of a day the store still keeps is there exactly once;
+ * - nothing is there that was never appended, and no read of an expired day;
+ * - no temporary file is left behind.
+ * It prints how many kills landed in each kind of call.
+ *
+ * Its length is a parameter: ANPR_SOAK_READS_PER_DAY (default 20,000; a
+ * national day is 60,000,000), ANPR_SOAK_DAYS (7), ANPR_SOAK_KEEP_DAYS (days
+ * kept by the child's expiry, 3), ANPR_SOAK_KILL_MS (longest life of a child
+ * before its kill, 40).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anpr/anpr.h"
+#include "plates.h"
+#include "synth.h"
+#include "testutil.h"
+
+#define DAY_MS INT64_C(86400000)
+#define BATCH 1024
+
+/* What the child is doing, for the tally of where kills landed. */
+enum soak_op { OP_OPEN, OP_GENERATE, OP_APPEND, OP_COMMIT, OP_FLUSH, OP_MERGE, OP_MAINTAIN, OP_EXPIRE, OP_CLOSE, NOPS };
+static const char *const op_names[NOPS] = {"open", "generate", "append", "commit", "flush",
+                                           "merge", "maintain", "expire", "close"};
+
+/* Shared with the child across fork. */
+typedef struct soak_progress {
+    volatile uint64_t committed;   /* reads [0, committed) of the stream are durable */
+    volatile uint64_t appended_hi; /* no read at or past this index was ever appended */
+    volatile int32_t floor_done;   /* the highest expiry cutoff (a day) that returned */
+    volatile int32_t floor_tried;  /* the highest expiry cutoff asked for */
+    volatile int op;
+} soak_progress;
+
+typedef struct soak_params {
+    synth_config cfg;
+    uint64_t total;  /* reads in the stream */
+    int keep_days;
+    long kill_ms;
+} soak_params;
+
+static long env_long(const char *name, long dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? atol(v) : dflt;
+}
+
+static anpr_store *open_store(const char *dir)
+{
+    anpr_store *s;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.memory_budget = 4u << 20; /* small, so flushes happen on their own mid-append */
+    return anpr_store_open(&s, dir, &o) == ANPR_OK ? s : NULL;
+}
+
+/* The child: the stream from `start` to its end, then a last expiry and merge; exits 0 when all is in. */
+static void child(const char *dir, soak_progress *pg, const soak_params *p, uint64_t seed)
+{
+    pg->op = OP_OPEN;
+    anpr_store *s = open_store(dir);
+    anpr_writer *w;
+    if (!s || anpr_writer_open(&w, s) != ANPR_OK) _exit(3);
+    pg->op = OP_GENERATE;
+    synth *g;
+    if (synth_new(&g, &p->cfg) != 0) _exit(3);
+    anpr_read *batch = malloc(BATCH * sizeof *batch);
+    if (!batch) _exit(3);
+    uint64_t next = 0, rnd = seed;
+    int32_t newest_day = 0;
+    while (next < pg->committed) { /* skip what is already durable */
+        size_t n = synth_next(g, batch, BATCH < pg->committed - next ? BATCH : pg->committed - next);
+        for (size_t i = 0; i < n; i++)
+            if ((int32_t)(batch[i].ts_ms / DAY_MS) > newest_day) newest_day = (int32_t)(batch[i].ts_ms / DAY_MS);
+        next += n;
+    }
+    for (;;) {
+        rnd = synth_mix(rnd);
+        pg->op = OP_GENERATE;
+        size_t n = synth_next(g, batch, 1 + rnd % BATCH);
+        if (n == 0) break;
+        for (size_t i = 0; i < n; i++)
+            if ((int32_t)(batch[i].ts_ms / DAY_MS) > newest_day) newest_day = (int32_t)(batch[i].ts_ms / DAY_MS);
+        /* Set before appending: once the call starts, any of these may reach the disk. */
+        if (next + n > pg->appended_hi) pg->appended_hi = next + n;
+        pg->op = OP_APPEND;
+        int rc = anpr_writer_append(w, batch, n, NULL, NULL);
+        if (rc != ANPR_OK && rc != ANPR_EBADREAD) _exit(4); /* late reads of expired days are refused */
+        next += n;
+        unsigned op = (unsigned)(rnd >> 20) % 100;
+        if (op < 40) {
+            pg->op = OP_COMMIT;
+            if (anpr_writer_commit(w) != ANPR_OK) _exit(5);
+            pg->committed = next;
+        } else if (op < 46) {
+            pg->op = OP_FLUSH;
+            if (anpr_writer_flush(w) != ANPR_OK) _exit(6);
+            pg->committed = next;
+        } else if (op < 50) {
+            pg->op = OP_MERGE;
+            if (anpr_writer_merge(w, newest_day - (int32_t)((rnd >> 40) % 3)) != ANPR_OK) _exit(7);
+            pg->committed = next;
+        } else if (op < 53) {
+            pg->op = OP_MAINTAIN;
+            if (anpr_writer_maintain(w) != ANPR_OK) _exit(8);
+        } else if (op < 58) {
+            int32_t cutoff = newest_day - p->keep_days + 1;
+            if (cutoff > pg->floor_tried) pg->floor_tried = cutoff;
+            pg->op = OP_EXPIRE;
+            if (anpr_writer_expire(w, (int64_t)cutoff * DAY_MS) != ANPR_OK) _exit(9);
+            if (cutoff > pg->floor_done) pg->floor_done = cutoff;
+        }
+    }
+    /* The end of the week: everything committed, the last expiry, every day merged. */
+    pg->op = OP_COMMIT;
+    if (anpr_writer_commit(w) != ANPR_OK) _exit(5);
+    pg->committed = next;
+    int32_t cutoff = newest_day - p->keep_days + 1;
+    if (cutoff > pg->floor_tried) pg->floor_tried = cutoff;
+    pg->op = OP_EXPIRE;
+    if (anpr_writer_expire(w, (int64_t)cutoff * DAY_MS) != ANPR_OK) _exit(9);
+    if (cutoff > pg->floor_done) pg->floor_done = cutoff;
+    pg->op = OP_MERGE;
+    if (anpr_writer_merge(w, ANPR_ALL_DAYS) != ANPR_OK) _exit(7);
+    pg->op = OP_CLOSE;
+    if (anpr_writer_close(w) != ANPR_OK) _exit(10);
+    anpr_store_close(s);
+    synth_free(g);
+    free(batch);
+    _exit(0);
+}
+
+typedef struct key_row {
+    int64_t ts_ms;
+    uint32_t camera;
+    char plate[ANPR_PLATE_MAX + 1];
+    uint8_t lane, direction, confidence;
+    int32_t lat_e7, lon_e7;
+} key_row;
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const key_row *a = pa, *b = pb;
+    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    return strcmp(a->plate, b->plate);
+}
+
+static int same_row(const key_row *a, const key_row *b)
+{
+    return key_cmp(a, b) == 0 && a->lane == b->lane && a->direction == b->direction &&
+           a->confidence == b->confidence && a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
+}
+
+/* The first n reads of the stream, normalised as stored, sorted by key, each key once. */
+static key_row *stream_rows(const soak_params *p, uint64_t n, size_t *count)
+{
+    synth *g;
+    ck_assert_int_eq(synth_new(&g, &p->cfg), 0);
+    key_row *rows = malloc((n ? n : 1) * sizeof *rows);
+    anpr_read *batch = malloc(BATCH * sizeof *batch);
+    ck_assert(rows && batch);
+    uint64_t got = 0;
+    while (got < n) {
+        size_t k = synth_next(g, batch, BATCH < n - got ? BATCH : n - got);
+        ck_assert_uint_gt(k, 0);
+        for (size_t i = 0; i < k; i++) {
+            key_row *r = &rows[got + i];
+            memset(r, 0, sizeof *r);
+            ck_assert_int_eq(anpr_plate_normalise(r->plate, batch[i].plate), ANPR_READ_OK);
+            r->ts_ms = batch[i].ts_ms;
+            r->camera = batch[i].camera;
+            r->lane = batch[i].lane;
+            r->direction = batch[i].direction;
+            r->confidence = batch[i].confidence;
+            r->lat_e7 = batch[i].lat_e7;
+            r->lon_e7 = batch[i].lon_e7;
+        }
+        got += k;
+    }
+    synth_free(g);
+    free(batch);
+    qsort(rows, n, sizeof *rows, key_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || key_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
+    *count = k;
+    return rows;
+}
+
+/* Every read of the store, through a query, sorted by key. */
+static key_row *store_rows(anpr_store *s, size_t *count)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    anpr_cursor *c;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
+    key_row *rows = NULL;
+    size_t n = 0;
+    anpr_batch b;
+    int rc;
+    while ((rc = anpr_cursor_next(c, &b)) == 1) {
+        rows = realloc(rows, (n + b.n) * sizeof *rows);
+        ck_assert_ptr_nonnull(rows);
+        for (size_t i = 0; i < b.n; i++) {
+            key_row *r = &rows[n++];
+            memset(r, 0, sizeof *r);
+            r->ts_ms = b.ts_ms[i];
+            r->camera = b.camera[i];
+            memcpy(r->plate, b.plate[i], sizeof r->plate);
+            r->lane = b.lane[i];
+            r->direction = b.direction[i];
+            r->confidence = b.confidence[i];
+            r->lat_e7 = b.lat_e7[i];
+            r->lon_e7 = b.lon_e7[i];
+        }
+    }
+    ck_assert_msg(rc == 0, "query: %s", anpr_cursor_errmsg(c));
+    anpr_cursor_close(c);
+    if (n) qsort(rows, n, sizeof *rows, key_cmp);
+    *count = n;
+    return rows;
+}
+
+static void check_store(const char *dir, const soak_progress *pg, const soak_params *p)
+{
+    anpr_store *s = open_store(dir);
+    ck_assert_ptr_nonnull(s);
+    anpr_writer *w; /* opening as writer replays the journal and clears what crashed writes left */
+    int rc = anpr_writer_open(&w, s);
+    ck_assert_msg(rc == ANPR_OK, "writer open: %s: %s", anpr_strerror(rc), anpr_errmsg(s));
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    size_t ng, nc, na;
+    key_row *got = store_rows(s, &ng);
+    anpr_store_close(s);
+    key_row *must = stream_rows(p, pg->committed, &nc);
+    key_row *may = stream_rows(p, pg->appended_hi, &na);
+    int32_t floor = pg->floor_done;
+    ck_assert_int_eq(pg->floor_done, pg->floor_tried); /* the last child's expiry returned */
+
+    for (size_t i = 1; i < ng; i++) ck_assert_msg(key_cmp(&got[i - 1], &got[i]) != 0, "a read is stored twice");
+    for (size_t i = 0; i < ng; i++) {
+        ck_assert_msg(got[i].ts_ms / DAY_MS >= floor, "a read of expired day %lld is stored",
+                      (long long)(got[i].ts_ms / DAY_MS));
+        key_row *m = bsearch(&got[i], may, na, sizeof *may, key_cmp);
+        ck_assert_msg(m && same_row(m, &got[i]), "a stored read was never appended");
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (must[i].ts_ms / DAY_MS < floor) continue;
+        key_row *g = bsearch(&must[i], got, ng, sizeof *got, key_cmp);
+        ck_assert_msg(g && same_row(g, &must[i]), "committed read %zu of %zu is missing", i, nc);
+        kept++;
+    }
+    ck_assert_uint_eq(kept, ng); /* all appended reads are committed at the end, so nothing else */
+    printf("soak: %zu distinct reads committed, %zu of them in the kept days (from day %d), all there once\n", nc,
+           kept, (int)floor);
+    free(must);
+    free(may);
+    free(got);
+
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) ck_assert_msg(strncmp(e->d_name, ".tmp-", 5) != 0, "left: %s", e->d_name);
+    closedir(d);
+}
+
+START_TEST(a_week_killed_at_random_moments)
+{
+    soak_params p;
+    uint64_t per_day = (uint64_t)env_long("ANPR_SOAK_READS_PER_DAY", 20000);
+    synth_config_default(&p.cfg, per_day);
+    p.cfg.seed = 5;
+    p.cfg.days = (uint32_t)env_long("ANPR_SOAK_DAYS", 7);
+    p.cfg.start_ms = ((int64_t)time(NULL) * 1000 / DAY_MS - p.cfg.days - 1) * DAY_MS; /* ends before today */
+    p.keep_days = (int)env_long("ANPR_SOAK_KEEP_DAYS", 3);
+    p.kill_ms = env_long("ANPR_SOAK_KILL_MS", 40);
+    ck_assert(per_day > 0 && p.cfg.days > 0 && p.keep_days > 0 && p.kill_ms > 0);
+    synth *g;
+    ck_assert_int_eq(synth_new(&g, &p.cfg), 0);
+    p.total = synth_total(g);
+    synth_free(g);
+
+    char *dir = tu_tmpdir("soak");
+    soak_progress *pg = mmap(NULL, sizeof *pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(pg, MAP_FAILED);
+    memset((void *)pg, 0, sizeof *pg);
+    pg->floor_done = pg->floor_tried = INT32_MIN;
+    unsigned kills[NOPS] = {0}, nkills = 0, stalls = 0;
+    uint64_t rnd = 777, last_committed = 0;
+    for (;;) {
+        rnd = synth_mix(rnd);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) child(dir, pg, &p, rnd);
+        /*
+         * A child killed before it commits anything makes no progress (under a
+         * sanitizer, opening and replaying alone can outlast the delay): after
+         * each such kill the longest delay doubles, until one commits.
+         */
+        long limit = p.kill_ms << (stalls < 10 ? stalls : 10);
+        struct timespec ts = {0, (long)(1 + rnd % (uint64_t)limit) * 1000000L};
+        ts.tv_sec = ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status)) {
+            ck_assert_msg(WEXITSTATUS(status) == 0, "child failed with %d in %s", WEXITSTATUS(status),
+                          op_names[pg->op]);
+            break; /* the week is in */
+        }
+        ck_assert(WIFSIGNALED(status));
+        kills[pg->op < NOPS ? pg->op : OP_OPEN]++;
+        nkills++;
+        stalls = pg->committed == last_committed ? stalls + 1 : 0;
+        last_committed = pg->committed;
+    }
+    printf("soak: %llu reads a day for %u days (%llu reads), %u kills:", (unsigned long long)per_day, p.cfg.days,
+           (unsigned long long)p.total, nkills);
+    for (int i = 0; i < NOPS; i++) printf(" %s %u%s", op_names[i], kills[i], i + 1 < NOPS ? "," : "\n");
+    check_store(dir, pg, &p);
+    munmap((void *)pg, sizeof *pg);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("soak");
+    TCase *tc = tcase_create("soak");
+    tcase_set_timeout(tc, 3600);
+    tcase_add_test(tc, a_week_killed_at_random_moments);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
