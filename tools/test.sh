@@ -45,9 +45,9 @@ fuzz_one() { # target
 }
 fuzz=0
 : >fuzz-results.json
-if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dbench=disabled >/dev/null; then
+if [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false -Dbench=disabled >/dev/null; then
   if meson compile -C build-fuzz >/dev/null; then
-    for t in fuzz_manifest fuzz_journal fuzz_encode fuzz_segment fuzz_csv; do
+    for t in fuzz_manifest fuzz_journal fuzz_encode fuzz_segment fuzz_segment_signed fuzz_csv fuzz_plate fuzz_query; do
       if fuzz_one "$t"; then r=OK; else r=FAIL; fuzz=1; fi
       echo "{\"name\": \"$t (libFuzzer)\", \"result\": \"$r\"}" >>fuzz-results.json
     done
