@@ -12,7 +12,7 @@
  *
  * Each iteration is one whole query (open, every batch, close) with the
  * parameters of the next of 256 reads drawn from the store; items are the
- * reads returned. For year-scale latencies see bench_query.
+ * reads returned. For year-scale latencies see tools/anpr-bench.
  */
 #include <stdio.h>
 #include <stdlib.h>

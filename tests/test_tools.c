@@ -1,4 +1,4 @@
-/* The tools end to end: anpr gen | ingest | stats, anpr-dump --verify, and their errors. */
+/* The tools end to end: anpr gen | ingest | stats, anpr-dump --verify, anpr-bench, and their errors. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <stdarg.h>
@@ -250,6 +250,77 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* A number that follows `"key": ` in the JSON text (the first such key), or -1. */
+static double json_number(const char *json, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+/* anpr-bench end to end: a small custom run, its table, its JSON, its CSV, a rerun on the kept store. */
+START_TEST(bench_measures_and_reports)
+{
+    ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 4000 --days 3 --samples 5 --cold-samples 2 "
+                         "--expire-days 1 --json r.json --csv reads.csv --no-progress --dir kept",
+                         tools),
+                     0);
+    char *out = slurp("out.txt");
+    ck_assert_ptr_nonnull(strstr(out, "ingest rate"));
+    ck_assert_ptr_nonnull(strstr(out, "plate history, whole store"));
+    ck_assert_ptr_nonnull(strstr(out, "projection onto 60 M reads a day kept 365 days"));
+    free(out);
+    char *json = slurp("r.json");
+    double stored = json_number(json, "reads_stored"), generated = json_number(json, "reads_generated");
+    ck_assert(stored > 10000 && generated >= stored);
+    ck_assert(json_number(json, "reads") == stored); /* bytes.reads: every stored read is in a file */
+    ck_assert(json_number(json, "total") > 0 && json_number(json, "index") > 0);
+    ck_assert(json_number(json, "reads_per_second") > 0 && json_number(json, "merge_seconds") >= 0);
+    ck_assert(json_number(json, "samples") == 5); /* the first shape's warm run */
+    ck_assert(json_number(json, "p50_ms") > 0 && json_number(json, "p99_ms") >= json_number(json, "p50_ms"));
+    ck_assert_ptr_nonnull(strstr(json, "\"expire\": {\n    \"days\": 1"));
+    ck_assert(json_number(json, "disk_bytes") > 0);
+    free(json);
+
+    /* The CSV holds the same reads: ingested by `anpr`, they make a store of as many reads. */
+    ck_assert_int_eq(run("%s/anpr ingest from-csv reads.csv && %s/anpr stats from-csv", tools, tools), 0);
+    out = slurp("out.txt");
+    char want[64];
+    snprintf(want, sizeof want, "reads: %.0f", stored);
+    ck_assert_msg(strstr(out, want) != NULL, "want '%s' in: %s", want, out);
+    free(out);
+
+    /* The kept store measured again without ingesting (one day fewer: the expiry dropped it). */
+    ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 4000 --days 3 --samples 3 --cold-samples 0 "
+                         "--dir kept --reuse --json again.json --no-progress",
+                         tools),
+                     0);
+    json = slurp("again.json");
+    ck_assert_ptr_null(strstr(json, "\"ingest\""));
+    ck_assert(json_number(json, "reads") > 0 && json_number(json, "reads") < stored);
+    free(json);
+
+    /* Usage errors: status 2 and a message that says what is wrong. */
+    ck_assert_int_eq(run("%s/anpr-bench", tools), 2);
+    ck_assert_int_eq(run("%s/anpr-bench weekly", tools), 2);
+    char *err = slurp("err.txt");
+    ck_assert_ptr_nonnull(strstr(err, "unknown scenario 'weekly'"));
+    free(err);
+    ck_assert_int_eq(run("%s/anpr-bench custom --days 2", tools), 2);
+    ck_assert_int_eq(run("%s/anpr-bench year --samples many", tools), 2);
+    err = slurp("err.txt");
+    ck_assert_ptr_nonnull(strstr(err, "--samples: 'many'"));
+    free(err);
+    ck_assert_int_eq(run("%s/anpr-bench year --reuse", tools), 2);
+    ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 10 --days 1 --dir kept", tools), 2);
+    err = slurp("err.txt");
+    ck_assert_ptr_nonnull(strstr(err, "kept exists"));
+    free(err);
+    ck_assert_int_eq(run("%s/anpr-bench --help", tools), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tools");
@@ -261,6 +332,7 @@ int main(void)
     tcase_add_test(tc, verify_names_the_damage);
     tcase_add_test(tc, query_shapes);
     tcase_add_test(tc, usage_errors);
+    tcase_add_test(tc, bench_measures_and_reports);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
