@@ -39,6 +39,21 @@ static int keep_tail_rows(void *ctx, const anpr_row *rows, size_t n)
     return 0;
 }
 
+/*
+ * Tail rows below the floor go (mu held): an expiry raises the floor without
+ * starting a new journal, so rows kept from it before the expiry would
+ * otherwise still answer for a day the store has dropped.
+ */
+static void drop_tail_below_floor(anpr_store *s)
+{
+    int32_t floor_day = s->man.floor_day;
+    if (floor_day == MANIFEST_NO_FLOOR) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < s->ntail; i++)
+        if (anpr_day_of(s->tail[i].ts_ms) >= floor_day) s->tail[kept++] = s->tail[i];
+    s->ntail = kept;
+}
+
 /* Read the manifest again; swap it in if it moved on (mu held). */
 static int reload_manifest(anpr_store *s)
 {
@@ -51,6 +66,7 @@ static int reload_manifest(anpr_store *s)
     }
     manifest_free(&s->man);
     s->man = m;
+    drop_tail_below_floor(s);
     return 0;
 }
 

@@ -45,7 +45,10 @@ int synth_new(synth **out, const synth_config *c);
  */
 size_t synth_next(synth *s, anpr_read *out, size_t cap);
 
-/* Total reads the stream will yield (including resends). */
+/*
+ * Reads the stream captures: each distinct read once. The stream yields a
+ * little more than this (about duplicate_rate more), as resends come again.
+ */
 uint64_t synth_total(const synth *s);
 
 void synth_free(synth *s);
