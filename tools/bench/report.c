@@ -98,7 +98,8 @@ void bench_print_table(FILE *f, const bench_report *r)
     const bench_projection *p = &r->projection;
     fprintf(f, "projection onto %.0f M reads a day kept %.0f days (from the figures above)\n",
             r->deploy.reads_per_day / 1e6, r->deploy.retention_days);
-    fprintf(f, "  disk for the retention period        %.2f TB (%.3f bytes a read)\n", p->disk_bytes / 1e12,
+    fprintf(f, "  disk for the retention period        %.2f %s (%.3f bytes a read)\n",
+            p->disk_bytes >= 1e12 ? p->disk_bytes / 1e12 : p->disk_bytes / 1e9, p->disk_bytes >= 1e12 ? "TB" : "GB",
             p->bytes_per_read);
     if (r->has_ingest) {
         fprintf(f, "  plus room for a day's merge          %.1f GB\n", p->merge_space_bytes / 1e9);
