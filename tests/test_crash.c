@@ -65,15 +65,7 @@ static void stream_row(uint64_t i, anpr_row *row)
     anpr_read r;
     char plate[16];
     stream_read(i, &r, plate);
-    memset(row, 0, sizeof *row);
-    anpr_plate_normalise(row->plate, plate);
-    row->ts_ms = r.ts_ms;
-    row->camera = r.camera;
-    row->lane = r.lane;
-    row->direction = r.direction;
-    row->confidence = r.confidence;
-    row->lat_e7 = r.lat_e7;
-    row->lon_e7 = r.lon_e7;
+    tu_row_from_read(row, &r);
 }
 
 static anpr_store *open_store(const char *dir)
@@ -119,30 +111,16 @@ static void child(const char *dir, progress *pg, uint64_t start, uint64_t seed)
     }
 }
 
-static int key_cmp(const void *pa, const void *pb)
-{
-    const anpr_row *a = pa, *b = pb;
-    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
-    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
-    return strcmp(a->plate, b->plate);
-}
-
 static anpr_row *stream_rows(uint64_t n, size_t *count)
 {
     anpr_row *rows = malloc((n ? n : 1) * sizeof *rows);
     for (uint64_t i = 0; i < n; i++) stream_row(i, &rows[i]);
-    qsort(rows, n, sizeof *rows, key_cmp);
+    qsort(rows, n, sizeof *rows, tu_row_cmp);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (k == 0 || key_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
+        if (k == 0 || tu_row_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
     *count = k;
     return rows;
-}
-
-static int same_row(const anpr_row *a, const anpr_row *b)
-{
-    return key_cmp(a, b) == 0 && a->lane == b->lane && a->direction == b->direction &&
-           a->confidence == b->confidence && a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
 }
 
 static void check_store(const char *dir, uint64_t committed, uint64_t appended_hi)
@@ -179,30 +157,28 @@ static void check_store(const char *dir, uint64_t committed, uint64_t appended_h
     }
     free(files);
     anpr_store_close(s);
-    qsort(got, ng, sizeof *got, key_cmp);
+    qsort(got, ng, sizeof *got, tu_row_cmp);
 
     size_t nc, na;
     anpr_row *must = stream_rows(committed, &nc);
     anpr_row *may = stream_rows(appended_hi, &na);
     for (size_t i = 1; i < ng; i++)
-        ck_assert_msg(key_cmp(&got[i - 1], &got[i]) != 0, "a read is stored twice");
+        ck_assert_msg(tu_row_cmp(&got[i - 1], &got[i]) != 0, "a read is stored twice");
     for (size_t i = 0; i < ng; i++) {
-        anpr_row *m = bsearch(&got[i], may, na, sizeof *may, key_cmp);
-        ck_assert_msg(m && same_row(m, &got[i]), "a stored read was never appended");
+        anpr_row *m = bsearch(&got[i], may, na, sizeof *may, tu_row_cmp);
+        ck_assert_msg(m && tu_row_same(m, &got[i]), "a stored read was never appended");
     }
     for (size_t i = 0; i < nc; i++) {
-        anpr_row *g = bsearch(&must[i], got, ng, sizeof *got, key_cmp);
-        ck_assert_msg(g && same_row(g, &must[i]), "committed read %zu of %zu is missing", i, nc);
+        anpr_row *g = bsearch(&must[i], got, ng, sizeof *got, tu_row_cmp);
+        ck_assert_msg(g && tu_row_same(g, &must[i]), "committed read %zu of %zu is missing", i, nc);
     }
     free(must);
     free(may);
     free(got);
 
     /* Nothing temporary is left in the directory. */
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) ck_assert_msg(strncmp(e->d_name, ".tmp-", 5) != 0, "left: %s", e->d_name);
-    closedir(d);
+    char left[256];
+    ck_assert_msg(!tu_has_temp_file(dir, left, sizeof left), "left behind: %s", left);
 }
 
 START_TEST(kill_nine_at_random_moments)

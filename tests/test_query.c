@@ -240,16 +240,7 @@ START_TEST(every_shape_against_reference)
                 r.cap = r.cap ? 2 * r.cap : 4096;
                 r.rows = realloc(r.rows, r.cap * sizeof *r.rows);
             }
-            anpr_row *x = &r.rows[r.n++];
-            memset(x, 0, sizeof *x);
-            x->ts_ms = batch[i].ts_ms;
-            ck_assert_int_eq(anpr_plate_normalise(x->plate, batch[i].plate), ANPR_READ_OK);
-            x->camera = batch[i].camera;
-            x->lane = batch[i].lane;
-            x->direction = batch[i].direction;
-            x->confidence = batch[i].confidence;
-            x->lat_e7 = batch[i].lat_e7;
-            x->lon_e7 = batch[i].lon_e7;
+            ck_assert_int_eq(tu_row_from_read(&r.rows[r.n++], &batch[i]), ANPR_READ_OK);
         }
         seen += n;
         if (phase == 0 && seen > total / 2) {

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,93 +145,49 @@ static void child(const char *dir, soak_progress *pg, const soak_params *p, uint
     _exit(0);
 }
 
-typedef struct key_row {
-    int64_t ts_ms;
-    uint32_t camera;
-    char plate[ANPR_PLATE_MAX + 1];
-    uint8_t lane, direction, confidence;
-    int32_t lat_e7, lon_e7;
-} key_row;
-
-static int key_cmp(const void *pa, const void *pb)
-{
-    const key_row *a = pa, *b = pb;
-    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
-    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
-    return strcmp(a->plate, b->plate);
-}
-
-static int same_row(const key_row *a, const key_row *b)
-{
-    return key_cmp(a, b) == 0 && a->lane == b->lane && a->direction == b->direction &&
-           a->confidence == b->confidence && a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
-}
-
 /* The first n reads of the stream, normalised as stored, sorted by key, each key once. */
-static key_row *stream_rows(const soak_params *p, uint64_t n, size_t *count)
+static anpr_row *stream_rows(const soak_params *p, uint64_t n, size_t *count)
 {
     synth *g;
     ck_assert_int_eq(synth_new(&g, &p->cfg), 0);
-    key_row *rows = malloc((n ? n : 1) * sizeof *rows);
+    anpr_row *rows = malloc((n ? n : 1) * sizeof *rows);
     anpr_read *batch = malloc(BATCH * sizeof *batch);
     ck_assert(rows && batch);
     uint64_t got = 0;
     while (got < n) {
         size_t k = synth_next(g, batch, BATCH < n - got ? BATCH : n - got);
         ck_assert_uint_gt(k, 0);
-        for (size_t i = 0; i < k; i++) {
-            key_row *r = &rows[got + i];
-            memset(r, 0, sizeof *r);
-            ck_assert_int_eq(anpr_plate_normalise(r->plate, batch[i].plate), ANPR_READ_OK);
-            r->ts_ms = batch[i].ts_ms;
-            r->camera = batch[i].camera;
-            r->lane = batch[i].lane;
-            r->direction = batch[i].direction;
-            r->confidence = batch[i].confidence;
-            r->lat_e7 = batch[i].lat_e7;
-            r->lon_e7 = batch[i].lon_e7;
-        }
+        for (size_t i = 0; i < k; i++) ck_assert_int_eq(tu_row_from_read(&rows[got + i], &batch[i]), ANPR_READ_OK);
         got += k;
     }
     synth_free(g);
     free(batch);
-    qsort(rows, n, sizeof *rows, key_cmp);
+    qsort(rows, n, sizeof *rows, tu_row_cmp);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (k == 0 || key_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
+        if (k == 0 || tu_row_cmp(&rows[k - 1], &rows[i]) != 0) rows[k++] = rows[i];
     *count = k;
     return rows;
 }
 
 /* Every read of the store, through a query, sorted by key. */
-static key_row *store_rows(anpr_store *s, size_t *count)
+static anpr_row *store_rows(anpr_store *s, size_t *count)
 {
     anpr_query q = ANPR_QUERY_INIT;
     anpr_cursor *c;
     ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
-    key_row *rows = NULL;
+    anpr_row *rows = NULL;
     size_t n = 0;
     anpr_batch b;
     int rc;
     while ((rc = anpr_cursor_next(c, &b)) == 1) {
         rows = realloc(rows, (n + b.n) * sizeof *rows);
         ck_assert_ptr_nonnull(rows);
-        for (size_t i = 0; i < b.n; i++) {
-            key_row *r = &rows[n++];
-            memset(r, 0, sizeof *r);
-            r->ts_ms = b.ts_ms[i];
-            r->camera = b.camera[i];
-            memcpy(r->plate, b.plate[i], sizeof r->plate);
-            r->lane = b.lane[i];
-            r->direction = b.direction[i];
-            r->confidence = b.confidence[i];
-            r->lat_e7 = b.lat_e7[i];
-            r->lon_e7 = b.lon_e7[i];
-        }
+        for (size_t i = 0; i < b.n; i++) tu_row_from_batch(&rows[n++], &b, i);
     }
     ck_assert_msg(rc == 0, "query: %s", anpr_cursor_errmsg(c));
     anpr_cursor_close(c);
-    if (n) qsort(rows, n, sizeof *rows, key_cmp);
+    if (n) qsort(rows, n, sizeof *rows, tu_row_cmp);
     *count = n;
     return rows;
 }
@@ -246,25 +201,25 @@ static void check_store(const char *dir, const soak_progress *pg, const soak_par
     ck_assert_msg(rc == ANPR_OK, "writer open: %s: %s", anpr_strerror(rc), anpr_errmsg(s));
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
     size_t ng, nc, na;
-    key_row *got = store_rows(s, &ng);
+    anpr_row *got = store_rows(s, &ng);
     anpr_store_close(s);
-    key_row *must = stream_rows(p, pg->committed, &nc);
-    key_row *may = stream_rows(p, pg->appended_hi, &na);
+    anpr_row *must = stream_rows(p, pg->committed, &nc);
+    anpr_row *may = stream_rows(p, pg->appended_hi, &na);
     int32_t floor = pg->floor_done;
     ck_assert_int_eq(pg->floor_done, pg->floor_tried); /* the last child's expiry returned */
 
-    for (size_t i = 1; i < ng; i++) ck_assert_msg(key_cmp(&got[i - 1], &got[i]) != 0, "a read is stored twice");
+    for (size_t i = 1; i < ng; i++) ck_assert_msg(tu_row_cmp(&got[i - 1], &got[i]) != 0, "a read is stored twice");
     for (size_t i = 0; i < ng; i++) {
         ck_assert_msg(got[i].ts_ms / DAY_MS >= floor, "a read of expired day %lld is stored",
                       (long long)(got[i].ts_ms / DAY_MS));
-        key_row *m = bsearch(&got[i], may, na, sizeof *may, key_cmp);
-        ck_assert_msg(m && same_row(m, &got[i]), "a stored read was never appended");
+        anpr_row *m = bsearch(&got[i], may, na, sizeof *may, tu_row_cmp);
+        ck_assert_msg(m && tu_row_same(m, &got[i]), "a stored read was never appended");
     }
     size_t kept = 0;
     for (size_t i = 0; i < nc; i++) {
         if (must[i].ts_ms / DAY_MS < floor) continue;
-        key_row *g = bsearch(&must[i], got, ng, sizeof *got, key_cmp);
-        ck_assert_msg(g && same_row(g, &must[i]), "committed read %zu of %zu is missing", i, nc);
+        anpr_row *g = bsearch(&must[i], got, ng, sizeof *got, tu_row_cmp);
+        ck_assert_msg(g && tu_row_same(g, &must[i]), "committed read %zu of %zu is missing", i, nc);
         kept++;
     }
     ck_assert_uint_eq(kept, ng); /* all appended reads are committed at the end, so nothing else */
@@ -274,10 +229,8 @@ static void check_store(const char *dir, const soak_progress *pg, const soak_par
     free(may);
     free(got);
 
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) ck_assert_msg(strncmp(e->d_name, ".tmp-", 5) != 0, "left: %s", e->d_name);
-    closedir(d);
+    char left[256];
+    ck_assert_msg(!tu_has_temp_file(dir, left, sizeof left), "left behind: %s", left);
 }
 
 START_TEST(a_week_killed_at_random_moments)

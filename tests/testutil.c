@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -141,4 +142,58 @@ int tu_query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len)
     if (rc != 0) snprintf(why, why_len, "cursor: %s", anpr_cursor_errmsg(c));
     anpr_cursor_close(c);
     return rc;
+}
+
+int tu_row_cmp(const void *pa, const void *pb)
+{
+    const anpr_row *a = pa, *b = pb;
+    if (a->camera != b->camera) return a->camera < b->camera ? -1 : 1;
+    if (a->ts_ms != b->ts_ms) return a->ts_ms < b->ts_ms ? -1 : 1;
+    return strcmp(a->plate, b->plate);
+}
+
+int tu_row_same(const anpr_row *a, const anpr_row *b)
+{
+    return tu_row_cmp(a, b) == 0 && a->lane == b->lane && a->direction == b->direction &&
+           a->confidence == b->confidence && a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
+}
+
+void tu_row_from_batch(anpr_row *out, const anpr_batch *b, size_t i)
+{
+    memset(out, 0, sizeof *out);
+    out->ts_ms = b->ts_ms[i];
+    memcpy(out->plate, b->plate[i], sizeof out->plate);
+    out->camera = b->camera[i];
+    out->lane = b->lane[i];
+    out->direction = b->direction[i];
+    out->confidence = b->confidence[i];
+    out->lat_e7 = b->lat_e7[i];
+    out->lon_e7 = b->lon_e7[i];
+}
+
+int tu_row_from_read(anpr_row *out, const anpr_read *r)
+{
+    memset(out, 0, sizeof *out);
+    out->ts_ms = r->ts_ms;
+    out->camera = r->camera;
+    out->lane = r->lane;
+    out->direction = r->direction;
+    out->confidence = r->confidence;
+    out->lat_e7 = r->lat_e7;
+    out->lon_e7 = r->lon_e7;
+    return anpr_plate_normalise(out->plate, r->plate);
+}
+
+int tu_has_temp_file(const char *dir, char *name, size_t name_len)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+            snprintf(name, name_len, "%s", e->d_name);
+            found = 1;
+        }
+    if (d) closedir(d);
+    return found;
 }

@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "anpr/anpr.h"
+#include "anpr/segment.h"
 
 /*
  * A fresh, empty directory for one test: $ANPR_TEST_TMP (or /tmp) /
@@ -36,6 +37,22 @@ long long tu_file_size(const char *path);
  * No Check assertions inside, so threads may call it.
  */
 int tu_query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len);
+
+/*
+ * Stored reads as the crash and soak tests compare them: ordered by their
+ * identity (camera, time, plate), and equal when every field is.
+ */
+int tu_row_cmp(const void *a, const void *b);
+int tu_row_same(const anpr_row *a, const anpr_row *b);
+
+/* A read as the store keeps it (plate normalised); the plate's verdict, ANPR_READ_OK if valid. */
+int tu_row_from_read(anpr_row *out, const anpr_read *r);
+
+/* Whether dir holds a temporary file (".tmp-*") that a publish left behind; its name in *name. */
+int tu_has_temp_file(const char *dir, char *name, size_t name_len);
+
+/* Read i of a query's batch as a row. */
+void tu_row_from_batch(anpr_row *out, const anpr_batch *b, size_t i);
 
 /* Run every test of s and print Check's summary; EXIT_SUCCESS if none failed. */
 int tu_run_suite(Suite *s);
