@@ -13,10 +13,16 @@
  * file's blocks are chosen from its block directory (time range, camera
  * range, bounding box) and, for a plate, from one probe of its plate-hash
  * index; only those blocks are read and decoded, and their rows filtered.
- * A day whose chosen blocks hold more than SLICE_ROWS rows is answered in
- * time slices, so the cursor's memory stays bounded whatever the window.
- * Rows are sorted by (ts, camera, plate) and copies of one read (a resend
- * stored in two unmerged parts) dropped.
+ * A day is first answered whole; if its matches pass the store's
+ * query_slice_rows (STORE_QUERY_SLICE_ROWS), the answer
+ * is dropped and the day answered again in time slices (as many as its
+ * chosen blocks' rows call for), so the cursor's memory stays bounded
+ * whatever the window. (Slicing at once by the blocks' rows instead made a
+ * minute of a national day, or a partial plate over it, decode each of the
+ * day's blocks some thirty times: blocks sorted by camera span hours.) A
+ * slice's blocks are read in groups of at most SPAN_BYTES. Rows are sorted
+ * by (ts, camera, plate) and copies of one read (a resend stored in two
+ * unmerged parts) dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +37,8 @@
 #include "store/store.h"
 
 #define BATCH_ROWS 4096
-#define SLICE_ROWS ((uint64_t)2 << 20)
+#define SPAN_BYTES ((size_t)32 << 20)
+#define SLICE_OVERFLOW 1 /* run_slice's answer when a day answered whole found too many matches */
 #define SNAPSHOT_TRIES 8
 
 typedef struct qfile {
@@ -71,6 +78,8 @@ struct anpr_cursor {
     qblock *blocks;
     size_t nblocks, blocks_cap;
     int64_t slice_from, slice_step, day_end;
+    int64_t day_from, sliced_step; /* where the day's slices start, and their width if it must be sliced */
+    int whole;                     /* the day is being answered in one go, to be sliced if it overflows */
     /* Results of the current slice, and how many are handed out. */
     anpr_row *res;
     size_t nres, res_cap, res_at;
@@ -433,15 +442,21 @@ static int plan_day(anpr_cursor *c, int32_t day)
             c->blocks[c->nblocks++] = (qblock){(uint32_t)i, b, bi.min_ts_ms, bi.max_ts_ms, bi.rows};
         }
     }
-    /* Slices: the whole day at once unless its blocks hold more than SLICE_ROWS rows. */
+    /*
+     * The whole day in one slice; the slices it is cut into should that
+     * overflow: enough that their blocks' rows stay under query_slice_rows each.
+     */
     int64_t d0 = (int64_t)day * ANPR_DAY_MS, d1 = d0 + ANPR_DAY_MS;
     int64_t lo = from > d0 ? from : d0, hi = to < d1 ? to : d1;
     uint64_t rows = 0;
     for (size_t k = 0; k < c->nblocks; k++) rows += c->blocks[k].rows;
-    uint64_t slices = rows / SLICE_ROWS + 1;
-    c->slice_from = lo;
+    uint64_t slices = rows / c->s->query_slice_rows + 1;
+    c->day_from = c->slice_from = lo;
     c->day_end = hi;
-    c->slice_step = (int64_t)(((uint64_t)(hi - lo) + slices - 1) / slices);
+    c->sliced_step = (int64_t)(((uint64_t)(hi - lo) + slices - 1) / slices);
+    if (c->sliced_step <= 0) c->sliced_step = 1;
+    c->whole = slices > 1;
+    c->slice_step = c->whole ? hi - lo : c->sliced_step;
     if (c->slice_step <= 0) c->slice_step = 1;
     return 0;
 }
@@ -459,81 +474,102 @@ static int add_result(anpr_cursor *c, const anpr_row *r)
     return 0;
 }
 
-/* Answer [t0, t1) of the current day into c->res: its blocks read in one batch, then decoded and filtered. */
-static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1)
+static int in_slice(const qblock *qb, int64_t t0, int64_t t1)
+{
+    return !(qb->max_ts < t0 || qb->min_ts >= t1);
+}
+
+/* Decode and filter one block read into span; matches go to c->res. */
+static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t t0, int64_t t1)
+{
+    qfile *qf = &c->files[qb->file];
+    if (c->scratch_cap < qf->info.block_rows) {
+        free(c->scratch);
+        free(c->hit);
+        c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
+        c->hit = malloc(qf->info.block_rows * sizeof *c->hit);
+        c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
+        if (!c->scratch_cap) return -ENOMEM;
+    }
+    size_t nrows, nhit = 1;
+    int drc, found = 0; /* c->hit lists the plate's rows */
+    if (c->pm.kind != MATCH_ANY) {
+        /*
+         * Plates first: a block that shares only an index bucket with the plate is dropped
+         * without decoding the rest; for a whole plate, by comparing codes, not text.
+         */
+        drc = c->pm.kind == MATCH_EXACT ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold,
+                                                                c->codes, c->ncodes, c->hit, c->scratch, &nhit)
+                                        : ANPR_EINVAL;
+        found = drc == 0;
+        if (drc == ANPR_EINVAL) {
+            drc = seg_reader_decode_plates(qf->r, qb->block, span, c->scratch, &nrows);
+            for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, c->scratch[nhit].plate);) nhit++;
+            if (drc == 0) nhit = nhit < nrows;
+        }
+        if (drc < 0) return reader_failed(c, qf, drc);
+        if (nhit == 0) return 0;
+    }
+    /* With the plate's rows known, only those rows are decoded, and checked without their text. */
+    nrows = nhit;
+    drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nhit, c->scratch)
+                : seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
+    if (drc < 0) return reader_failed(c, qf, drc);
+    for (size_t i = 0; i < nrows; i++) {
+        if (found ? !row_matches_but_plate(c, &c->scratch[i], t0, t1) : !row_matches(c, &c->scratch[i], t0, t1))
+            continue;
+        if ((drc = add_result(c, &c->scratch[i])) < 0) return drc;
+    }
+    return 0;
+}
+
+/*
+ * Answer [t0, t1) of the current day into c->res: its blocks read in groups
+ * of at most SPAN_BYTES (one batch each), decoded and filtered. With
+ * `whole`, SLICE_OVERFLOW as soon as the matches pass query_slice_rows.
+ */
+static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
 {
     c->nres = c->res_at = 0;
     int rc = grow_reqs(c, c->nblocks);
     if (rc < 0) return rc;
-    size_t n = 0, bytes = 0;
-    for (size_t k = 0; k < c->nblocks; k++) {
-        qblock *qb = &c->blocks[k];
-        if (qb->max_ts < t0 || qb->min_ts >= t1) continue;
-        qfile *qf = &c->files[qb->file];
-        uint64_t off;
-        uint32_t len;
-        rc = seg_reader_block_span(qf->r, qb->block, &off, &len);
-        if (rc < 0) return reader_failed(c, qf, rc);
-        /* The request's buffer is an offset until the buffer is sized; fd and block go with it. */
-        c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
-        bytes += len;
-    }
-    uint8_t *buf = grow_spans(c, bytes);
-    if (!buf) return -ENOMEM;
-    for (size_t k = 0; k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
-    size_t failed = 0;
-    rc = io_batcher_read(c->io, c->reqs, n, &failed);
-    size_t at = 0;
-    for (size_t k = 0; k < c->nblocks; k++) {
-        qblock *qb = &c->blocks[k];
-        if (qb->max_ts < t0 || qb->min_ts >= t1) continue;
-        qfile *qf = &c->files[qb->file];
-        if (rc < 0) {
-            if (at == failed) return batch_failed(c, rc, qf, "block");
-            at++;
-            continue;
+    size_t next = 0;
+    while (next < c->nblocks) {
+        /* The next group: blocks of the slice until their bytes would pass SPAN_BYTES. */
+        size_t first = next, n = 0, bytes = 0;
+        for (; next < c->nblocks; next++) {
+            qblock *qb = &c->blocks[next];
+            if (!in_slice(qb, t0, t1)) continue;
+            qfile *qf = &c->files[qb->file];
+            uint64_t off;
+            uint32_t len;
+            rc = seg_reader_block_span(qf->r, qb->block, &off, &len);
+            if (rc < 0) return reader_failed(c, qf, rc);
+            if (n > 0 && bytes + len > SPAN_BYTES) break;
+            /* The request's buffer is an offset until the buffer is sized. */
+            c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
+            bytes += len;
         }
-        if (c->scratch_cap < qf->info.block_rows) {
-            free(c->scratch);
-            free(c->hit);
-            c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
-            c->hit = malloc(qf->info.block_rows * sizeof *c->hit);
-            c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
-            if (!c->scratch_cap) return -ENOMEM;
-        }
-        size_t nrows, nhit = 1;
-        const uint8_t *span = c->reqs[at++].buf;
-        int drc, found = 0; /* c->hit lists the plate's rows */
-        if (c->pm.kind != MATCH_ANY) {
-            /*
-             * Plates first: a block that shares only an index bucket with the plate is dropped
-             * without decoding the rest; for a whole plate, by comparing codes, not text.
-             */
-            drc = c->pm.kind == MATCH_EXACT ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold,
-                                                                    c->codes, c->ncodes, c->hit, c->scratch, &nhit)
-                                            : ANPR_EINVAL;
-            found = drc == 0;
-            if (drc == ANPR_EINVAL) {
-                drc = seg_reader_decode_plates(qf->r, qb->block, span, c->scratch, &nrows);
-                for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, c->scratch[nhit].plate);) nhit++;
-                if (drc == 0) nhit = nhit < nrows;
-            }
-            if (drc < 0) return reader_failed(c, qf, drc);
-            if (nhit == 0) continue;
-        }
-        /* With the plate's rows known, only those rows are decoded, and checked without their text. */
-        nrows = nhit;
-        drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nhit, c->scratch)
-                    : seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
-        if (drc < 0) return reader_failed(c, qf, drc);
-        for (size_t i = 0; i < nrows; i++) {
-            if (found ? !row_matches_but_plate(c, &c->scratch[i], t0, t1)
-                      : !row_matches(c, &c->scratch[i], t0, t1))
+        uint8_t *buf = grow_spans(c, bytes);
+        if (!buf) return -ENOMEM;
+        for (size_t k = 0; k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
+        size_t failed = 0;
+        rc = io_batcher_read(c->io, c->reqs, n, &failed);
+        size_t at = 0;
+        for (size_t k = first; k < next; k++) {
+            qblock *qb = &c->blocks[k];
+            if (!in_slice(qb, t0, t1)) continue;
+            if (rc < 0) {
+                if (at == failed) return batch_failed(c, rc, &c->files[qb->file], "block");
+                at++;
                 continue;
-            if ((drc = add_result(c, &c->scratch[i])) < 0) return drc;
+            }
+            int drc = decode_block(c, qb, c->reqs[at++].buf, t0, t1);
+            if (drc < 0) return drc;
         }
+        if (rc < 0) return rc;
+        if (whole && c->nres > c->s->query_slice_rows) return SLICE_OVERFLOW;
     }
-    if (rc < 0) return rc;
     /* Buffered reads of the slice (c->mem is sorted by time). */
     for (size_t i = 0; i < c->nmem; i++) {
         if (c->mem[i].ts_ms < t0) continue;
@@ -557,7 +593,15 @@ static int refill(anpr_cursor *c)
             int64_t t0 = c->slice_from;
             int64_t t1 = c->day_end - t0 > c->slice_step ? t0 + c->slice_step : c->day_end;
             c->slice_from = t1;
-            int rc = run_slice(c, t0, t1);
+            int rc = run_slice(c, t0, t1, c->whole);
+            if (rc == SLICE_OVERFLOW) {
+                /* Too many matches for one go: drop them, answer the day again in slices. */
+                c->whole = 0;
+                c->nres = c->res_at = 0;
+                c->slice_from = c->day_from;
+                c->slice_step = c->sliced_step;
+                continue;
+            }
             if (rc < 0) return rc;
             continue;
         }

@@ -166,6 +166,7 @@ int store_open_vfs(anpr_store **out, const char *path, const anpr_store_options 
     pthread_mutex_init(&s->readers_mu, NULL);
     rc = check_options(&s->opts, opts, &err);
     if (rc < 0) goto fail;
+    s->query_slice_rows = STORE_QUERY_SLICE_ROWS;
     rc = resolve_io_mode(s->opts.io_mode, &s->io_mode);
     if (rc < 0) {
         anpr_fail(&err, rc, rc == ANPR_EINVAL ? "ANPR_IO must be 'uring' or 'pread'"

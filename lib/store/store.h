@@ -33,11 +33,15 @@ typedef struct store_reader {
     struct store_reader *next;
 } store_reader;
 
+/* A query's matches held at once before it answers a day in time slices (query.c). */
+#define STORE_QUERY_SLICE_ROWS ((uint64_t)2 << 20)
+
 struct anpr_store {
     char *dir;
     const anpr_vfs *vfs;
     anpr_store_options opts;   /* with defaults filled in; errbuf cleared */
     int io_mode;               /* ANPR_IO_URING or ANPR_IO_PREAD */
+    uint64_t query_slice_rows; /* a query holds at most about this many matches at once (tests lower it) */
     /*
      * One lock for the manifest, the writer's buffer and journal, and the
      * error message: every operation on them is short except flush, which
