@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// perfdoc: the figures of docs/performance.md, rendered from the JSON that the
+// benchmarks wrote, so that no figure in those tables is typed by hand.
+//
+//   node bench/perfdoc.mjs            rewrite the generated blocks of docs/performance.md
+//   node bench/perfdoc.mjs --check    exit 1 if the document is out of date with the JSON
+//
+// Inputs (bench/results/, written by the commands the document shows):
+//   national.json   anpr-bench national --json ...
+//   year.json       anpr-bench year --json ...        (io_uring)
+//   year-pread.json ANPR_IO=pread anpr-bench year --reuse ... --json ...
+//   compare.json    bench/compare/compare.sh (WORK/compare.json)
+//
+// Each block sits between "<!-- perfdoc:NAME -->" and "<!-- /perfdoc:NAME -->";
+// the prose around the blocks is written by hand and left as it is.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const results = join(root, 'bench', 'results');
+const docPath = join(root, 'docs', 'performance.md');
+
+function load(name) {
+  const p = join(results, name);
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null;
+}
+
+// Numbers as the document prints them: three significant figures, thousands separated.
+function fmt(x, digits = 3) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  if (x === 0) return '0';
+  const mag = Math.floor(Math.log10(Math.abs(x)));
+  const decimals = Math.max(0, digits - 1 - mag);
+  return x.toLocaleString('en-GB', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+const int = (x) => Math.round(x).toLocaleString('en-GB');
+const size = (bytes) => (bytes >= 1e12 ? `${fmt(bytes / 1e12)} TB` : `${fmt(bytes / 1e9)} GB`);
+const perRead = (bytes, reads) => fmt(bytes / reads, 3);
+const verdict = (ok) => (ok ? '✓' : '**not reached**');
+
+function table(head, rows) {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function machine(j) {
+  const m = j.machine;
+  return `${m.cpus} CPUs (${m.cpu}), ${fmt(m.memory_gib)} GiB, ${m.kernel}; libanpr ${j.libanpr}`;
+}
+
+const blocks = {};
+
+blocks.national = (n) => {
+  const g = n.ingest, b = n.bytes;
+  const bpr = b.total / b.reads;
+  return [
+    `Run: \`${n.command}\` on ${machine(n)}.`,
+    '',
+    table(['figure', 'measured', 'target'], [
+      ['reads generated / stored', `${int(g.reads_generated)} / ${int(g.reads_stored)}`, ''],
+      [`ingest through the API, one core, commit every ${int(g.commit_every)}`, `**${fmt(g.reads_per_second / 1e6)} M reads/s**`, `≥ 3 M/s ${verdict(g.reads_per_second >= 3e6)}`],
+      ['final flush; merge of the day into its segment', `${fmt(g.final_flush_seconds)} s; ${fmt(g.merge_seconds)} s`, ''],
+      ['peak memory of the process (ingest, then merge)', `**${int(g.rss_peak_mb)} MB** (before the store was opened: ${fmt(g.rss_before_store_mb)} MB)`, `≤ 512 MB ${verdict(g.rss_peak_mb <= 512)}`],
+      ['bytes on disk a read, all in', `**${fmt(bpr)}**`, `≤ 8 ${verdict(bpr <= 8)}`],
+      ['… of which data / index / directory', `${perRead(b.data, b.reads)} / ${perRead(b.index, b.reads)} / ${perRead(b.directory, b.reads)}`, ''],
+      ['expiry: drop the day', `${fmt(n.expire?.mean_ms)} ms`, n.expire ? `≤ 10 ms ${verdict(n.expire.worst_ms <= 10)}` : '≤ 10 ms'],
+    ]),
+    '',
+    'By column, bytes a read: ' + Object.entries(b.columns).map(([k, v]) => `${k} ${perRead(v, b.reads)}`).join(', ') + '.',
+    ...(n.queries ? ['', 'Queries over the national day:', '', table([`warm, I/O ${n.queries.io}`, 'p50 / p95 / p99 ms', 'reads (mean)', 'samples'], queryRows(n.queries, 'warm', false))] : []),
+    ...(n.queries && n.queries.cold_method ? ['', table([`cold (${n.queries.cold_method})`, 'p50 / p95 / p99 ms', 'reads (mean)', 'samples'], queryRows(n.queries, 'cold', false))] : []),
+  ].join('\n');
+};
+
+const shapeTargets = {
+  plate: (l) => `p50 ≤ 5 ms ${verdict(l.p50_ms <= 5)}`,
+  camera_hour: (l) => `p50 ≤ 0.5 ms ${verdict(l.p50_ms <= 0.5)}`,
+  area_hour: (l) => `p50 ≤ 5 ms ${verdict(l.p50_ms <= 5)}`,
+};
+
+function queryRows(q, which, withTarget) {
+  return Object.entries(q)
+    .filter(([, v]) => v && typeof v === 'object' && v[which] && v[which].samples)
+    .map(([k, v]) => {
+      const l = v[which];
+      const row = [v.title, `${fmt(l.p50_ms)} / ${fmt(l.p95_ms)} / ${fmt(l.p99_ms)}`, fmt(l.mean_reads), int(l.samples)];
+      if (withTarget) row.push(shapeTargets[k] ? shapeTargets[k](l) : '');
+      return row;
+    });
+}
+
+blocks.year = (y, yp) => {
+  const b = y.bytes, w = y.workload;
+  const out = [
+    `Run: \`${y.command}\` on ${machine(y)}. The store: ${int(w.days)} days of ${int(w.reads_per_day)} reads ` +
+      `(${int(w.cameras)} cameras, ${int(w.vehicles)} vehicles), ${int(b.reads)} reads in ${int(b.files)} segments, ` +
+      `${perRead(b.total, b.reads)} bytes a read.`,
+    '',
+    table([`warm, I/O ${y.queries.io}`, 'p50 / p95 / p99 ms', 'reads (mean)', 'samples', 'target'], queryRows(y.queries, 'warm', true)),
+  ];
+  if (y.queries.cold_method) {
+    out.push('', table([`cold (page cache emptied with ${y.queries.cold_method} before each query), I/O ${y.queries.io}`, 'p50 / p95 / p99 ms', 'reads (mean)', 'samples'], queryRows(y.queries, 'cold', false)));
+  } else if (y.queries.cold_note) {
+    out.push('', `Cold figures were not measured: ${y.queries.cold_note}.`);
+  }
+  if (yp) {
+    out.push('', `The same store read with pread (\`${yp.command}\`, ANPR_IO=pread):`, '');
+    out.push(table([`warm, I/O ${yp.queries.io}`, 'p50 / p95 / p99 ms', 'reads (mean)', 'samples'], queryRows(yp.queries, 'warm', false)));
+    if (yp.queries.cold_method)
+      out.push('', table([`cold, I/O ${yp.queries.io}`, 'p50 / p95 / p99 ms', 'reads (mean)', 'samples'], queryRows(yp.queries, 'cold', false)));
+  }
+  const ex = y.expire || (yp && yp.expire);
+  if (ex) out.push('', `Expiry: dropping the ${int(ex.days)} oldest days one at a time took ${fmt(ex.mean_ms)} ms a day on average, ${fmt(ex.worst_ms)} ms at worst (target ≤ 10 ms ${verdict(ex.worst_ms <= 10)}).`);
+  return out.join('\n');
+};
+
+blocks.projection = (n, y) => {
+  const p = n.projection;
+  const rows = [
+    ['disk for every read of the period (data and index)', `${size(p.disk_bytes)} (${fmt(p.bytes_per_read)} bytes a read, from the national day)`],
+    ['room for the day being merged, next to it', size(p.merge_space_bytes)],
+    ['ingest headroom of one core over the mean rate', `${int(p.ingest_headroom)}× (${fmt(p.reads_per_day / 86400)} reads/s)`],
+    ['… over the busiest hour', `${int(p.ingest_headroom_peak_hour)}× (that hour carries ${fmt(n.ingest.peak_hour_factor)}× the mean)`],
+  ];
+  if (y && y.projection.queries_per_second)
+    for (const [k, v] of Object.entries(y.projection.queries_per_second))
+      if (v) rows.push([`queries a second, one core, warm: ${y.queries[k].title} (year store)`, int(v)]);
+  return [`Deployment: ${int(p.reads_per_day)} reads a day kept ${int(p.retention_days)} days.`, '', table(['projection', 'figure'], rows)].join('\n');
+};
+
+const peerNames = { 'duckdb-table': 'DuckDB table', 'duckdb-parquet': 'DuckDB Parquet', sqlite: 'SQLite' };
+const shapeTitles = {
+  plate: 'plate history, whole period',
+  plate_fuzzy: 'misread-tolerant plate history',
+  camera_hour: 'one camera, one hour',
+  area_hour: 'an area of about 11 × 11 km, one hour',
+  partial_day: 'a partial plate (two `?`), one day',
+};
+
+function ratio(a, b) {
+  const r = a / b;
+  return r < 1 ? `${fmt(r)} (${fmt(1 / r, 2)}× faster)` : `${fmt(r)} (${fmt(r, 2)}× slower)`;
+}
+
+blocks.compare = (c) => {
+  const peers = Object.keys(peerNames);
+  const rows = Object.entries(c.shapes).map(([k, v]) => [
+    shapeTitles[k] || k, fmt(v.anpr), ...peers.map((p) => fmt(v[p])), ...peers.map((p) => ratio(v.anpr, v[p])),
+  ]);
+  const load = c.load;
+  const size = [
+    ['load rate, M reads/s', fmt(load.anpr.rate / 1e6), ...peers.map((p) => fmt(load[p].rate / 1e6))],
+    ['bytes on disk a read', fmt(load.anpr.bytes / c.reads), ...peers.map((p) => fmt(load[p].bytes / c.reads))],
+  ];
+  return [
+    `${int(c.reads)} reads over ${int(c.days)} days on ${c.machine}; answers that differed between engines: ${int(c.mismatches)}.`,
+    '',
+    table(['query, p50 of the medians, ms', 'libanpr', ...peers.map((p) => peerNames[p]), ...peers.map((p) => `libanpr / ${peerNames[p]}`)], rows),
+    '',
+    table(['load and size', 'libanpr', ...peers.map((p) => peerNames[p])], size),
+  ].join('\n');
+};
+
+function render(doc) {
+  const national = load('national.json'), year = load('year.json'), yearPread = load('year-pread.json'), compare = load('compare.json');
+  const inputs = {
+    national: national && [national],
+    year: year && [year, yearPread],
+    projection: national && [national, year],
+    compare: compare && [compare],
+  };
+  return doc.replace(/<!-- perfdoc:([a-z-]+) -->\n[\s\S]*?<!-- \/perfdoc:\1 -->/g, (whole, name) => {
+    if (!blocks[name]) throw new Error(`docs/performance.md: unknown block perfdoc:${name}`);
+    if (!inputs[name]) throw new Error(`perfdoc:${name} needs its JSON in bench/results/ (see the header of bench/perfdoc.mjs)`);
+    return `<!-- perfdoc:${name} -->\n${blocks[name](...inputs[name])}\n<!-- /perfdoc:${name} -->`;
+  });
+}
+
+try {
+  const doc = readFileSync(docPath, 'utf8');
+  const out = render(doc);
+  if (process.argv.includes('--check')) {
+    if (out !== doc) {
+      console.error('perfdoc: docs/performance.md is out of date with bench/results/*.json: run node bench/perfdoc.mjs');
+      process.exit(1);
+    }
+    console.log('perfdoc: docs/performance.md matches bench/results/*.json');
+  } else if (out !== doc) {
+    writeFileSync(docPath, out);
+    console.log('perfdoc: docs/performance.md rewritten');
+  } else {
+    console.log('perfdoc: docs/performance.md already up to date');
+  }
+} catch (e) {
+  console.error(`perfdoc: ${e.message}`);
+  process.exit(2);
+}
