@@ -69,6 +69,16 @@ static anpr_store *open_store(const char *dir)
     return anpr_store_open(&s, dir, &o) == ANPR_OK ? s : NULL;
 }
 
+/* Keep the last keep_days days up to newest_day, saying which cutoff was asked for and which returned. */
+static void expire_old_days(anpr_writer *w, soak_progress *pg, const soak_params *p, int32_t newest_day)
+{
+    int32_t cutoff = newest_day - p->keep_days + 1;
+    if (cutoff > pg->floor_tried) pg->floor_tried = cutoff;
+    pg->op = OP_EXPIRE;
+    if (anpr_writer_expire(w, (int64_t)cutoff * DAY_MS) != ANPR_OK) _exit(9);
+    if (cutoff > pg->floor_done) pg->floor_done = cutoff;
+}
+
 /* The child: the stream from `start` to its end, then a last expiry and merge; exits 0 when all is in. */
 static void child(const char *dir, soak_progress *pg, const soak_params *p, uint64_t seed)
 {
@@ -119,22 +129,14 @@ static void child(const char *dir, soak_progress *pg, const soak_params *p, uint
             pg->op = OP_MAINTAIN;
             if (anpr_writer_maintain(w) != ANPR_OK) _exit(8);
         } else if (op < 58) {
-            int32_t cutoff = newest_day - p->keep_days + 1;
-            if (cutoff > pg->floor_tried) pg->floor_tried = cutoff;
-            pg->op = OP_EXPIRE;
-            if (anpr_writer_expire(w, (int64_t)cutoff * DAY_MS) != ANPR_OK) _exit(9);
-            if (cutoff > pg->floor_done) pg->floor_done = cutoff;
+            expire_old_days(w, pg, p, newest_day);
         }
     }
     /* The end of the week: everything committed, the last expiry, every day merged. */
     pg->op = OP_COMMIT;
     if (anpr_writer_commit(w) != ANPR_OK) _exit(5);
     pg->committed = next;
-    int32_t cutoff = newest_day - p->keep_days + 1;
-    if (cutoff > pg->floor_tried) pg->floor_tried = cutoff;
-    pg->op = OP_EXPIRE;
-    if (anpr_writer_expire(w, (int64_t)cutoff * DAY_MS) != ANPR_OK) _exit(9);
-    if (cutoff > pg->floor_done) pg->floor_done = cutoff;
+    expire_old_days(w, pg, p, newest_day);
     pg->op = OP_MERGE;
     if (anpr_writer_merge(w, ANPR_ALL_DAYS) != ANPR_OK) _exit(7);
     pg->op = OP_CLOSE;
