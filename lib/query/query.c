@@ -566,9 +566,10 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
             }
             int drc = decode_block(c, qb, c->reqs[at++].buf, t0, t1);
             if (drc < 0) return drc;
+            /* Checked a block at a time, so the matches held pass the limit by one block's at most. */
+            if (whole && c->nres > c->s->query_slice_rows) return SLICE_OVERFLOW;
         }
         if (rc < 0) return rc;
-        if (whole && c->nres > c->s->query_slice_rows) return SLICE_OVERFLOW;
     }
     /* Buffered reads of the slice (c->mem is sorted by time). */
     for (size_t i = 0; i < c->nmem; i++) {
