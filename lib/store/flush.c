@@ -34,7 +34,7 @@ int writer_flush_locked(anpr_writer *w)
         size_t j = i;
         while (j < n && anpr_day_of(w->rows[j].ts_ms) == day) j++;
         /* Retention may have dropped the day after these reads were accepted: they stay dropped. */
-        if (next.floor_day == MANIFEST_NO_FLOOR || day >= next.floor_day) {
+        if (manifest_keeps_day(&next, day)) {
             store_file_out fo;
             rc = store_file_begin(s, &fo, day, MANIFEST_PART, next.next_id++, &s->err);
             if (rc == 0) {

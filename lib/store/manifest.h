@@ -42,6 +42,12 @@ typedef struct manifest {
     manifest_file *files;  /* sorted by (day, id) */
 } manifest;
 
+/* Whether retention still keeps `day` (MANIFEST_NO_FLOOR lies below every day). */
+static inline int manifest_keeps_day(const manifest *m, int32_t day)
+{
+    return day >= m->floor_day;
+}
+
 /* "20261102-000012.seg" / ".part". buf must hold 64 bytes. */
 void manifest_file_name(char *buf, size_t size, const manifest_file *f);
 

@@ -184,7 +184,7 @@ int merge_day(anpr_writer *w, int32_t day)
     int swapped = 0;
     if (rc == 0) rc = manifest_copy(&next, &s->man);
     if (rc == 0) {
-        if (s->man.floor_day != MANIFEST_NO_FLOOR && day < s->man.floor_day) {
+        if (!manifest_keeps_day(&s->man, day)) {
             /* Retention dropped the day while we merged it: the result must not bring it back. */
             manifest_free(&next);
             store_unlink_file(s, &fo.f);

@@ -33,9 +33,8 @@ static int keep_tail_rows(void *ctx, const anpr_row *rows, size_t n)
         s->tail = nr;
         s->tail_cap = ncap;
     }
-    int32_t floor_day = s->man.floor_day;
     for (size_t i = 0; i < n; i++)
-        if (floor_day == MANIFEST_NO_FLOOR || anpr_day_of(rows[i].ts_ms) >= floor_day) s->tail[s->ntail++] = rows[i];
+        if (manifest_keeps_day(&s->man, anpr_day_of(rows[i].ts_ms))) s->tail[s->ntail++] = rows[i];
     return 0;
 }
 
@@ -46,11 +45,9 @@ static int keep_tail_rows(void *ctx, const anpr_row *rows, size_t n)
  */
 static void drop_tail_below_floor(anpr_store *s)
 {
-    int32_t floor_day = s->man.floor_day;
-    if (floor_day == MANIFEST_NO_FLOOR) return;
     size_t kept = 0;
     for (size_t i = 0; i < s->ntail; i++)
-        if (anpr_day_of(s->tail[i].ts_ms) >= floor_day) s->tail[kept++] = s->tail[i];
+        if (manifest_keeps_day(&s->man, anpr_day_of(s->tail[i].ts_ms))) s->tail[kept++] = s->tail[i];
     s->ntail = kept;
 }
 

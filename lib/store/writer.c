@@ -50,11 +50,10 @@ static int buffer_reserve(anpr_writer *w, size_t more)
 static int replay_rows(void *ctx, const anpr_row *rows, size_t n)
 {
     anpr_writer *w = ctx;
-    int32_t floor_day = w->s->man.floor_day;
     int rc = buffer_reserve(w, n);
     if (rc < 0) return rc;
     for (size_t i = 0; i < n; i++)
-        if (anpr_day_of(rows[i].ts_ms) >= floor_day) w->rows[w->nrows++] = rows[i];
+        if (manifest_keeps_day(&w->s->man, anpr_day_of(rows[i].ts_ms))) w->rows[w->nrows++] = rows[i];
     return ANPR_OK;
 }
 
