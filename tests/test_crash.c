@@ -65,7 +65,7 @@ static void stream_row(uint64_t i, anpr_row *row)
     anpr_read r;
     char plate[16];
     stream_read(i, &r, plate);
-    tu_row_from_read(row, &r);
+    ck_assert_int_eq(tu_row_from_read(row, &r), ANPR_READ_OK);
 }
 
 static anpr_store *open_store(const char *dir)

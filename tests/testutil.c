@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "read/read.h"
+
 static int tmp_counter;
 
 static void mkdir_p(const char *path)
@@ -173,15 +175,10 @@ void tu_row_from_batch(anpr_row *out, const anpr_batch *b, size_t i)
 
 int tu_row_from_read(anpr_row *out, const anpr_read *r)
 {
+    /* The writer's own conversion, with no time limits: any valid read, however old or new. */
+    static const read_limits any_time = {INT64_MAX, 0};
     memset(out, 0, sizeof *out);
-    out->ts_ms = r->ts_ms;
-    out->camera = r->camera;
-    out->lane = r->lane;
-    out->direction = r->direction;
-    out->confidence = r->confidence;
-    out->lat_e7 = r->lat_e7;
-    out->lon_e7 = r->lon_e7;
-    return anpr_plate_normalise(out->plate, r->plate);
+    return read_validate(out, r, &any_time);
 }
 
 int tu_has_temp_file(const char *dir, char *name, size_t name_len)

@@ -45,7 +45,7 @@ int tu_query_all(anpr_store *s, uint64_t *n, char *why, size_t why_len);
 int tu_row_cmp(const void *a, const void *b);
 int tu_row_same(const anpr_row *a, const anpr_row *b);
 
-/* A read as the store keeps it (plate normalised); the plate's verdict, ANPR_READ_OK if valid. */
+/* A read as the store keeps it (plate normalised); its verdict, ANPR_READ_OK if every field is valid. */
 int tu_row_from_read(anpr_row *out, const anpr_read *r);
 
 /* Whether dir holds a temporary file (".tmp-*") that a publish left behind; its name in *name. */
