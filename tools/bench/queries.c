@@ -237,8 +237,9 @@ static int time_shape(ctx *x, int shape, uint64_t n, const char *cold, bench_lat
     if (!cold) /* the warm-up pass: the same queries, untimed */
         for (uint64_t i = 0; i < n && !bad; i++) bad = run_one(x, &ps[i], &ms[i], &reads);
     for (uint64_t i = 0; i < n && !bad; i++) {
-        if (cold && (bad = make_cold(x, cold) != 0)) {
+        if (cold && make_cold(x, cold) != 0) {
             fprintf(stderr, "anpr-bench: emptying the page cache (%s) failed\n", cold);
+            bad = 1;
             break;
         }
         bad = run_one(x, &ps[i], &ms[i], &reads);
