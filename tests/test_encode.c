@@ -319,7 +319,10 @@ START_TEST(plate_find_matches_decoding)
     static anpr_row rows[N];
     memset(rows, 0, sizeof rows);
     static const char *const pool[] = {"AB12CDE", "A812CDE", "AB1ZCDE", "O00OOOO", "D00DDQD", "LB07SEO",
-                                       "AIZ1234", "A121234", "ZZ99ZZZ", "XY51ABC", "1A",      "B8G6S5Z"};
+                                       "AIZ1234", "A121234", "ZZ99ZZZ", "XY51ABC", "1A",      "B8G6S5Z",
+                                       /* not the current format, shaped like a folded AB12CDE: matched
+                                          a character at a time, last first */
+                                       "A123BCD", "X812C0E", "A8I2CDE", "A812C0F"};
     size_t npool = sizeof pool / sizeof pool[0];
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
     check_find(rows, N, pool, npool);
@@ -345,6 +348,38 @@ START_TEST(plate_find_small_blocks_of_hits)
             strcpy(rows[n].plate, "XY51ABC"); /* and with one row that is not a hit */
             check_find(rows, n + 1, targets, 3);
         }
+}
+END_TEST
+
+/*
+ * A current-format value past the last plate is refused by the finder as by
+ * the decoder, wherever it sits: in the four-at-a-time part of the scan or
+ * in its tail.
+ */
+START_TEST(plate_find_refuses_out_of_range_values)
+{
+    enum { N = 103 };
+    static anpr_row rows[N], back[N];
+    uint32_t at[N];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < N; i++) strcpy(rows[i].plate, i % 2 ? "AB12CDE" : "XY51ABC");
+    uint32_t *codes;
+    size_t ncodes, nhit;
+    ck_assert_int_eq(enc_plate_uk_codes("AB12CDE", 0, &codes, &ncodes), 0);
+    for (size_t j = 0; j < N; j += 17) {
+        enc_buf b = {0};
+        ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SPLIT, rows, N), 0);
+        /* Value j (all rows are current-format) starts at bit 30 j after the bitmap's (N + 7) / 8 bytes. */
+        for (unsigned k = 0; k < 30; k++) {
+            size_t bit = 8 * ((N + 7) / 8) + 30 * j + k;
+            b.data[bit / 8] |= (uint8_t)(1u << (bit % 8)); /* all ones: 2^30 - 1, past 731,289,600 */
+        }
+        ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_SPLIT, b.data, b.len), ANPR_ECORRUPT);
+        ck_assert_int_eq(enc_plate_find(ENC_PLATE_SPLIT, b.data, b.len, N, "AB12CDE", 0, codes, ncodes, at, back, &nhit),
+                         ANPR_ECORRUPT);
+        enc_buf_free(&b);
+    }
+    free(codes);
 }
 END_TEST
 
@@ -397,6 +432,7 @@ int main(void)
     tcase_add_test(tc, plates_round_trip);
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);
+    tcase_add_test(tc, plate_find_refuses_out_of_range_values);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);
     suite_add_tcase(s, tc);

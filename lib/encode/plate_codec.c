@@ -76,6 +76,11 @@ static void uk_current_plate(char *p, uint32_t v)
     p[0] = UK_TAG_SET[v];
 }
 
+/* The letters in a chunk: the bits set in its 6-bit piece of the shape (no popcount instruction is assumed). */
+static const uint8_t chunk_letters[64] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3,
+                                          3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3,
+                                          4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6};
+
 /*
  * Product of the radixes of a chunk (26 a letter, 10 a digit) and its width
  * in bits, from tables: skipping a plate asks for it once a chunk.
@@ -84,11 +89,7 @@ static unsigned chunk_width(uint32_t shape, size_t from, size_t n, uint64_t *val
 {
     static const uint32_t pow26[UK_CHUNK + 1] = {1, 26, 676, 17576, 456976, 11881376, 308915776};
     static const uint32_t pow10[UK_CHUNK + 1] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-    /* The letters in a chunk: the bits set in its 6-bit shape (no popcount instruction is assumed). */
-    static const uint8_t letters[64] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3,
-                                        3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3,
-                                        4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6};
-    unsigned a = letters[(shape >> from) & ((UINT32_C(1) << n) - 1)];
+    unsigned a = chunk_letters[(shape >> from) & ((UINT32_C(1) << n) - 1)];
     *values = (uint64_t)pow26[a] * pow10[n - a];
     return bp_width(*values - 1);
 }
@@ -422,23 +423,28 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
 }
 
 /*
- * Skip a plate in the long form (the reader after its kind bit) without
- * building its text: its length and shape say how many bits follow. The
- * skipped bits are not checked; rows that matter are decoded in full.
+ * Bits of a plate in the long form after its kind bit, from its length and
+ * shape alone (4 + len, then each chunk's width). A table, not chunk_width:
+ * a finder asks it for every such plate of every block it scans.
  */
-static int uk_skip_other(bit_reader *br)
+static inline size_t other_bits(uint32_t len, uint32_t shape)
 {
-    uint32_t len, shape;
-    if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX || br_get(br, len, &shape) < 0)
-        return ANPR_ECORRUPT;
-    size_t bits = 0;
+    /* Bits of a chunk of n characters of which a are letters: bp_width(26^a * 10^(n-a) - 1). */
+    static const uint8_t chunk_bits[UK_CHUNK + 1][UK_CHUNK + 1] = {
+        {0},
+        {4, 5},
+        {7, 9, 10},
+        {10, 12, 13, 15},
+        {14, 15, 17, 18, 19},
+        {17, 18, 20, 21, 23, 24},
+        {20, 22, 23, 25, 26, 27, 29},
+    };
+    size_t bits = 4 + len;
     for (uint32_t from = 0; from < len; from += UK_CHUNK) {
-        uint64_t values;
-        bits += chunk_width(shape, from, len - from < UK_CHUNK ? len - from : UK_CHUNK, &values);
+        uint32_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
+        bits += chunk_bits[n][chunk_letters[(shape >> from) & ((UINT32_C(1) << n) - 1)]];
     }
-    if (br_left(br) < bits) return ANPR_ECORRUPT;
-    br->pos += bits;
-    return 0;
+    return bits;
 }
 
 /* codes is sorted: a fuzzy search may carry a few hundred of them. */
@@ -469,18 +475,51 @@ static void shape_filter(const char *plate, int fold, uint32_t *want_shape, uint
     }
 }
 
-/* Does a long-form plate (the reader after its kind bit) match? It is skipped unread if it cannot. */
-static int other_matches(bit_reader *br, const char *plate, size_t want_len, int fold, uint32_t want_shape,
+/*
+ * Does a long-form plate (the reader after its kind bit) match plate, or
+ * plate's folding when fold? The reader moves past it either way. A plate of
+ * another length or shape is passed over unread; one that might match is
+ * decoded a character at a time, last first, and dropped at the first that
+ * differs. On a match its text is in p and its chunks have been checked.
+ */
+static inline int other_matches(bit_reader *br, const char *plate, size_t want_len, int fold, uint32_t want_shape,
                          uint32_t fixed, char *p)
 {
     uint64_t w = br_peek(br);
-    if ((w & 15) != want_len || ((w >> 4) & fixed) != (want_shape & fixed))
-        return uk_skip_other(br) < 0 ? ANPR_ECORRUPT : 0;
+    uint32_t len = (uint32_t)(w & 15), shape = (uint32_t)(w >> 4) & ((UINT32_C(1) << len) - 1);
+    if (len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
+    size_t bits = other_bits(len, shape);
+    if (br_left(br) < bits) return ANPR_ECORRUPT;
+    size_t end = br->pos + bits;
+    if (len != want_len || (shape & fixed) != (want_shape & fixed)) {
+        br->pos = end;
+        return 0;
+    }
     char f[ANPR_PLATE_MAX + 1];
+    br->pos += 4 + len;
     memset(p, 0, ANPR_PLATE_MAX + 1);
-    if (uk_decode_other(br, p) < 0) return ANPR_ECORRUPT;
-    if (fold) anpr_plate_fold(f, p);
-    return strcmp(fold ? f : p, plate) == 0;
+    for (size_t from = 0; from < len; from += UK_CHUNK) {
+        size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
+        uint64_t values;
+        unsigned cw = chunk_width(shape, from, n, &values);
+        uint32_t x;
+        if (br_get(br, cw, &x) < 0 || x >= values) return ANPR_ECORRUPT;
+        for (size_t k = from + n; k-- > from;) {
+            uint32_t letter = (shape >> k) & 1, radix = letter ? 26 : 10;
+            char c = (char)((letter ? 'A' : '0') + x % radix);
+            x /= radix;
+            p[k] = c;
+            f[0] = c;
+            f[1] = '\0';
+            if (fold) anpr_plate_fold(f, f);
+            if (f[0] != plate[k]) {
+                br->pos = end;
+                return 0;
+            }
+        }
+    }
+    /* One encoding a plate: a current-format plate written the long way is not ours. */
+    return uk_current_value(p, len) >= 0 ? ANPR_ECORRUPT : 1;
 }
 
 static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
@@ -546,21 +585,90 @@ static void merge_back(uint32_t *at, anpr_row *out, size_t f0, const uint32_t *b
     }
 }
 
+/*
+ * The codes a finder looks for. With more than one (a misread-tolerant
+ * search), a bit set over a hash of each code rules out nearly every other
+ * value before the binary search does.
+ */
+#define CODE_FILTER_BITS 14
+typedef struct code_set {
+    const uint32_t *codes;
+    size_t n;
+    uint64_t filter[(1u << CODE_FILTER_BITS) / 64];
+} code_set;
+
+static unsigned code_slot(uint32_t v)
+{
+    return (unsigned)((v * UINT32_C(0x9E3779B1)) >> (32 - CODE_FILTER_BITS));
+}
+
+static void code_set_init(code_set *cs, const uint32_t *codes, size_t n)
+{
+    cs->codes = codes;
+    cs->n = n;
+    if (n <= 1) return;
+    memset(cs->filter, 0, sizeof cs->filter);
+    for (size_t k = 0; k < n; k++) cs->filter[code_slot(codes[k]) / 64] |= UINT64_C(1) << (code_slot(codes[k]) % 64);
+}
+
+static int code_wanted(const code_set *cs, uint32_t v)
+{
+    if (cs->n == 1) return v == cs->codes[0];
+    if (cs->n == 0 || !((cs->filter[code_slot(v) / 64] >> (code_slot(v) % 64)) & 1)) return 0;
+    return has_code(cs->codes, cs->n, v);
+}
+
+/*
+ * The current-format values a finder wants, as indexes into the array
+ * (ascending) in hit[]; their count is returned, or ANPR_ECORRUPT for a
+ * value out of range. Four values at a time come out of 15 bytes with two
+ * overlapping 8-byte loads: this loop is most of a plate history's work.
+ */
+static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit)
+{
+    const uint32_t mask = (UINT32_C(1) << UK_CURRENT_BITS) - 1;
+    const uint32_t one = cs->n == 1 ? cs->codes[0] : UINT32_MAX; /* UINT32_MAX is never a value */
+    const uint8_t *p = sp->values;
+    size_t j = 0, found = 0;
+    uint32_t top = 0; /* the largest value seen: past UK_CURRENT_VALUES means corrupt */
+    for (; j + 4 <= sp->n0 && 15 * (j / 4) + 15 <= sp->values_len; j += 4, p += 15) {
+        uint64_t a = get_u64(p), b = get_u64(p + 7);
+        uint32_t v0 = (uint32_t)a & mask, v1 = (uint32_t)(a >> 30) & mask, v2 = (uint32_t)(b >> 4) & mask,
+                 v3 = (uint32_t)(b >> 34) & mask;
+        uint32_t m01 = v0 > v1 ? v0 : v1, m23 = v2 > v3 ? v2 : v3, m = m01 > m23 ? m01 : m23;
+        top = top > m ? top : m;
+        /* The common case, one code, without a branch a value; a set of codes through its filter. */
+        unsigned any = cs->n == 1 ? (v0 == one) | (v1 == one) | (v2 == one) | (v3 == one) : cs->n > 1;
+        if (!any) continue;
+        uint32_t v[4] = {v0, v1, v2, v3};
+        for (unsigned k = 0; k < 4; k++)
+            if (code_wanted(cs, v[k])) hit[found++] = (uint32_t)(j + k);
+    }
+    if (top >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
+    for (; j < sp->n0; j++) {
+        uint32_t v;
+        if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
+        if (code_wanted(cs, v)) hit[found++] = (uint32_t)j;
+    }
+    return (long)found;
+}
+
 static int split_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
                       size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
     split_parts sp;
     if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
     /* Current-format plates: one pass over the array, no text; the row comes from the bitmap. */
-    size_t f0 = 0;
-    for (size_t j = 0; j < sp.n0; j++) {
+    code_set cs;
+    code_set_init(&cs, codes, ncodes);
+    long f0 = split_scan(&sp, &cs, at);
+    if (f0 < 0) return ANPR_ECORRUPT;
+    for (long k = 0; k < f0; k++) {
         uint32_t v;
-        if (split_value(&sp, j, &v) < 0) return ANPR_ECORRUPT;
-        if (ncodes == 1 ? v == codes[0] : has_code(codes, ncodes, v)) {
-            memset(out[f0].plate, 0, sizeof out[f0].plate);
-            uk_current_plate(out[f0].plate, v);
-            at[f0++] = (uint32_t)split_select(sp.bitmap, n, 0, j);
-        }
+        if (split_value(&sp, at[k], &v) < 0) return ANPR_ECORRUPT;
+        memset(out[k].plate, 0, sizeof out[k].plate);
+        uk_current_plate(out[k].plate, v);
+        at[k] = (uint32_t)split_select(sp.bitmap, n, 0, at[k]);
     }
     if (!bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS)) return ANPR_ECORRUPT;
     /*
