@@ -276,15 +276,18 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
         ck_assert_int_eq(enc_plate_decode(back, n, id, b.data, b.len), 0);
-        for (size_t t = 0; t < ntargets; t++) {
+        for (size_t t = 0; t < ntargets * 2; t++) {
+            /* Each target with the vector scan where the CPU has one, then with the portable scan. */
+            int vector = t < ntargets;
             for (int fold = 0; fold < 2; fold++) {
                 char target[ANPR_PLATE_MAX + 1];
-                if (fold) anpr_plate_fold(target, targets[t]);
-                else strcpy(target, targets[t]);
+                if (fold) anpr_plate_fold(target, targets[t % ntargets]);
+                else strcpy(target, targets[t % ntargets]);
                 uint32_t *codes;
                 size_t ncodes, nhit, want = 0;
                 ck_assert_int_eq(enc_plate_uk_codes(target, fold, &codes, &ncodes), 0);
-                ck_assert_int_eq(enc_plate_find(id, b.data, b.len, n, target, fold, codes, ncodes, at, found, &nhit), 0);
+                ck_assert_int_eq(
+                    enc_plate_find_with(id, b.data, b.len, n, target, fold, codes, ncodes, at, found, &nhit, vector), 0);
                 for (size_t i = 0; i < n; i++) {
                     char f[ANPR_PLATE_MAX + 1];
                     const char *p = back[i].plate;
@@ -375,8 +378,10 @@ START_TEST(plate_find_refuses_out_of_range_values)
             b.data[bit / 8] |= (uint8_t)(1u << (bit % 8)); /* all ones: 2^30 - 1, past 731,289,600 */
         }
         ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_SPLIT, b.data, b.len), ANPR_ECORRUPT);
-        ck_assert_int_eq(enc_plate_find(ENC_PLATE_SPLIT, b.data, b.len, N, "AB12CDE", 0, codes, ncodes, at, back, &nhit),
-                         ANPR_ECORRUPT);
+        for (int vector = 0; vector < 2; vector++)
+            ck_assert_int_eq(enc_plate_find_with(ENC_PLATE_SPLIT, b.data, b.len, N, "AB12CDE", 0, codes, ncodes, at,
+                                                 back, &nhit, vector),
+                             ANPR_ECORRUPT);
         enc_buf_free(&b);
     }
     free(codes);

@@ -98,6 +98,9 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
 int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
                    const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
+/* The same, with vector = 0 keeping to the portable scan where the CPU has a vector one (tests run both). */
+int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
+                        const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit, int vector);
 
 /*
  * zstd, with the context kept by the caller (one per writer or reader).
