@@ -648,15 +648,15 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
     __m256i hi = _mm256_setzero_si256();
     size_t j = 0, f = *found;
     for (; j + 4 <= n0 && 15 * (j / 4) + 23 <= len; j += 4, p += 15) {
-        __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
-                                            _mm_loadu_si128((const __m128i *)(p + 7)), 1);
+        __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const void *)p)),
+                                            _mm_loadu_si128((const void *)(p + 7)), 1);
         __m256i v = _mm256_and_si256(_mm256_srlv_epi64(_mm256_shuffle_epi8(x, spread), shifts), mask);
         hi = _mm256_max_epu32(hi, v);
         int m = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, want)));
         for (; m; m &= m - 1) hit[f++] = (uint32_t)(j + (size_t)__builtin_ctz((unsigned)m));
     }
     uint32_t lanes[8];
-    _mm256_storeu_si256((__m256i *)lanes, hi);
+    _mm256_storeu_si256((void *)lanes, hi);
     for (int k = 0; k < 8; k++) *top = *top > lanes[k] ? *top : lanes[k];
     *found = f;
     return j;
