@@ -401,7 +401,7 @@ static void bench_segment_lookup(gbench_state *st, void *arg)
         if (enc_plate_uk_codes(plate, 0, &codes, &ncodes)) die("codes", -ENOMEM);
         gbench_resume(st);
         if (seg_reader_find_plate(o.r, b, spans[b], plate, 0, codes, ncodes, at, out, &nhit) ||
-            seg_reader_decode_rows(o.r, b, spans[b], at, nhit, out))
+            seg_reader_decode_rows(o.r, b, spans[b], at, nhit, out, 0))
             die("lookup", ANPR_ECORRUPT);
         free(codes);
         b = (b + 1) % (uint32_t)nblocks;

@@ -354,6 +354,45 @@ START_TEST(plate_find_small_blocks_of_hits)
 }
 END_TEST
 
+/* Decoding the plates of some rows gives what decoding them all gives there, in every plate encoding. */
+START_TEST(plate_decode_at_matches_decoding)
+{
+    enum { N = 1000 };
+    static anpr_row rows[N], back[N], picked[N], scratch[N];
+    static uint32_t at[N];
+    memset(rows, 0, sizeof rows);
+    static const char *const pool[] = {"AB12CDE", "A812CDE", "LB07SEO", "AIZ1234", "A123BCD", "1A", "ZZZZZZZZZZZZZZZ",
+                                       "XY51ABC", "B8G6S5Z", "Q1"};
+    for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % (sizeof pool / sizeof pool[0])]);
+    static const unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT};
+    for (int c = 0; c < 4; c++) {
+        enc_buf b = {0};
+        ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
+        ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
+        /* Every row, none, the last alone, and random subsets of several densities. */
+        for (int round = 0; round < 40; round++) {
+            size_t nat = 0;
+            for (uint32_t i = 0; i < N; i++) {
+                int take = round == 0 ? 1 : round == 1 ? 0 : round == 2 ? i == N - 1 : next() % (size_t)round == 0;
+                if (take) at[nat++] = i;
+            }
+            memset(picked, 0x55, sizeof picked);
+            ck_assert_int_eq(enc_plate_decode_at(picked, at, nat, scratch, N, ids[c], b.data, b.len), 0);
+            for (size_t k = 0; k < nat; k++) ck_assert_str_eq(picked[k].plate, back[at[k]].plate);
+        }
+        /* Rows out of order or past the end are the caller's mistake. */
+        uint32_t bad[2] = {5, 5};
+        ck_assert_int_eq(enc_plate_decode_at(picked, bad, 2, scratch, N, ids[c], b.data, b.len), ANPR_EINVAL);
+        bad[0] = N;
+        ck_assert_int_eq(enc_plate_decode_at(picked, bad, 1, scratch, N, ids[c], b.data, b.len), ANPR_EINVAL);
+        /* A short stream is refused when a picked row lies past its end. */
+        at[0] = N - 1;
+        ck_assert_int_eq(enc_plate_decode_at(picked, at, 1, scratch, N, ids[c], b.data, b.len / 2), ANPR_ECORRUPT);
+        enc_buf_free(&b);
+    }
+}
+END_TEST
+
 /*
  * A current-format value past the last plate is refused by the finder as by
  * the decoder, wherever it sits: in the four-at-a-time part of the scan or
@@ -438,6 +477,7 @@ int main(void)
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);
     tcase_add_test(tc, plate_find_refuses_out_of_range_values);
+    tcase_add_test(tc, plate_decode_at_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);
     suite_add_tcase(s, tc);

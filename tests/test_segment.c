@@ -393,7 +393,7 @@ START_TEST(plate_rows_picked_out)
                 ck_assert_int_eq(seg_reader_decode_block(r, blocks[k], span, whole, &n), ANPR_OK);
                 ck_assert_int_eq(
                     seg_reader_find_plate(r, blocks[k], span, want, fold, codes, ncodes, at, picked, &nhit), ANPR_OK);
-                ck_assert_int_eq(seg_reader_decode_rows(r, blocks[k], span, at, nhit, picked), ANPR_OK);
+                ck_assert_int_eq(seg_reader_decode_rows(r, blocks[k], span, at, nhit, picked, 0), ANPR_OK);
                 size_t j = 0;
                 for (size_t row = 0; row < n; row++) {
                     char f[ANPR_PLATE_MAX + 1];

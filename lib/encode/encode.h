@@ -82,6 +82,14 @@ int enc_for_bytes_contender(const int64_t *v, size_t n, size_t best_len);
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
 /* Writes rows[i].plate (NUL-terminated) only; other fields are untouched. */
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);
+/*
+ * Only the plates of rows at[0..nat) (strictly increasing, each below n)
+ * into out[0..nat).plate, as enc_int_decode_at for integers: plate-split
+ * finds each by its rank; the other encodings decode all n into scratch.
+ * Checks what it decodes, not the plates it passes over.
+ */
+int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
+                        const uint8_t *src, size_t len);
 
 /*
  * Finding one plate in a plate-uk chunk without building every plate's

@@ -94,6 +94,31 @@ static unsigned chunk_width(uint32_t shape, size_t from, size_t n, uint64_t *val
     return bp_width(*values - 1);
 }
 
+/*
+ * Bits of a plate in the long form after its kind bit, from its length and
+ * shape alone (4 + len, then each chunk's width). A table, not chunk_width:
+ * a finder asks it for every such plate of every block it scans.
+ */
+static inline size_t other_bits(uint32_t len, uint32_t shape)
+{
+    /* Bits of a chunk of n characters of which a are letters: bp_width(26^a * 10^(n-a) - 1). */
+    static const uint8_t chunk_bits[UK_CHUNK + 1][UK_CHUNK + 1] = {
+        {0},
+        {4, 5},
+        {7, 9, 10},
+        {10, 12, 13, 15},
+        {14, 15, 17, 18, 19},
+        {17, 18, 20, 21, 23, 24},
+        {20, 22, 23, 25, 26, 27, 29},
+    };
+    size_t bits = 4 + len;
+    for (uint32_t from = 0; from < len; from += UK_CHUNK) {
+        uint32_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
+        bits += chunk_bits[n][chunk_letters[(shape >> from) & ((UINT32_C(1) << n) - 1)]];
+    }
+    return bits;
+}
+
 /* A plate not in the current format, after its kind bit: 4-bit length, shape, chunks. */
 static int uk_encode_other(bit_writer *bw, const char *p, size_t len)
 {
@@ -278,6 +303,55 @@ static int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len
     return bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS) ? br_finish(&sp.others) : ANPR_ECORRUPT;
 }
 
+/*
+ * plate-split's plates of rows at[0..nat) alone: a current-format row's
+ * value is found by its rank among such rows (the bitmap's zero bits before
+ * it), another's by skipping the long forms before it. The values and
+ * plates decoded are checked as split_decode checks them; the rest are not.
+ */
+static int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n)
+{
+    split_parts sp;
+    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    size_t word = 0, others_before = 0; /* others in the bitmap's words before `word` */
+    size_t others_done = 0;             /* long forms the reader has passed */
+    for (size_t k = 0; k < nat; k++) {
+        size_t i = at[k];
+        for (; word < i / 64; word++) others_before += ones64(bitmap_word(sp.bitmap, n, word));
+        uint64_t w = bitmap_word(sp.bitmap, n, word);
+        size_t rank1 = others_before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+        memset(out[k].plate, 0, sizeof out[k].plate);
+        if ((w >> (i % 64)) & 1) {
+            for (; others_done < rank1; others_done++) {
+                uint64_t head = br_peek(&sp.others);
+                uint32_t l = (uint32_t)(head & 15);
+                size_t bits = other_bits(l, (uint32_t)(head >> 4) & ((UINT32_C(1) << l) - 1));
+                if (l == 0 || br_left(&sp.others) < bits) return ANPR_ECORRUPT;
+                sp.others.pos += bits;
+            }
+            if (uk_decode_other(&sp.others, out[k].plate) < 0) return ANPR_ECORRUPT;
+            others_done++;
+        } else {
+            uint32_t v;
+            if (split_value(&sp, i - rank1, &v) < 0) return ANPR_ECORRUPT;
+            uk_current_plate(out[k].plate, v);
+        }
+    }
+    return 0;
+}
+
+int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
+                        const uint8_t *src, size_t len)
+{
+    for (size_t k = 0; k < nat; k++)
+        if (at[k] >= n || (k > 0 && at[k] <= at[k - 1])) return ANPR_EINVAL;
+    if (id == ENC_PLATE_SPLIT) return split_decode_at(out, at, nat, src, len, n);
+    /* The other encodings are walked whole: written only by version 1, or never by the writer. */
+    int rc = enc_plate_decode(scratch, n, id, src, len);
+    for (size_t k = 0; rc == 0 && k < nat; k++) memcpy(out[k].plate, scratch[at[k]].plate, sizeof out[k].plate);
+    return rc;
+}
+
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
 {
     if (id == ENC_RAW) {
@@ -420,31 +494,6 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
     *codes = out;
     *n = total;
     return 0;
-}
-
-/*
- * Bits of a plate in the long form after its kind bit, from its length and
- * shape alone (4 + len, then each chunk's width). A table, not chunk_width:
- * a finder asks it for every such plate of every block it scans.
- */
-static inline size_t other_bits(uint32_t len, uint32_t shape)
-{
-    /* Bits of a chunk of n characters of which a are letters: bp_width(26^a * 10^(n-a) - 1). */
-    static const uint8_t chunk_bits[UK_CHUNK + 1][UK_CHUNK + 1] = {
-        {0},
-        {4, 5},
-        {7, 9, 10},
-        {10, 12, 13, 15},
-        {14, 15, 17, 18, 19},
-        {17, 18, 20, 21, 23, 24},
-        {20, 22, 23, 25, 26, 27, 29},
-    };
-    size_t bits = 4 + len;
-    for (uint32_t from = 0; from < len; from += UK_CHUNK) {
-        uint32_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
-        bits += chunk_bits[n][chunk_letters[(shape >> from) & ((UINT32_C(1) << n) - 1)]];
-    }
-    return bits;
 }
 
 /* codes is sorted: a fuzzy search may carry a few hundred of them. */

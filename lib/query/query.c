@@ -479,6 +479,30 @@ static int in_slice(const qblock *qb, int64_t t0, int64_t t1)
     return !(qb->max_ts < t0 || qb->min_ts >= t1);
 }
 
+#define DECODE_WHOLE 1 /* decode_window's answer when the window holds too many of the block's rows */
+
+/*
+ * A block that the window cuts (its rows are sorted by camera, so a block
+ * spans hours): its times first, then only the rows inside the window, if
+ * they are fewer than half the block. DECODE_WHOLE otherwise.
+ */
+static int decode_window(anpr_cursor *c, qfile *qf, const qblock *qb, const uint8_t *span, int64_t t0, int64_t t1)
+{
+    const int64_t *ts;
+    size_t n, nat = 0;
+    int drc = seg_reader_decode_times(qf->r, qb->block, span, &ts, &n);
+    if (drc < 0) return reader_failed(c, qf, drc);
+    for (size_t i = 0; i < n; i++)
+        if (ts[i] >= t0 && ts[i] < t1) c->hit[nat++] = (uint32_t)i;
+    if (2 * nat >= n) return DECODE_WHOLE;
+    if (nat == 0) return 0;
+    drc = seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nat, c->scratch, 1);
+    if (drc < 0) return reader_failed(c, qf, drc);
+    for (size_t i = 0; i < nat; i++)
+        if (row_matches(c, &c->scratch[i], t0, t1) && (drc = add_result(c, &c->scratch[i])) < 0) return drc;
+    return 0;
+}
+
 /* Decode and filter one block read into span; matches go to c->res. */
 static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t t0, int64_t t1)
 {
@@ -490,6 +514,11 @@ static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t
         c->hit = malloc(qf->info.block_rows * sizeof *c->hit);
         c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
         if (!c->scratch_cap) return -ENOMEM;
+    }
+    /* A whole plate is found by its codes below; any other query on a block the window cuts, by time first. */
+    if (c->pm.kind != MATCH_EXACT && (qb->min_ts < t0 || qb->max_ts >= t1)) {
+        int wrc = decode_window(c, qf, qb, span, t0, t1);
+        if (wrc != DECODE_WHOLE) return wrc;
     }
     size_t nrows, nhit = 1;
     int drc, found = 0; /* c->hit lists the plate's rows */
@@ -512,7 +541,7 @@ static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t
     }
     /* With the plate's rows known, only those rows are decoded, and checked without their text. */
     nrows = nhit;
-    drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nhit, c->scratch)
+    drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nhit, c->scratch, 0)
                 : seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
     if (drc < 0) return reader_failed(c, qf, drc);
     for (size_t i = 0; i < nrows; i++) {

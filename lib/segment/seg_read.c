@@ -456,8 +456,25 @@ static int check_some_rows(const seg_reader *r, const anpr_block_info *bi, const
     return 1;
 }
 
+int seg_reader_decode_times(seg_reader *r, uint32_t block, const uint8_t *span, const int64_t **ts, size_t *n)
+{
+    uint64_t base = 0; /* set by seg_reader_block_span */
+    uint32_t len;
+    int rc = seg_reader_block_span(r, block, &base, &len);
+    if (rc < 0) return rc;
+    const block_meta *m = &r->blocks[block];
+    const chunk_ref *c = &m->col[SEG_COL_TS];
+    rc = check_column(r, c, SEG_COL_TS, span + (c->offset - base), block);
+    if (rc == 0) rc = enc_int_decode(r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
+    if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column ts_ms: does not decode", block);
+    if (rc < 0) return rc;
+    *ts = r->values;
+    *n = m->info.rows;
+    return 0;
+}
+
 int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, const uint32_t *at, size_t nat,
-                           anpr_row *out)
+                           anpr_row *out, int plates)
 {
     uint64_t base = 0; /* set by seg_reader_block_span */
     uint32_t len;
@@ -466,13 +483,21 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
     const block_meta *m = &r->blocks[block];
     if (nat > 0 && at[nat - 1] >= m->info.rows) return ANPR_EINVAL;
     for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
-        if (col == SEG_COL_PLATE) continue;
+        if (col == SEG_COL_PLATE && !plates) continue;
         const chunk_ref *c = &m->col[col];
         rc = check_column(r, c, col, span + (c->offset - base), block);
         if (rc < 0) return rc;
-        /* The picked rows' values in r->picked; r->values for an encoding that must decode the whole column. */
-        rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
-        if (rc == 0) rc = store_column(out, nat, col, r->picked);
+        if (col == SEG_COL_PLATE) {
+            /* Only an encoding without positions (version 1's) needs a whole block of rows to decode into. */
+            anpr_row *all = c->encoding == ENC_PLATE_SPLIT ? NULL : malloc(m->info.rows * sizeof *all);
+            if (c->encoding != ENC_PLATE_SPLIT && !all) return -ENOMEM;
+            rc = enc_plate_decode_at(out, at, nat, all, m->info.rows, c->encoding, r->chunk, c->encoded);
+            free(all);
+        } else {
+            /* The picked rows' values in r->picked; r->values for an encoding that must decode the whole column. */
+            rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
+            if (rc == 0) rc = store_column(out, nat, col, r->picked);
+        }
         if (rc == ANPR_ECORRUPT)
             return anpr_fail(r->err, rc, "block %u column %s: does not decode", block, seg_column_name(col));
         if (rc < 0) return rc;

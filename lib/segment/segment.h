@@ -122,12 +122,18 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
                           const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
 /*
- * Then every other column of those rows only, into out[0..nat): a lookup
- * of a few rows need not decode the whole block. The rows are checked
- * against the block's directory entry (day, ranges, order).
+ * Then every other column of those rows only, into out[0..nat), and their
+ * plates too with plates (a caller that found them by plate has them): a
+ * lookup of a few rows need not decode the whole block. The rows are
+ * checked against the block's directory entry (day, ranges, order).
  */
 int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, const uint32_t *at, size_t nat,
-                           anpr_row *out);
+                           anpr_row *out, int plates);
+/*
+ * A block's times alone, to pick the rows of a time window before decoding
+ * the rest: *ts points at the reader's *n values, valid until its next call.
+ */
+int seg_reader_decode_times(seg_reader *r, uint32_t block, const uint8_t *span, const int64_t **ts, size_t *n);
 
 /* The index page directory's bytes; *len is 0 once it is loaded. */
 int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len);

@@ -39,7 +39,7 @@ static void pick_rows(seg_reader *r, const anpr_segment_info *info, int fd, uint
     if (pread(fd, span, len, (off_t)off) == (ssize_t)len &&
         seg_reader_find_plate(r, block, span, plate, 1, codes, ncodes, at, rows, &nhit) == ANPR_OK) {
         if (nhit > info->block_rows) abort();
-        if (seg_reader_decode_rows(r, block, span, at, nhit, rows) == ANPR_OK)
+        if (seg_reader_decode_rows(r, block, span, at, nhit, rows, 0) == ANPR_OK)
             for (size_t i = 0; i < nhit; i++) check_row(&rows[i], info);
     }
     free(codes);
