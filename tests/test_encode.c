@@ -1,5 +1,6 @@
 /* Every column encoding round-trips on edge cases, and refuses bytes it did not write. */
 #include <check.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -264,6 +265,14 @@ START_TEST(plates_round_trip)
 }
 END_TEST
 
+/* A plate against a target in which '?' stands for any one character. */
+static int same_plate(const char *p, const char *target)
+{
+    for (; *p && *target; p++, target++)
+        if (*target != '?' && *target != *p) return 0;
+    return *p == *target;
+}
+
 /* Finding each target by its codes marks exactly the rows that decoding and comparing would, in both encodings. */
 static void check_find(const anpr_row *rows, size_t n, const char *const *targets, size_t ntargets)
 {
@@ -285,7 +294,13 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
                 else strcpy(target, targets[t % ntargets]);
                 uint32_t *codes;
                 size_t ncodes, nhit, want = 0;
-                ck_assert_int_eq(enc_plate_uk_codes(target, fold, &codes, &ncodes), 0);
+                int crc = enc_plate_uk_codes(target, fold, &codes, &ncodes);
+                if (crc == -E2BIG) {
+                    /* Too many current-format plates fit the partial plate: callers decode instead. */
+                    ck_assert_ptr_nonnull(strchr(target, '?'));
+                    continue;
+                }
+                ck_assert_int_eq(crc, 0);
                 ck_assert_int_eq(
                     enc_plate_find_with(id, b.data, b.len, n, target, fold, codes, ncodes, at, found, &nhit, vector), 0);
                 for (size_t i = 0; i < n; i++) {
@@ -295,7 +310,7 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
                         anpr_plate_fold(f, back[i].plate);
                         p = f;
                     }
-                    if (strcmp(p, target) != 0) continue;
+                    if (!same_plate(p, target)) continue;
                     /* Listed in row order, with the row's own plate. */
                     ck_assert_msg(want < nhit && at[want] == (uint32_t)i, "%s fold %d row %zu (%s) of %zu", target,
                                   fold, i, back[i].plate, n);
@@ -329,6 +344,9 @@ START_TEST(plate_find_matches_decoding)
     size_t npool = sizeof pool / sizeof pool[0];
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
     check_find(rows, N, pool, npool);
+    /* Partial plates of single-character wildcards, found by codes the same way. */
+    static const char *const partial[] = {"AB1?CDE", "A??2CDE", "?B12CD?", "AIZ12?4", "?A", "A8?2C0E", "???????"};
+    check_find(rows, N, partial, sizeof partial / sizeof partial[0]);
 }
 END_TEST
 

@@ -8,6 +8,7 @@
  * several unmerged parts, and after the merge into daily segments.
  */
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,25 @@ static void check_all_shapes(anpr_store *s, const ref *r)
     part[1] = '?';
     q.plate = part;
     ck_assert_uint_gt(check_query(s, r, &q, "partial ?"), 0);
+    /* Two unknown characters, exact and folded (found by codes); three unknown letters (too many codes: decoded). */
+    strcpy(part, c->plate);
+    part[1] = '?';
+    if (strlen(part) > 5) part[5] = '?';
+    ck_assert_uint_gt(check_query(s, r, &q, "partial ??"), 0);
+    q.fuzzy = 1;
+    ck_assert_uint_gt(check_query(s, r, &q, "fuzzy partial ??"), 0);
+    q.fuzzy = 0;
+    strcpy(part, "AB12???");
+    check_query(s, r, &q, "partial ???");
+    /* A plate outside the current format, with an unknown character. */
+    for (size_t i = 0; i < r->n; i++) {
+        size_t len = strlen(r->rows[i].plate);
+        if (len == 7 && isdigit((unsigned char)r->rows[i].plate[2])) continue;
+        strcpy(part, r->rows[i].plate);
+        part[len - 1] = '?';
+        ck_assert_uint_gt(check_query(s, r, &q, "partial ? of another format"), 0);
+        break;
+    }
     snprintf(part, sizeof part, "%.3s*", c->plate);
     ck_assert_uint_gt(check_query(s, r, &q, "partial *"), 0);
     q.fuzzy = 1;

@@ -95,14 +95,16 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
  * Finding one plate in a plate-uk chunk without building every plate's
  * text. enc_plate_uk_codes lists, sorted, the 30-bit codes of the
  * current-format plates equal to plate (or, with fold, folding to it; plate
- * is then folded): none if no such plate exists, else up to a few hundred
- * (malloc'd, the caller frees). enc_plate_find then lists the rows of the
+ * is then folded), where a '?' in plate stands for any one character: none
+ * if no such plate exists, else up to ENC_PLATE_CODES_MAX (malloc'd, the
+ * caller frees; -E2BIG past that). enc_plate_find then lists the rows of the
  * n in a plate-uk or plate-split chunk whose plate matches, comparing codes
  * for current-format rows and text for the others: their indexes in at[]
  * and their plates in out[].plate, *nhit of them, in row order (both
  * arrays hold n). ANPR_ECORRUPT as the decoder; ANPR_EINVAL for another
  * encoding; -ENOMEM.
  */
+#define ENC_PLATE_CODES_MAX 1024
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
 int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
                    const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);

@@ -461,13 +461,13 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
     size_t len = strlen(plate);
     if (len != 7) return 0;
     /* For each position, the characters the current format allows there that match plate's. */
-    char opts[7][8];
+    char opts[7][40];
     size_t nopt[7];
     size_t total = 1;
     for (size_t i = 0; i < 7; i++) {
         const char *cls = fold ? fold_class(plate[i]) : NULL;
         char single[2] = {plate[i], 0};
-        if (!cls) cls = single;
+        if (!cls) cls = plate[i] == '?' ? "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" : single;
         nopt[i] = 0;
         for (const char *c = cls; *c; c++) {
             int ok = i == 2 || i == 3 ? is_digit(*c) : set_index(i < 2 ? tag_index : rand_index, *c) >= 0;
@@ -476,6 +476,7 @@ int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
         total *= nopt[i];
     }
     if (total == 0) return 0;
+    if (total > ENC_PLATE_CODES_MAX) return -E2BIG;
     uint32_t *out = malloc(total * sizeof *out);
     if (!out) return -ENOMEM;
     /* Every combination, as a mixed-radix counter over the positions. */
@@ -519,6 +520,7 @@ static void shape_filter(const char *plate, int fold, uint32_t *want_shape, uint
 {
     *want_shape = *fixed = 0;
     for (size_t k = 0; plate[k]; k++) {
+        if (plate[k] == '?') continue; /* a letter or a digit */
         if (!is_digit(plate[k])) *want_shape |= UINT32_C(1) << k;
         if (!fold || !fold_class(plate[k])) *fixed |= UINT32_C(1) << k;
     }
@@ -561,7 +563,7 @@ static inline int other_matches(bit_reader *br, const char *plate, size_t want_l
             f[0] = c;
             f[1] = '\0';
             if (fold) anpr_plate_fold(f, f);
-            if (f[0] != plate[k]) {
+            if (f[0] != plate[k] && plate[k] != '?') {
                 br->pos = end;
                 return 0;
             }
@@ -776,11 +778,11 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
     if (!bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS)) return ANPR_ECORRUPT;
     /*
      * The others can only match a plate outside the current format, or one
-     * that folding may reach from outside it. Their hits go to the arrays'
-     * end, then the two row-ordered lists are merged from the back.
+     * that folding or a '?' may reach from outside it. Their hits go to the
+     * arrays' end, then the two row-ordered lists are merged from the back.
      */
     size_t f1 = 0;
-    if (fold || ncodes == 0) {
+    if (fold || ncodes == 0 || strchr(plate, '?')) {
         size_t want_len = strlen(plate);
         uint32_t want_shape, fixed;
         shape_filter(plate, fold, &want_shape, &fixed);

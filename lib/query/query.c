@@ -65,8 +65,9 @@ struct anpr_cursor {
     anpr_query q;
     uint32_t *cameras;      /* sorted copy */
     plate_match pm;
-    uint32_t *codes;        /* an exact or fuzzy plate's current-format codes */
+    uint32_t *codes;        /* the current-format codes of the plate (or partial plate) sought */
     size_t ncodes;
+    int find;               /* blocks' plates are searched by codes, not decoded */
     uint32_t *hit;          /* the rows of a block whose plate matches */
     qfile *files;
     size_t nfiles;
@@ -396,7 +397,15 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     if (rc == -ENOENT) anpr_fail(&c->err, rc, "files kept vanishing while the snapshot was taken");
     if (rc == 0) rc = list_days(c);
     if (rc == 0) rc = store_io_get(s, &c->io);
-    if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = enc_plate_uk_codes(c->pm.text, c->pm.fold, &c->codes, &c->ncodes);
+    /*
+     * A whole plate, or a partial one of single-character wildcards only, is
+     * found in a block by its codes (for a partial plate, if they are not too many).
+     */
+    if (rc == 0 && (c->pm.kind == MATCH_EXACT || (c->pm.kind == MATCH_PATTERN && !strchr(c->pm.text, '*')))) {
+        rc = enc_plate_uk_codes(c->pm.text, c->pm.fold, &c->codes, &c->ncodes);
+        c->find = rc == 0;
+        if (rc == -E2BIG) rc = 0;
+    }
     if (rc == 0 && c->pm.kind == MATCH_EXACT) rc = probe_all(c);
     if (rc < 0) {
         pthread_mutex_lock(&s->mu);
@@ -515,8 +524,8 @@ static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t
         c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
         if (!c->scratch_cap) return -ENOMEM;
     }
-    /* A whole plate is found by its codes below; any other query on a block the window cuts, by time first. */
-    if (c->pm.kind != MATCH_EXACT && (qb->min_ts < t0 || qb->max_ts >= t1)) {
+    /* A plate found by its codes is sought below; any other query on a block the window cuts, by time first. */
+    if (!c->find && (qb->min_ts < t0 || qb->max_ts >= t1)) {
         int wrc = decode_window(c, qf, qb, span, t0, t1);
         if (wrc != DECODE_WHOLE) return wrc;
     }
@@ -524,12 +533,13 @@ static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t
     int drc, found = 0; /* c->hit lists the plate's rows */
     if (c->pm.kind != MATCH_ANY) {
         /*
-         * Plates first: a block that shares only an index bucket with the plate is dropped
-         * without decoding the rest; for a whole plate, by comparing codes, not text.
+         * Plates first: a block without the plate (one that only shares an index
+         * bucket with it, say) is dropped without decoding the rest; by comparing
+         * codes, not text, where the plate allows.
          */
-        drc = c->pm.kind == MATCH_EXACT ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold,
-                                                                c->codes, c->ncodes, c->hit, c->scratch, &nhit)
-                                        : ANPR_EINVAL;
+        drc = c->find ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold, c->codes, c->ncodes,
+                                              c->hit, c->scratch, &nhit)
+                      : ANPR_EINVAL;
         found = drc == 0;
         if (drc == ANPR_EINVAL) {
             drc = seg_reader_decode_plates(qf->r, qb->block, span, c->scratch, &nrows);

@@ -11,8 +11,10 @@
  *   (plate-uk, plate-split) unchanged, and enc_plate_find finds exactly the
  *   rows that equal it (or fold to it);
  * - plate_match_compile refuses a condition with a reason, or compiles it
- *   so that plate_match_row agrees with a plain reference matcher here.
+ *   so that plate_match_row agrees with a plain reference matcher here; a
+ *   partial plate of '?' only is found by codes on the rows it matches.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +116,32 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
         int want = m.kind == MATCH_EXACT ? strcmp(m.text, f) == 0 : glob(m.text, f);
         check(!!plate_match_row(&m, plates[i]) == want);
     }
+    /* A partial plate of '?' only is found by codes in a block as the matcher would choose its rows. */
+    if (m.kind != MATCH_PATTERN || strchr(m.text, '*') || strlen(m.text) > ANPR_PLATE_MAX) return;
+    anpr_row rows[3];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 3; i++) strcpy(rows[i].plate, plates[i] ? plates[i] : "Z9");
+    uint32_t *codes, at[3];
+    size_t ncodes, nhit;
+    int crc = enc_plate_uk_codes(m.text, m.fold, &codes, &ncodes);
+    check(crc == 0 || crc == -E2BIG);
+    if (crc < 0) return;
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
+    for (size_t k = 0; k < 2; k++) {
+        enc_buf b = {0};
+        check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
+        anpr_row found[3];
+        check(enc_plate_find(ids[k], b.data, b.len, 3, m.text, m.fold, codes, ncodes, at, found, &nhit) == ANPR_OK);
+        size_t expect = 0;
+        for (uint32_t i = 0; i < 3; i++) {
+            if (!plate_match_row(&m, rows[i].plate)) continue;
+            check(expect < nhit && at[expect] == i && strcmp(found[expect].plate, rows[i].plate) == 0);
+            expect++;
+        }
+        check(expect == nhit);
+        enc_buf_free(&b);
+    }
+    free(codes);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
