@@ -669,33 +669,30 @@ static int code_wanted(const code_set *cs, uint32_t v)
     return has_code(cs->codes, cs->n, v);
 }
 
-/*
- * The current-format values a finder wants, as indexes into the array
- * (ascending) in hit[]; their count is returned, or ANPR_ECORRUPT for a
- * value out of range. Four values at a time come out of 15 bytes with two
- * overlapping 8-byte loads: this loop is most of a plate history's work.
- */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define SPLIT_SCAN_AVX2 1
 
 /*
- * The one-code scan with AVX2, four values a step: two 16-byte loads (at
- * the group's byte 0 and 7) spread into four 64-bit lanes by a byte
- * shuffle, each lane shifted right by its own amount and masked to 30
- * bits, compared with the code and kept for the range check. About three
- * times the scalar loop's speed. Returns the values scanned (whole groups
- * of four while 23 bytes remain); the caller does the rest.
+ * The scan with AVX2 for up to SCAN_AVX2_CODES codes, four values a step:
+ * two 16-byte loads (at the group's byte 0 and 7) spread into four 64-bit
+ * lanes by a byte shuffle, each lane shifted right by its own amount and
+ * masked to 30 bits, compared with each code and kept for the range check.
+ * About three times the scalar loop's speed. Returns the values scanned
+ * (whole groups of four while 23 bytes remain); the caller does the rest.
  */
-__attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, size_t n0, size_t len, uint32_t code,
-                                                              uint32_t *hit, size_t *found, uint32_t *top)
+#define SCAN_AVX2_CODES 8
+__attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, size_t n0, size_t len,
+                                                              const uint32_t *codes, size_t ncodes, uint32_t *hit,
+                                                              size_t *found, uint32_t *top)
 {
     /* Value k of a group starts at bit 30k: bytes 0, 3, 7, 11, shifted by 0, 6, 4, 2. */
     const __m256i spread = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6, 7, 8, 9, 10, /* from p */
                                             0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7, 8, 9, 10, 11 /* from p + 7 */);
     const __m256i shifts = _mm256_setr_epi64x(0, 6, 4, 2);
     const __m256i mask = _mm256_set1_epi64x((INT64_C(1) << UK_CURRENT_BITS) - 1);
-    const __m256i want = _mm256_set1_epi64x(code);
+    __m256i want[SCAN_AVX2_CODES];
+    for (size_t c = 0; c < ncodes; c++) want[c] = _mm256_set1_epi64x(codes[c]);
     __m256i hi = _mm256_setzero_si256();
     size_t j = 0, f = *found;
     for (; j + 4 <= n0 && 15 * (j / 4) + 23 <= len; j += 4, p += 15) {
@@ -703,7 +700,9 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
                                             _mm_loadu_si128((const void *)(p + 7)), 1);
         __m256i v = _mm256_and_si256(_mm256_srlv_epi64(_mm256_shuffle_epi8(x, spread), shifts), mask);
         hi = _mm256_max_epu32(hi, v);
-        int m = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, want)));
+        __m256i eq = _mm256_cmpeq_epi64(v, want[0]);
+        for (size_t c = 1; c < ncodes; c++) eq = _mm256_or_si256(eq, _mm256_cmpeq_epi64(v, want[c]));
+        int m = _mm256_movemask_pd(_mm256_castsi256_pd(eq));
         for (; m; m &= m - 1) hit[f++] = (uint32_t)(j + (size_t)__builtin_ctz((unsigned)m));
     }
     uint32_t lanes[8];
@@ -718,7 +717,7 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
  * The current-format values a finder wants, as indexes into the array
  * (ascending) in hit[]; their count is returned, or ANPR_ECORRUPT for a
  * value out of range. Four values at a time come out of 15 bytes with two
- * overlapping 8-byte loads (or, with vector and one code on a CPU with
+ * overlapping 8-byte loads (or, with vector and a few codes on a CPU with
  * AVX2, a vector of them): this loop is most of a plate history's work.
  */
 static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
@@ -729,8 +728,8 @@ static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit,
     size_t j = 0, found = 0;
     uint32_t top = 0; /* the largest value seen: past UK_CURRENT_VALUES means corrupt */
 #ifdef SPLIT_SCAN_AVX2
-    if (vector && cs->n == 1 && __builtin_cpu_supports("avx2")) {
-        j = split_scan_avx2(p, sp->n0, sp->values_len, one, hit, &found, &top);
+    if (vector && cs->n >= 1 && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2")) {
+        j = split_scan_avx2(p, sp->n0, sp->values_len, cs->codes, cs->n, hit, &found, &top);
         p += 15 * (j / 4);
     }
 #else
