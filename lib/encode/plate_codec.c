@@ -151,12 +151,19 @@ static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
     return rc == 0 ? uk_encode_other(bw, p, len) : rc;
 }
 
-/* A plate not in the current format, after its kind bit; refused if it is in that format. */
-static int uk_decode_other(bit_reader *br, char *p)
+/*
+ * A plate not in the current format, after its kind bit, into p (zeroed
+ * first); refused if it is in that format. With want, decoding stops at the
+ * first character (last first) that differs from want's ('?' in want
+ * matching any, and the plate's character folded first with fold): 0 then,
+ * with the reader inside the plate; 1 for a plate decoded whole.
+ */
+static int uk_decode_other_as(bit_reader *br, char *p, const char *want, int fold)
 {
     uint32_t len, shape;
     if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
     if (br_get(br, len, &shape) < 0) return ANPR_ECORRUPT;
+    memset(p, 0, ANPR_PLATE_MAX + 1);
     for (size_t from = 0; from < len; from += UK_CHUNK) {
         size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
         uint64_t values;
@@ -164,18 +171,24 @@ static int uk_decode_other(bit_reader *br, char *p)
         uint32_t x;
         if (br_get(br, w, &x) < 0 || x >= values) return ANPR_ECORRUPT;
         for (size_t k = from + n; k-- > from;) {
-            if ((shape >> k) & 1) {
-                p[k] = (char)('A' + x % 26);
-                x /= 26;
-            } else {
-                p[k] = (char)('0' + x % 10);
-                x /= 10;
-            }
+            uint32_t letter = (shape >> k) & 1, radix = letter ? 26 : 10;
+            p[k] = (char)((letter ? 'A' : '0') + x % radix);
+            x /= radix;
+            if (!want || want[k] == '?') continue;
+            char f[ANPR_PLATE_MAX + 1] = {p[k]};
+            if (fold) anpr_plate_fold(f, f);
+            if (f[0] != want[k]) return 0;
         }
     }
     /* One encoding a plate: a current-format plate written the long way is not ours. */
     if (uk_current_value(p, len) >= 0) return ANPR_ECORRUPT;
-    return 0;
+    return 1;
+}
+
+static int uk_decode_other(bit_reader *br, char *p)
+{
+    int rc = uk_decode_other_as(br, p, NULL, 0);
+    return rc < 0 ? rc : 0;
 }
 
 static int uk_decode_one(bit_reader *br, char *p)
@@ -546,31 +559,9 @@ static inline int other_matches(bit_reader *br, const char *plate, size_t want_l
         br->pos = end;
         return 0;
     }
-    char f[ANPR_PLATE_MAX + 1];
-    br->pos += 4 + len;
-    memset(p, 0, ANPR_PLATE_MAX + 1);
-    for (size_t from = 0; from < len; from += UK_CHUNK) {
-        size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
-        uint64_t values;
-        unsigned cw = chunk_width(shape, from, n, &values);
-        uint32_t x;
-        if (br_get(br, cw, &x) < 0 || x >= values) return ANPR_ECORRUPT;
-        for (size_t k = from + n; k-- > from;) {
-            uint32_t letter = (shape >> k) & 1, radix = letter ? 26 : 10;
-            char c = (char)((letter ? 'A' : '0') + x % radix);
-            x /= radix;
-            p[k] = c;
-            f[0] = c;
-            f[1] = '\0';
-            if (fold) anpr_plate_fold(f, f);
-            if (f[0] != plate[k] && plate[k] != '?') {
-                br->pos = end;
-                return 0;
-            }
-        }
-    }
-    /* One encoding a plate: a current-format plate written the long way is not ours. */
-    return uk_current_value(p, len) >= 0 ? ANPR_ECORRUPT : 1;
+    int m = uk_decode_other_as(br, p, plate, fold);
+    br->pos = end; /* a plate that stopped matching leaves the reader inside it */
+    return m;
 }
 
 static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,

@@ -456,20 +456,27 @@ static int check_some_rows(const seg_reader *r, const anpr_block_info *bi, const
     return 1;
 }
 
-int seg_reader_decode_times(seg_reader *r, uint32_t block, const uint8_t *span, const int64_t **ts, size_t *n)
+/* One column of a block, from its span: checked, and its encoded bytes in r->chunk. */
+static int block_column(seg_reader *r, uint32_t block, const uint8_t *span, unsigned col, const chunk_ref **c)
 {
     uint64_t base = 0; /* set by seg_reader_block_span */
     uint32_t len;
     int rc = seg_reader_block_span(r, block, &base, &len);
     if (rc < 0) return rc;
-    const block_meta *m = &r->blocks[block];
-    const chunk_ref *c = &m->col[SEG_COL_TS];
-    rc = check_column(r, c, SEG_COL_TS, span + (c->offset - base), block);
-    if (rc == 0) rc = enc_int_decode(r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
+    *c = &r->blocks[block].col[col];
+    return check_column(r, *c, col, span + ((*c)->offset - base), block);
+}
+
+int seg_reader_decode_times(seg_reader *r, uint32_t block, const uint8_t *span, const int64_t **ts, size_t *n)
+{
+    const chunk_ref *c;
+    int rc = block_column(r, block, span, SEG_COL_TS, &c);
+    if (rc < 0) return rc; /* named by the check */
+    rc = enc_int_decode(r->values, r->blocks[block].info.rows, c->encoding, r->chunk, c->encoded);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column ts_ms: does not decode", block);
     if (rc < 0) return rc;
     *ts = r->values;
-    *n = m->info.rows;
+    *n = r->blocks[block].info.rows;
     return 0;
 }
 
@@ -509,32 +516,26 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
 
 int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n)
 {
-    uint64_t base = 0; /* set by seg_reader_block_span */
-    uint32_t len;
-    int rc = seg_reader_block_span(r, block, &base, &len);
-    if (rc < 0) return rc;
-    const block_meta *m = &r->blocks[block];
-    const chunk_ref *c = &m->col[SEG_COL_PLATE];
-    rc = check_column(r, c, SEG_COL_PLATE, span + (c->offset - base), block);
-    if (rc == 0) rc = enc_plate_decode(out, m->info.rows, c->encoding, r->chunk, c->encoded);
+    const chunk_ref *c;
+    int rc = block_column(r, block, span, SEG_COL_PLATE, &c);
+    if (rc < 0) return rc; /* named by the check */
+    rc = enc_plate_decode(out, r->blocks[block].info.rows, c->encoding, r->chunk, c->encoded);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     if (rc < 0) return rc;
-    *n = m->info.rows;
+    *n = r->blocks[block].info.rows;
     return 0;
 }
 
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
                           const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
-    uint64_t base = 0; /* set by seg_reader_block_span */
-    uint32_t len;
-    int rc = seg_reader_block_span(r, block, &base, &len);
-    if (rc < 0) return rc;
+    if (block >= r->info.blocks) return ANPR_EINVAL;
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     if (c->encoding != ENC_PLATE_UK && c->encoding != ENC_PLATE_SPLIT) return ANPR_EINVAL; /* the caller decodes */
-    rc = check_column(r, c, SEG_COL_PLATE, span + (c->offset - base), block);
-    if (rc == 0) rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
+    int rc = block_column(r, block, span, SEG_COL_PLATE, &c);
+    if (rc < 0) return rc; /* named by the check */
+    rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
 }
