@@ -12,7 +12,11 @@
  * Plan. Days are answered one after another, in order. In a day, each
  * file's blocks are chosen from its block directory (time range, camera
  * range, bounding box) and, for a plate, from one probe of its plate-hash
- * index; only those blocks are read and decoded, and their rows filtered.
+ * index; only those blocks are read, and each decoded no further than the
+ * query needs: for a plate (or a partial plate of '?' wildcards), its plate
+ * column searched by codes, then the other columns of the matching rows
+ * alone; for a window that cuts the block, its times first, then the rows
+ * inside the window alone.
  * A day is first answered whole; if its matches pass the store's
  * query_slice_rows (STORE_QUERY_SLICE_ROWS), the answer
  * is dropped and the day answered again in time slices (as many as its
