@@ -108,6 +108,8 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
 int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
 int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
                    const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
+/* 0 if the table of long-form plate sizes (plate_other_bits.h) agrees with their computation; for tests. */
+int enc_plate_other_bits_check(void);
 /* The same, with vector = 0 keeping to the portable scan where the CPU has a vector one (tests run both). */
 int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
                         const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit, int vector);

@@ -11,6 +11,7 @@
 #include "common/bytes.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
+#include "encode/plate_other_bits.h"
 
 /* '0'-'9' are 0..9, 'A'-'Z' are 10..35; 36..63 never occur. */
 static int char_code(char c)
@@ -117,6 +118,29 @@ static inline size_t other_bits(uint32_t len, uint32_t shape)
         bits += chunk_bits[n][chunk_letters[(shape >> from) & ((UINT32_C(1) << n) - 1)]];
     }
     return bits;
+}
+
+/*
+ * The same from the stream's next bits (a plate's length, then its shape):
+ * one table lookup for a plate of up to 8 characters, the walk of its
+ * chunks for a longer one; 0 for length 0, which no plate has.
+ */
+static inline size_t other_size(uint64_t head)
+{
+    size_t bits = plate_other_bits_short[head & 0xFFF];
+    uint32_t len = (uint32_t)(head & 15);
+    if (bits || len == 0) return bits;
+    return other_bits(len, (uint32_t)(head >> 4) & ((UINT32_C(1) << len) - 1));
+}
+
+int enc_plate_other_bits_check(void)
+{
+    for (uint32_t i = 0; i < 4096; i++) {
+        uint32_t len = i & 15;
+        size_t want = len == 0 ? 0 : other_bits(len, (i >> 4) & ((UINT32_C(1) << len) - 1));
+        if (other_size(i) != want) return -1;
+    }
+    return 0;
 }
 
 /* A plate not in the current format, after its kind bit: 4-bit length, shape, chunks. */
@@ -336,10 +360,8 @@ static int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const 
         memset(out[k].plate, 0, sizeof out[k].plate);
         if ((w >> (i % 64)) & 1) {
             for (; others_done < rank1; others_done++) {
-                uint64_t head = br_peek(&sp.others);
-                uint32_t l = (uint32_t)(head & 15);
-                size_t bits = other_bits(l, (uint32_t)(head >> 4) & ((UINT32_C(1) << l) - 1));
-                if (l == 0 || br_left(&sp.others) < bits) return ANPR_ECORRUPT;
+                size_t bits = other_size(br_peek(&sp.others));
+                if (bits == 0 || br_left(&sp.others) < bits) return ANPR_ECORRUPT;
                 sp.others.pos += bits;
             }
             if (uk_decode_other(&sp.others, out[k].plate) < 0) return ANPR_ECORRUPT;
@@ -550,12 +572,12 @@ static inline int other_matches(bit_reader *br, const char *plate, size_t want_l
                          uint32_t fixed, char *p)
 {
     uint64_t w = br_peek(br);
-    uint32_t len = (uint32_t)(w & 15), shape = (uint32_t)(w >> 4) & ((UINT32_C(1) << len) - 1);
-    if (len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
-    size_t bits = other_bits(len, shape);
-    if (br_left(br) < bits) return ANPR_ECORRUPT;
+    size_t bits = other_size(w);
+    if (bits == 0 || br_left(br) < bits) return ANPR_ECORRUPT;
     size_t end = br->pos + bits;
-    if (len != want_len || (shape & fixed) != (want_shape & fixed)) {
+    /* Its length and the shape bits that must agree, as the stream holds them. */
+    uint64_t mask = 15 | (uint64_t)fixed << 4, want = want_len | (uint64_t)(want_shape & fixed) << 4;
+    if ((w & mask) != want) {
         br->pos = end;
         return 0;
     }
