@@ -569,7 +569,7 @@ static void shape_filter(const char *plate, int fold, uint32_t *want_shape, uint
  * differs. On a match its text is in p and its chunks have been checked.
  */
 static inline int other_matches(bit_reader *br, const char *plate, size_t want_len, int fold, uint32_t want_shape,
-                         uint32_t fixed, char *p)
+                                uint32_t fixed, char *p)
 {
     uint64_t w = br_peek(br);
     size_t bits = other_size(w);
