@@ -586,6 +586,39 @@ static inline int other_matches(bit_reader *br, const char *plate, size_t want_l
     return m;
 }
 
+/*
+ * The codes a finder looks for. With more than one (a misread-tolerant
+ * search), a bit set over a hash of each code rules out nearly every other
+ * value before the binary search does.
+ */
+#define CODE_FILTER_BITS 14
+typedef struct code_set {
+    const uint32_t *codes;
+    size_t n;
+    uint64_t filter[(1u << CODE_FILTER_BITS) / 64];
+} code_set;
+
+static unsigned code_slot(uint32_t v)
+{
+    return (unsigned)((v * UINT32_C(0x9E3779B1)) >> (32 - CODE_FILTER_BITS));
+}
+
+static void code_set_init(code_set *cs, const uint32_t *codes, size_t n)
+{
+    cs->codes = codes;
+    cs->n = n;
+    if (n <= 1) return;
+    memset(cs->filter, 0, sizeof cs->filter);
+    for (size_t k = 0; k < n; k++) cs->filter[code_slot(codes[k]) / 64] |= UINT64_C(1) << (code_slot(codes[k]) % 64);
+}
+
+static int code_wanted(const code_set *cs, uint32_t v)
+{
+    if (cs->n == 1) return v == cs->codes[0];
+    if (cs->n == 0 || !((cs->filter[code_slot(v) / 64] >> (code_slot(v) % 64)) & 1)) return 0;
+    return has_code(cs->codes, cs->n, v);
+}
+
 static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
                    size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
 {
@@ -593,6 +626,8 @@ static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, 
     size_t want_len = strlen(plate);
     uint32_t want_shape, fixed;
     shape_filter(plate, fold, &want_shape, &fixed);
+    code_set cs;
+    code_set_init(&cs, codes, ncodes);
     /* The position lives in a register for the common case, a current-format plate; others use a reader. */
     size_t pos = 0, found = 0;
     const size_t nbits = len * 8;
@@ -605,7 +640,7 @@ static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, 
             uint32_t v = (uint32_t)((w >> 1) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1));
             if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
             pos += 1 + UK_CURRENT_BITS;
-            if (ncodes == 1 ? v == codes[0] : has_code(codes, ncodes, v)) {
+            if (code_wanted(&cs, v)) {
                 memset(out[found].plate, 0, sizeof out[found].plate);
                 uk_current_plate(out[found].plate, v);
                 at[found++] = (uint32_t)i;
@@ -647,39 +682,6 @@ static void merge_back(uint32_t *at, anpr_row *out, size_t f0, const uint32_t *b
             out[w] = bout[k];
         }
     }
-}
-
-/*
- * The codes a finder looks for. With more than one (a misread-tolerant
- * search), a bit set over a hash of each code rules out nearly every other
- * value before the binary search does.
- */
-#define CODE_FILTER_BITS 14
-typedef struct code_set {
-    const uint32_t *codes;
-    size_t n;
-    uint64_t filter[(1u << CODE_FILTER_BITS) / 64];
-} code_set;
-
-static unsigned code_slot(uint32_t v)
-{
-    return (unsigned)((v * UINT32_C(0x9E3779B1)) >> (32 - CODE_FILTER_BITS));
-}
-
-static void code_set_init(code_set *cs, const uint32_t *codes, size_t n)
-{
-    cs->codes = codes;
-    cs->n = n;
-    if (n <= 1) return;
-    memset(cs->filter, 0, sizeof cs->filter);
-    for (size_t k = 0; k < n; k++) cs->filter[code_slot(codes[k]) / 64] |= UINT64_C(1) << (code_slot(codes[k]) % 64);
-}
-
-static int code_wanted(const code_set *cs, uint32_t v)
-{
-    if (cs->n == 1) return v == cs->codes[0];
-    if (cs->n == 0 || !((cs->filter[code_slot(v) / 64] >> (code_slot(v) % 64)) & 1)) return 0;
-    return has_code(cs->codes, cs->n, v);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
