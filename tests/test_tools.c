@@ -38,6 +38,14 @@ static char *slurp(const char *name)
     return s;
 }
 
+/* The command's output file name (out.txt, err.txt) holds needle. */
+static void assert_file_has(const char *name, const char *needle)
+{
+    char *text = slurp(name);
+    ck_assert_msg(strstr(text, needle) != NULL, "%s lacks \"%s\": %s", name, needle, text);
+    free(text);
+}
+
 static void setup(void)
 {
     const char *t = getenv("ANPR_TOOLS_DIR");
@@ -78,9 +86,7 @@ START_TEST(gen_ingest_stats_dump)
     /* Ingesting the same file again stores nothing new: every read is a duplicate. */
     ck_assert_int_eq(run("cat reads.csv | %s/anpr ingest store -", tools), 0);
     ck_assert_int_eq(run("%s/anpr stats store", tools), 0);
-    out = slurp("out.txt");
-    ck_assert_ptr_nonnull(strstr(out, "reads: 40000\n"));
-    free(out);
+    assert_file_has("out.txt", "reads: 40000\n");
 }
 END_TEST
 
@@ -198,17 +204,13 @@ START_TEST(query_shapes)
     ck_assert_int_eq(run("%s/anpr query store --area 1,2,3", tools), 2);
     ck_assert_int_eq(run("%s/anpr query store --fuzzy", tools), 2);
     ck_assert_int_eq(run("%s/anpr query store --plate 'AB#1'", tools), 2);
-    out = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(out, "plate"));
-    free(out);
+    assert_file_has("err.txt", "plate");
     ck_assert_int_eq(run("%s/anpr query nowhere", tools), 2);
     ck_assert_int_eq(run("%s/anpr query --help", tools), 0);
 
     /* Expire the first day: its reads are gone from every answer. */
     ck_assert_int_eq(run("%s/anpr expire store --before 2026-11-03T00:00:00Z", tools), 0);
-    out = slurp("out.txt");
-    ck_assert_ptr_nonnull(strstr(out, "dropped 1 days"));
-    free(out);
+    assert_file_has("out.txt", "dropped 1 days");
     ck_assert_int_eq(run("%s/anpr query store --to 2026-11-03T00:00:00Z", tools), 0);
     out = slurp("out.txt");
     ck_assert_uint_eq(check_csv_answer(out, NULL), 0);
@@ -227,26 +229,20 @@ START_TEST(usage_errors)
 {
     ck_assert_int_eq(run("%s/anpr", tools), 2);
     ck_assert_int_eq(run("%s/anpr frobnicate", tools), 2);
-    char *err = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(err, "unknown command 'frobnicate'"));
-    free(err);
+    assert_file_has("err.txt", "unknown command 'frobnicate'");
     ck_assert_int_eq(run("%s/anpr query", tools), 2);
     ck_assert_int_eq(run("%s/anpr --help", tools), 0);
     ck_assert_int_eq(run("%s/anpr ingest --help", tools), 0);
     ck_assert_int_eq(run("%s/anpr gen --days -1", tools), 2);
     ck_assert_int_eq(run("%s/anpr stats", tools), 2);
     ck_assert_int_eq(run("%s/anpr stats nowhere", tools), 2);
-    err = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(err, "nowhere"));
-    free(err);
+    assert_file_has("err.txt", "nowhere");
     ck_assert_int_eq(run("%s/anpr ingest store missing.csv", tools), 2);
     ck_assert_int_eq(run("%s/anpr-dump", tools), 2);
     ck_assert_int_eq(run("%s/anpr-dump --rows x store", tools), 2);
     ck_assert_int_eq(run("%s/anpr-dump --help", tools), 0);
     ck_assert_int_eq(run("printf 'plate\\n' | %s/anpr ingest store -", tools), 2);
-    err = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(err, "no column ts_ms"));
-    free(err);
+    assert_file_has("err.txt", "no column ts_ms");
 }
 END_TEST
 
@@ -304,19 +300,13 @@ START_TEST(bench_measures_and_reports)
     /* Usage errors: status 2 and a message that says what is wrong. */
     ck_assert_int_eq(run("%s/anpr-bench", tools), 2);
     ck_assert_int_eq(run("%s/anpr-bench weekly", tools), 2);
-    char *err = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(err, "unknown scenario 'weekly'"));
-    free(err);
+    assert_file_has("err.txt", "unknown scenario 'weekly'");
     ck_assert_int_eq(run("%s/anpr-bench custom --days 2", tools), 2);
     ck_assert_int_eq(run("%s/anpr-bench year --samples many", tools), 2);
-    err = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(err, "--samples: 'many'"));
-    free(err);
+    assert_file_has("err.txt", "--samples: 'many'");
     ck_assert_int_eq(run("%s/anpr-bench year --reuse", tools), 2);
     ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 10 --days 1 --dir kept", tools), 2);
-    err = slurp("err.txt");
-    ck_assert_ptr_nonnull(strstr(err, "kept exists"));
-    free(err);
+    assert_file_has("err.txt", "kept exists");
     ck_assert_int_eq(run("%s/anpr-bench --help", tools), 0);
 }
 END_TEST
