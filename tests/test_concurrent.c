@@ -81,11 +81,7 @@ static uint64_t query_all(anpr_store *s)
 START_TEST(reader_process_during_ingest_merge_expire)
 {
     char *dir = tu_tmpdir("concurrent");
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_CREATE;
-    anpr_store *s;
-    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
-    anpr_store_close(s);
+    anpr_store_close(tu_store_create(dir, 0));
 
     int p[2], a[2];
     ck_assert_int_eq(pipe(p), 0);
@@ -100,8 +96,10 @@ START_TEST(reader_process_during_ingest_merge_expire)
     close(p[1]);
     close(a[0]);
 
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
     o.flags = ANPR_OPEN_READONLY;
     o.refresh_ms = 1;
+    anpr_store *s;
     ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
     unsigned rounds = 0;
     uint64_t last = 0, final = UINT64_MAX;
@@ -306,11 +304,7 @@ static void reader_child(const char *dir, const stream_index *x, int stop_fd)
 START_TEST(reader_processes_see_whole_commits)
 {
     char *dir = tu_tmpdir("concurrent");
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_CREATE;
-    anpr_store *s;
-    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
-    anpr_store_close(s);
+    anpr_store_close(tu_store_create(dir, 0));
     stream_index x;
     build_index(&x);
 

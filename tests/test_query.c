@@ -340,10 +340,7 @@ END_TEST
 START_TEST(bad_queries_refused)
 {
     char *dir = tu_tmpdir("query");
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_CREATE;
-    anpr_store *s;
-    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    anpr_store *s = tu_store_create(dir, 0);
     anpr_cursor *c = (anpr_cursor *)1;
     anpr_query q = ANPR_QUERY_INIT;
     q.from_ms = 10;

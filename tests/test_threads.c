@@ -104,10 +104,7 @@ START_TEST(readers_while_writer_ingests_merges_expires)
     char *dir = tu_tmpdir("threads");
     shared sh;
     memset(&sh, 0, sizeof sh);
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_CREATE;
-    o.memory_budget = 1 << 20; /* flushes along the way */
-    ck_assert_int_eq(anpr_store_open(&sh.s, dir, &o), ANPR_OK);
+    sh.s = tu_store_create(dir, 1 << 20); /* a small budget: flushes along the way */
     int64_t now = (int64_t)time(NULL) * 1000;
     sh.start_ms = (now / DAY_MS - 4) * DAY_MS;
 

@@ -194,3 +194,13 @@ int tu_has_temp_file(const char *dir, char *name, size_t name_len)
     if (d) closedir(d);
     return found;
 }
+
+anpr_store *tu_store_create(const char *dir, size_t memory_budget)
+{
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.memory_budget = memory_budget;
+    anpr_store *s = NULL;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    return s;
+}

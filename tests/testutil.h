@@ -28,6 +28,12 @@ int tu_write_file(const char *path, const void *data, size_t len);
 /* XOR one byte of a file with mask (default 0x01 if 0). Returns 0 or -1. */
 int tu_flip_byte(const char *path, uint64_t offset, uint8_t mask);
 
+/*
+ * Open a store in dir, creating it, with the given memory budget (0 for the
+ * default); the test fails if it cannot. The caller closes it.
+ */
+anpr_store *tu_store_create(const char *dir, size_t memory_budget);
+
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
 
