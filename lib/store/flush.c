@@ -16,6 +16,14 @@ int writer_flush_locked(anpr_writer *w)
 {
     anpr_store *s = w->s;
     int rc = writer_commit_locked(w);
+    /*
+     * Our reads may be durable while another thread's fsync of this journal
+     * (for reads appended after ours) is still in flight, the lock released:
+     * the journal must not be closed and replaced under it, nor its
+     * offsets mixed with the new journal's. Wait for it to land.
+     */
+    while (rc == 0 && w->syncing) pthread_cond_wait(&w->synced_cv, &s->mu);
+    if (rc == 0 && w->poisoned < 0) rc = w->poisoned;
     if (rc < 0) return rc;
     s->err.text[0] = '\0';
 
