@@ -8,7 +8,8 @@
  *   column/<name>/decode_at       one row of each block picked out
  *   plate/<enc>/encode|decode     plate-uk and plate-split
  *   plate/<enc>/find              a plate's rows in each block, by code
- *   zstd/confidence               level-3 compression and decompression
+ *   zstd/confidence               level-3 compression and decompression of the
+ *                                 confidence bytes (format version 2's form)
  *   segment/write                 a day into a segment file (index included)
  *   segment/probe                 one plate-hash index probe
  *   segment/decode_block          one block, all columns, checked
@@ -253,7 +254,7 @@ static void bench_plate_find(gbench_state *st, void *arg)
 static void bench_zstd(gbench_state *st, void *arg)
 {
     int decompress = arg != NULL;
-    column *c = &columns[3]; /* confidence: the column zstd is kept for */
+    column *c = &columns[3]; /* confidence as version 2 stored it (bytes under zstd), beside huffman-ck */
     uint8_t *raw = malloc(nrows);
     for (size_t i = 0; i < nrows; i++) raw[i] = (uint8_t)c->get(&rows[i]);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();

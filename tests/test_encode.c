@@ -12,9 +12,9 @@
 #include "testutil.h"
 
 static const unsigned int_ids[] = {ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE,
-                                    ENC_DELTA_RICE_CK};
+                                    ENC_DELTA_RICE_CK, ENC_HUFF_CK};
 
-/* Whether values span at most 256 (what ENC_FOR_BYTES accepts). */
+/* Whether values span at most 256 (what ENC_FOR_BYTES and ENC_HUFF_CK accept). */
 static int byte_range(const int64_t *v, size_t n)
 {
     int64_t min = n ? v[0] : 0, max = min;
@@ -61,7 +61,7 @@ static void round_trip(const int64_t *v, size_t n)
 {
     for (size_t c = 0; c < sizeof int_ids / sizeof int_ids[0]; c++) {
         enc_buf b = {0};
-        if (int_ids[c] == ENC_FOR_BYTES && !byte_range(v, n)) {
+        if ((int_ids[c] == ENC_FOR_BYTES || int_ids[c] == ENC_HUFF_CK) && !byte_range(v, n)) {
             ck_assert_int_eq(enc_int_encode(&b, int_ids[c], v, n), ANPR_EINVAL);
             continue;
         }
@@ -106,6 +106,14 @@ START_TEST(int_edges)
         round_trip(v, n);
         for (size_t i = 0; i < n; i++) v[i] = (int64_t)(i / 300); /* long runs */
         round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = 99 - (int64_t)(pow((double)(next() % 1000) / 1000, 3) * 60); /* OCR confidence */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = INT64_MAX - (int64_t)(next() % 256); /* a byte's span at the top */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = INT64_MIN + (int64_t)(i % 256); /* every symbol of a byte */
+        round_trip(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)__builtin_ctzll(next() | 1ull << 40); /* halving counts: long codes */
+        round_trip(v, n);
     }
     free(v);
 }
@@ -127,18 +135,96 @@ START_TEST(best_picks_small)
     ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
     ck_assert_uint_eq(id, ENC_DELTA_RICE_CK); /* sorted times: Rice beats bit-packing */
     ck_assert_uint_lt(b.len, 4096 * 2 + 64); /* ~15 bits a delta: within a bit of the gaps' entropy */
-    /* Skewed small values (OCR confidence): a byte each, for zstd's Huffman stage. */
-    for (int i = 0; i < 4096; i++) v[i] = next() % 4 ? 99 : 40 + (int64_t)(next() % 60);
+    /* Skewed small values (OCR confidence: 99 a quarter of the time): Huffman, near their entropy. */
+    double entropy = 0;
+    for (int k = 0; k < 60; k++) {
+        double p = pow((k + 1) / 60.0, 1 / 3.0) - pow(k / 60.0, 1 / 3.0);
+        entropy -= p * log2(p);
+    }
+    for (int i = 0; i < 4096; i++) v[i] = 99 - (int64_t)(pow((double)(next() % 1000000) / 1e6, 3) * 60);
+    b.len = 0;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
+    ck_assert_uint_eq(id, ENC_HUFF_CK);
+    ck_assert_uint_lt(b.len * 8, (size_t)(4096 * (entropy + 0.25))); /* codes, table and checkpoints */
+    /* Three lanes: 1.67 bits a value against bit-packing's 2. */
+    for (int i = 0; i < 4096; i++) v[i] = 1 + (int64_t)(next() % 3);
+    b.len = 0;
+    ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
+    ck_assert_uint_eq(id, ENC_HUFF_CK);
+    /* Uniform over a byte, or over a power of two: nothing for Huffman to gain over bit-packing. */
+    for (int i = 0; i < 4096; i++) v[i] = (int64_t)(next() % 256);
     b.len = 0;
     ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
     ck_assert_uint_eq(id, ENC_FOR_BP);
-    ck_assert(enc_for_bytes_contender(v, 4096, b.len));
-    for (int i = 0; i < 4096; i++) v[i] = (int64_t)(next() % 256); /* uniform over a byte: nothing to gain */
+    for (int i = 0; i < 4096; i++) v[i] = 1 + (int64_t)(next() % 2);
     b.len = 0;
     ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
-    ck_assert(!enc_for_bytes_contender(v, 4096, b.len));
-    v[0] = 1000; /* beyond a byte */
-    ck_assert(!enc_for_bytes_contender(v, 4096, SIZE_MAX));
+    ck_assert_uint_eq(id, ENC_FOR_BP);
+    enc_buf_free(&b);
+}
+END_TEST
+
+/* huffman-ck's bytes for four values, as docs/format.md lays them out; and the byte strings it did not write. */
+START_TEST(huffman_bytes)
+{
+    const int64_t v[4] = {5, 5, 6, 7};
+    /* Counts 2, 1, 1: lengths 1, 2, 2, codes 0, 10, 11 (first bit first in the stream: 0 0 10 11 -> 0x34). */
+    uint8_t want[] = {5, 0, 0, 0, 0, 0, 0, 0, 2, 0x21, 0x02, 0, 0x34};
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_int_encode(&b, ENC_HUFF_CK, v, 4), 0);
+    ck_assert_uint_eq(b.len, sizeof want);
+    ck_assert(memcmp(b.data, want, sizeof want) == 0);
+    enc_buf_free(&b);
+    int64_t got[4];
+    const uint32_t all[4] = {0, 1, 2, 3};
+    uint8_t c[sizeof want];
+    /* A complete code, but not the one Huffman gives these counts (lengths 2, 1, 2): one form per value list. */
+    memcpy(c, want, sizeof c);
+    c[9] = 0x12;
+    c[12] = 0x65; /* 10 10 0 11 */
+    ck_assert_int_eq(enc_int_decode(got, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_int_decode_at(got, all, 4, NULL, 4, ENC_HUFF_CK, c, sizeof c), 0);
+    ck_assert(got[0] == 5 && got[1] == 5 && got[2] == 6 && got[3] == 7);
+    /* Codes that leave bit strings unused (2, 2, 2) or claim too many (1, 1, 2); a length over 11. */
+    static const uint8_t bad_lengths[][2] = {{0x22, 0x02}, {0x11, 0x02}, {0xc1, 0x02}};
+    for (size_t k = 0; k < 3; k++) {
+        memcpy(c, want, sizeof c);
+        c[9] = bad_lengths[k][0];
+        c[10] = bad_lengths[k][1];
+        ck_assert_int_eq(enc_int_decode(got, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+        ck_assert_int_eq(enc_int_decode_at(got, all, 4, NULL, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    }
+    /* The unused nibble set; a padding bit set; the span naming a symbol that never occurs (the maximum must). */
+    memcpy(c, want, sizeof c);
+    c[10] = 0x12;
+    ck_assert_int_eq(enc_int_decode(got, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    memcpy(c, want, sizeof c);
+    c[12] = 0xb4;
+    ck_assert_int_eq(enc_int_decode(got, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    memcpy(c, want, sizeof c);
+    c[8] = 3;
+    ck_assert_int_eq(enc_int_decode(got, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    /* A minimum whose span passes INT64_MAX; a checkpoint width past the chunk. */
+    memcpy(c, want, sizeof c);
+    put_i64(c, INT64_MAX - 1);
+    ck_assert_int_eq(enc_int_decode(got, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_int_decode_at(got, all, 4, NULL, 4, ENC_HUFF_CK, c, sizeof c), ANPR_ECORRUPT);
+    int64_t many[300], back[300];
+    for (int i = 0; i < 300; i++) many[i] = i % 3;
+    ck_assert_int_eq(enc_int_encode(&b, ENC_HUFF_CK, many, 300), 0);
+    ck_assert_uint_eq(b.data[11], 9); /* checkpoints at bits 214 and 427: 9 bits each */
+    uint32_t row = 299;
+    b.data[11] = 56;
+    ck_assert_int_eq(enc_int_decode(back, 300, ENC_HUFF_CK, b.data, b.len), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_int_decode_at(back, &row, 1, NULL, 300, ENC_HUFF_CK, b.data, b.len), ANPR_ECORRUPT);
+    /* A checkpoint one bit off: the whole decode sees it does not meet the stream. */
+    b.data[11] = 9;
+    b.data[12] ^= 1;
+    ck_assert_int_eq(enc_int_decode(back, 300, ENC_HUFF_CK, b.data, b.len), ANPR_ECORRUPT);
+    enc_buf_free(&b);
+    /* Beyond a byte's span. */
+    int64_t wide[2] = {0, 256};
+    ck_assert_int_eq(enc_int_encode(&b, ENC_HUFF_CK, wide, 2), ANPR_EINVAL);
     enc_buf_free(&b);
 }
 END_TEST
@@ -492,6 +578,7 @@ int main(void)
     tcase_add_test(tc, int_edges);
     tcase_add_test(tc, best_picks_small);
     tcase_add_test(tc, int_garbage_refused);
+    tcase_add_test(tc, huffman_bytes);
     tcase_add_test(tc, plates_round_trip);
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);

@@ -440,7 +440,7 @@ static int open_as_version(const char *path, unsigned header, unsigned footer, a
     return rc;
 }
 
-/* Version 1 files still read (version 2 only added encodings); unknown or mixed versions are refused. */
+/* Version 1 and 2 files still read (versions 2 and 3 only added encodings); unknown or mixed versions are refused. */
 START_TEST(format_versions)
 {
     char *dir = tu_tmpdir("segment");
@@ -451,6 +451,8 @@ START_TEST(format_versions)
     anpr_segment_info info;
     ck_assert_int_eq(open_as_version(path, 1, 1, &info), ANPR_OK);
     ck_assert_uint_eq(info.format_version, 1);
+    ck_assert_int_eq(open_as_version(path, 2, 2, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, 2);
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
     ck_assert_int_eq(open_as_version(path, 0, 0, &info), ANPR_EVERSION);
     ck_assert_int_eq(open_as_version(path, 2, 1, &info), ANPR_EVERSION);

@@ -44,13 +44,14 @@ enum enc_id {
     ENC_DELTA_RICE = 7, /* first value, then deltas Rice-coded per 128, with escapes (written by format 1) */
     ENC_PLATE_SPLIT = 8, /* plates: plate-uk with the current-format values apart, as one 30-bit array */
     ENC_DELTA_RICE_CK = 9, /* delta-rice with a table of checkpoints, so one row is found without the rest */
+    ENC_HUFF_CK = 10,  /* minimum, then (value - minimum) Huffman-coded, with checkpoints; range under 256 */
     ENC_COUNT
 };
 
 /* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
 const char *enc_name(unsigned id);
 
-/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK]). */
+/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK], ENC_HUFF_CK). */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*
@@ -64,19 +65,12 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
                       const uint8_t *src, size_t len);
 
 /*
- * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP and
- * ENC_DELTA_RICE_CK that comes out smallest for these values (written to out, id in *id). A block's
- * column is small, so trying each is cheap against zstd's cost.
+ * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP,
+ * ENC_DELTA_RICE_CK and ENC_HUFF_CK that comes out smallest for these values
+ * (written to out, id in *id). A block's column is small, so trying each is
+ * cheap against zstd's cost.
  */
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);
-
-/*
- * Whether ENC_FOR_BYTES might end up smaller after zstd than a bit-packed
- * form of best_len bytes: the values span at most 256 and their order-0
- * entropy, which zstd's Huffman stage reaches on bytes, is below best_len.
- * Only compressing both tells for sure; the segment writer does.
- */
-int enc_for_bytes_contender(const int64_t *v, size_t n, size_t best_len);
 
 /* Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK) over normalised plates in anpr_row. */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);

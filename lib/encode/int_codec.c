@@ -3,7 +3,6 @@
  * uint64 so that deltas of extreme values wrap instead of overflowing.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +10,7 @@
 #include "common/bytes.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
+#include "encode/huff_codec.h"
 
 #define MINIBLOCK 128
 #define VARINT_MAX 10
@@ -26,6 +26,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_FOR_BYTES] = "for-bytes",
     [ENC_DELTA_RICE] = "delta-rice",
     [ENC_DELTA_RICE_CK] = "delta-rice-ck",
+    [ENC_HUFF_CK] = "huffman-ck",
 };
 
 const char *enc_name(unsigned id)
@@ -355,6 +356,7 @@ int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
     case ENC_FOR_BYTES: return encode_for_bytes(out, v, n);
     case ENC_DELTA_RICE:
     case ENC_DELTA_RICE_CK: return encode_delta_rice(out, id, v, n);
+    case ENC_HUFF_CK: return huff_encode(out, v, n);
     default: return ANPR_EINVAL;
     }
 }
@@ -520,6 +522,7 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     case ENC_FOR_BYTES: return decode_for_bytes(v, n, src, len);
     case ENC_DELTA_RICE:
     case ENC_DELTA_RICE_CK: return decode_delta_rice(v, n, id, src, len);
+    case ENC_HUFF_CK: return huff_decode(v, n, src, len);
     default: return ANPR_ECORRUPT;
     }
 }
@@ -627,6 +630,7 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
     case ENC_DELTA_RICE:
     case ENC_DELTA_RICE_CK: return delta_rice_at(v, at, nat, n, id, src, len);
     case ENC_FOR_BP: return for_at(v, at, nat, n, src, len);
+    case ENC_HUFF_CK: return huff_decode_at(v, at, nat, n, src, len);
     default: {
         /* The bit-packed deltas: every value before a row goes into its own. */
         int rc = enc_int_decode(scratch, n, id, src, len);
@@ -637,35 +641,6 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
     }
 }
 
-/*
- * What zstd's Huffman stage would make of values - min stored a byte each:
- * their order-0 entropy plus room for its table. When that beats the best
- * bit-packed form's size before zstd, the byte form may win after zstd and
- * is worth compressing to find out.
- */
-int enc_for_bytes_contender(const int64_t *v, size_t n, size_t best_len)
-{
-    if (n == 0) return 0;
-    int64_t min = v[0], max = v[0];
-    for (size_t i = 1; i < n; i++) {
-        if (v[i] < min) min = v[i];
-        if (v[i] > max) max = v[i];
-    }
-    if ((uint64_t)max - (uint64_t)min > 255) return 0;
-    uint32_t hist[256] = {0};
-    for (size_t i = 0; i < n; i++) hist[(uint64_t)v[i] - (uint64_t)min]++;
-    double bits = 0;
-    unsigned symbols = 0;
-    for (unsigned k = 0; k < 256; k++) {
-        if (!hist[k]) continue;
-        symbols++;
-        bits += (double)hist[k] * log2((double)n / hist[k]);
-    }
-    /* Huffman codes are whole bits: at least one a value; a table of about half a byte a symbol. */
-    if (bits < (double)n) bits = (double)n;
-    return 8 + (size_t)(bits / 8) + 16 + symbols / 2 < best_len;
-}
-
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
 {
     /*
@@ -673,11 +648,14 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
      * RLE is tried only when runs are long enough to have a chance: counting
      * runs is cheaper than encoding.
      */
-    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE_CK};
+    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE_CK, ENC_HUFF_CK};
     size_t runs = n ? 1 : 0, descents = 0;
+    int64_t min = n ? v[0] : 0, max = min;
     for (size_t i = 1; i < n; i++) {
         runs += v[i] != v[i - 1];
         descents += v[i] < v[i - 1];
+        if (v[i] < min) min = v[i];
+        if (v[i] > max) max = v[i];
     }
     size_t base = out->len, best_len = SIZE_MAX;
     unsigned best = ENC_RAW;
@@ -687,6 +665,8 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         if (cand == ENC_RLE && runs * 2 > n / 2 + 1) continue;
         /* Rice pays on nearly sorted values (times within cameras); elsewhere it only costs time. */
         if (cand == ENC_DELTA_RICE_CK && (descents > n / 64 || runs * 2 <= n)) continue;
+        /* Huffman codes values that span a byte (confidence, lane) near their entropy, where bit-packing pays whole bits. */
+        if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
         tmp.len = 0;
         int rc = enc_int_encode(&tmp, cand, v, n);
         if (rc < 0) {

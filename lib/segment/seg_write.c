@@ -32,7 +32,6 @@ struct seg_writer {
     enc_buf dir;              /* block directory, built as blocks are written */
     uint32_t blocks;
     enc_buf enc, comp;        /* scratch for one chunk */
-    enc_buf alt_enc, alt_comp; /* scratch for a second candidate form of it */
     int64_t *values;          /* scratch: one column widened */
     ZSTD_CCtx *cctx;
     int failed;
@@ -84,39 +83,29 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
  * Is a zstd frame of comp bytes worth keeping over len encoded bytes? Only
  * if it saves an eighth: every query that reads the chunk pays for the
  * decompression (a plate lookup decompresses each column of every block it
- * reads), and on the lane and position columns zstd saved 5 %.
+ * reads), and on the lane and position columns zstd saved 5 %. Columns that
+ * zstd's Huffman stage used to shrink (confidence) are Huffman-coded by
+ * huffman-ck, which a lookup decodes from a checkpoint.
  */
 static int zstd_worth(size_t comp, size_t len)
 {
     return len > 0 && comp <= len - len / 8;
 }
 
-/* zstd-compress w->enc into w->comp; return the bytes the chunk will take (the form kept). */
-static int compress_chunk(seg_writer *w, size_t *stored)
-{
-    w->comp.len = 0;
-    *stored = w->enc.len;
-    if (w->enc.len == 0) return 0;
-    int rc = enc_zstd_compress(&w->comp, w->cctx, w->level, w->enc.data, w->enc.len);
-    if (rc < 0) return rc;
-    if (zstd_worth(w->comp.len, w->enc.len)) *stored = w->comp.len;
-    return 0;
-}
-
 /*
- * Write the chunk in w->enc (compressed in w->comp already if compressed is
- * set) and record it in the directory entry at e: zstd's form when worth it.
+ * Write the chunk in w->enc and record it in the directory entry at e:
+ * zstd's form when worth it, else the encoded bytes.
  */
-static int write_chunk_prepared(seg_writer *w, uint8_t *e, unsigned encoding, int compressed)
+static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
 {
-    size_t stored;
-    if (!compressed) {
-        int rc = compress_chunk(w, &stored);
-        if (rc < 0) return rc;
-    }
     const uint8_t *data = w->enc.data;
     size_t len = w->enc.len;
     uint8_t compression = SEG_STORED;
+    w->comp.len = 0;
+    if (len > 0) {
+        int rc = enc_zstd_compress(&w->comp, w->cctx, w->level, data, len);
+        if (rc < 0) return rc;
+    }
     if (zstd_worth(w->comp.len, len)) {
         data = w->comp.data;
         len = w->comp.len;
@@ -134,45 +123,13 @@ static int write_chunk_prepared(seg_writer *w, uint8_t *e, unsigned encoding, in
     return 0;
 }
 
-static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
-{
-    return write_chunk_prepared(w, e, encoding, 0);
-}
-
-/*
- * An integer column: the light encoding that comes out smallest, and when
- * the values fit a byte each, the byte form too if it is smaller after zstd
- * (its Huffman stage codes skewed bytes such as OCR confidence near their
- * entropy, which bit-packed values straddling bytes defeat). Only measuring
- * tells which wins, so both are compressed when the byte form is a contender.
- */
+/* An integer column: the light encoding that comes out smallest (zstd over it where that pays). */
 static int write_int_column(seg_writer *w, uint8_t *e, size_t n)
 {
     unsigned encoding;
     w->enc.len = 0;
     int rc = enc_int_encode_best(&w->enc, &encoding, w->values, n);
-    if (rc < 0) return rc;
-    if (encoding == ENC_RLE || !enc_for_bytes_contender(w->values, n, w->enc.len)) return write_chunk(w, e, encoding);
-    size_t best;
-    rc = compress_chunk(w, &best);
-    enc_buf keep_enc = w->enc, keep_comp = w->comp;
-    w->enc = w->alt_enc;
-    w->comp = w->alt_comp;
-    w->enc.len = 0;
-    size_t alt = SIZE_MAX;
-    if (rc == 0) rc = enc_int_encode(&w->enc, ENC_FOR_BYTES, w->values, n);
-    if (rc == 0) rc = compress_chunk(w, &alt);
-    if (rc == 0 && alt < best) {
-        /* Keep the byte form in w->enc; the other pair becomes the spare. */
-        w->alt_enc = keep_enc;
-        w->alt_comp = keep_comp;
-        return write_chunk_prepared(w, e, ENC_FOR_BYTES, 1);
-    }
-    w->alt_enc = w->enc;
-    w->alt_comp = w->comp;
-    w->enc = keep_enc;
-    w->comp = keep_comp;
-    return rc < 0 ? rc : write_chunk_prepared(w, e, encoding, 1);
+    return rc < 0 ? rc : write_chunk(w, e, encoding);
 }
 
 static int write_block(seg_writer *w)
@@ -357,8 +314,6 @@ void seg_writer_free(seg_writer *w)
     enc_buf_free(&w->dir);
     enc_buf_free(&w->enc);
     enc_buf_free(&w->comp);
-    enc_buf_free(&w->alt_enc);
-    enc_buf_free(&w->alt_comp);
     ZSTD_freeCCtx(w->cctx);
     free(w);
 }

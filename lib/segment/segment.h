@@ -18,10 +18,11 @@
 #include "io/vfs.h"
 
 /*
- * Writers write version 2; readers read 1 and 2. Version 2 added encodings
- * (plate-split, delta-rice-ck) and nothing else, so one reader serves both.
+ * Writers write version 3; readers read 1 to 3. Version 2 added encodings
+ * (plate-split, delta-rice-ck) and version 3 one more (huffman-ck), nothing
+ * else, so one reader serves them all.
  */
-#define SEG_FORMAT_VERSION 2
+#define SEG_FORMAT_VERSION 3
 #define SEG_FORMAT_OLDEST 1
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u

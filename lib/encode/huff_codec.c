@@ -1,0 +1,304 @@
+/*
+ * huffman-ck. Before it, OCR confidence was stored a byte a value and left
+ * to zstd, whose Huffman stage coded it near its entropy; but a plate
+ * lookup then decompressed a block's whole column for one value, a fifth of
+ * a plate history's time. Coding the values here keeps the size (the code
+ * is built per chunk from the chunk's own counts) and lets a lookup start
+ * at the checkpoint of its row's group: at most 127 codes before it.
+ *
+ * Layout (docs/format.md, "huffman-ck"): the minimum (int64 LE); the span
+ * r = max - min in a byte; the code length of each symbol 0..r (value -
+ * minimum) in four bits, low nibble first, 0 for a symbol that does not
+ * occur; a byte w and the bit offsets of groups 1, 2, ... of 128 values at
+ * width w; then the codes, least significant bit first, each code's first
+ * bit first. Codes are canonical (shorter codes first, then by symbol), so
+ * the lengths alone define them.
+ */
+#include "encode/huff_codec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpr/anpr.h"
+#include "common/bytes.h"
+#include "encode/bitpack.h"
+
+#define HUFF_GROUP 128u
+#define HUFF_MAX_BITS 11u
+#define HUFF_SYMBOLS 256u
+
+/*
+ * The code lengths for counts h[0..ns) into len[] (0 where a count is 0):
+ * Huffman's merge of the two lightest nodes, taken from two queues (leaves
+ * sorted by count then symbol, and merged nodes in the order made), a leaf
+ * first on a tie. A lone symbol gets length 1. While the longest code is
+ * over HUFF_MAX_BITS, every count c becomes (c + 1) / 2 and the merge runs
+ * again: the decoder's table stays at most 2^11 entries. Decoders run this
+ * too, to refuse lengths the encoder would not have written.
+ */
+static void huff_lengths(const uint32_t *h, unsigned ns, uint8_t *len)
+{
+    uint32_t c[HUFF_SYMBOLS];
+    unsigned leaf[HUFF_SYMBOLS], parent[2 * HUFF_SYMBOLS];
+    uint64_t weight[2 * HUFF_SYMBOLS];
+    uint8_t depth[2 * HUFF_SYMBOLS];
+    memcpy(c, h, ns * sizeof *c);
+    for (;;) {
+        memset(len, 0, ns);
+        unsigned nl = 0;
+        for (unsigned s = 0; s < ns; s++) {
+            if (!c[s]) continue;
+            /* Insertion by count; equal counts keep symbol order. */
+            unsigned k = nl++;
+            while (k > 0 && c[leaf[k - 1]] > c[s]) {
+                leaf[k] = leaf[k - 1];
+                k--;
+            }
+            leaf[k] = s;
+        }
+        if (nl <= 1) {
+            if (nl == 1) len[leaf[0]] = 1;
+            return;
+        }
+        for (unsigned i = 0; i < nl; i++) weight[i] = c[leaf[i]];
+        unsigned li = 0, ii = nl, next = nl, root = 2 * nl - 2;
+        while (next <= root) {
+            unsigned pick[2];
+            for (unsigned k = 0; k < 2; k++)
+                pick[k] = li < nl && (ii == next || weight[li] <= weight[ii]) ? li++ : ii++;
+            weight[next] = weight[pick[0]] + weight[pick[1]];
+            parent[pick[0]] = parent[pick[1]] = next;
+            next++;
+        }
+        /* A node's parent was made after it, so depths fill from the root down. */
+        depth[root] = 0;
+        unsigned longest = 0;
+        for (unsigned i = root; i-- > 0;) {
+            depth[i] = (uint8_t)(depth[parent[i]] + 1);
+            if (i < nl && depth[i] > longest) longest = depth[i];
+        }
+        for (unsigned i = 0; i < nl; i++) len[leaf[i]] = depth[i];
+        if (longest <= HUFF_MAX_BITS) return;
+        for (unsigned s = 0; s < ns; s++) c[s] = (c[s] + 1) / 2;
+    }
+}
+
+/*
+ * Canonical codes for lengths len[0..ns), as stored (bit-reversed, so the
+ * code's first bit is the stream's next). ANPR_ECORRUPT unless the lengths
+ * make a complete code, or a lone symbol of length 1.
+ */
+static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev)
+{
+    unsigned count[HUFF_MAX_BITS + 1] = {0}, present = 0;
+    uint32_t kraft = 0;
+    for (unsigned s = 0; s < ns; s++) {
+        if (!len[s]) continue;
+        if (len[s] > HUFF_MAX_BITS) return ANPR_ECORRUPT;
+        count[len[s]]++;
+        present++;
+        kraft += UINT32_C(1) << (HUFF_MAX_BITS - len[s]);
+    }
+    if (present == 1 ? kraft != UINT32_C(1) << (HUFF_MAX_BITS - 1) : kraft != UINT32_C(1) << HUFF_MAX_BITS)
+        return ANPR_ECORRUPT;
+    unsigned next[HUFF_MAX_BITS + 1], code = 0;
+    for (unsigned b = 1; b <= HUFF_MAX_BITS; b++) {
+        code = (code + count[b - 1]) << 1;
+        next[b] = code;
+    }
+    for (unsigned s = 0; s < ns; s++) {
+        if (!len[s]) continue;
+        unsigned c = next[len[s]]++, r = 0;
+        for (unsigned b = 0; b < len[s]; b++) r |= ((c >> b) & 1u) << (len[s] - 1 - b);
+        rev[s] = (uint16_t)r;
+    }
+    return 0;
+}
+
+int huff_encode(enc_buf *out, const int64_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    int64_t min = v[0], max = v[0];
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] < min) min = v[i];
+        if (v[i] > max) max = v[i];
+    }
+    if ((uint64_t)max - (uint64_t)min >= HUFF_SYMBOLS) return ANPR_EINVAL;
+    unsigned ns = (unsigned)((uint64_t)max - (uint64_t)min) + 1;
+    uint32_t h[HUFF_SYMBOLS] = {0};
+    for (size_t i = 0; i < n; i++) h[(uint64_t)v[i] - (uint64_t)min]++;
+    uint8_t len[HUFF_SYMBOLS];
+    uint16_t rev[HUFF_SYMBOLS];
+    huff_lengths(h, ns, len);
+    if (huff_codes(len, ns, rev) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
+
+    uint8_t head[9 + HUFF_SYMBOLS / 2] = {0};
+    put_i64(head, min);
+    head[8] = (uint8_t)(ns - 1);
+    for (unsigned s = 0; s < ns; s++) head[9 + s / 2] |= (uint8_t)(len[s] << (4 * (s % 2)));
+    int rc = enc_buf_append(out, head, 9 + (ns + 1) / 2);
+    if (rc < 0) return rc;
+
+    /* The stream goes to its own buffer while the group offsets are noted; the table goes before it. */
+    size_t groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
+    uint64_t *ck = malloc(groups * sizeof *ck);
+    enc_buf stream = {0};
+    if (!ck) return -ENOMEM;
+    bit_writer bw = {&stream, 0, 0};
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (i % HUFF_GROUP == 0 && i > 0) ck[i / HUFF_GROUP - 1] = stream.len * 8 + bw.bits;
+        unsigned s = (unsigned)((uint64_t)v[i] - (uint64_t)min);
+        rc = bw_put(&bw, rev[s], len[s]);
+    }
+    if (rc == 0) rc = bw_finish(&bw);
+    uint8_t w = (uint8_t)(groups > 1 ? bp_width(ck[groups - 2]) : 0);
+    if (rc == 0) rc = enc_buf_append(out, &w, 1);
+    if (rc == 0) rc = bp_pack(out, ck, groups - 1, w);
+    if (rc == 0) rc = enc_buf_append(out, stream.data, stream.len);
+    free(ck);
+    enc_buf_free(&stream);
+    return rc;
+}
+
+/* A parsed chunk: its minimum, lengths, checkpoint table, stream, and the decoding table. */
+typedef struct huff_chunk {
+    uint64_t min;
+    unsigned ns, maxbits;
+    uint8_t len[HUFF_SYMBOLS];
+    unsigned w;           /* checkpoint width */
+    const uint8_t *ck;    /* groups - 1 checkpoints */
+    size_t ck_bytes, groups;
+    bit_reader br;        /* the stream */
+    /* Indexed by the next maxbits bits of the stream: symbol in the low byte, code length above. */
+    uint16_t tab[1u << HUFF_MAX_BITS];
+    int lone;             /* one symbol: the stream is all zero bits */
+} huff_chunk;
+
+static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n)
+{
+    if (len < 9) return ANPR_ECORRUPT;
+    c->min = get_u64(src);
+    c->ns = src[8] + 1u;
+    /* min + r must not pass INT64_MAX: no encoder's values do. */
+    if ((int64_t)(c->min + c->ns - 1) < (int64_t)c->min) return ANPR_ECORRUPT;
+    size_t pos = 9, nib = (c->ns + 1) / 2;
+    if (len - pos < nib + 1) return ANPR_ECORRUPT;
+    c->maxbits = 0;
+    unsigned present = 0;
+    for (unsigned s = 0; s < c->ns; s++) {
+        c->len[s] = (uint8_t)((src[pos + s / 2] >> (4 * (s % 2))) & 15u);
+        if (c->len[s] > c->maxbits) c->maxbits = c->len[s];
+        present += c->len[s] > 0;
+    }
+    c->lone = present == 1;
+    if (c->ns % 2 && src[pos + nib - 1] >> 4) return ANPR_ECORRUPT; /* the unused nibble */
+    pos += nib;
+    c->w = src[pos++];
+    if (c->w > 56) return ANPR_ECORRUPT;
+    c->groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
+    c->ck_bytes = bp_bytes(c->groups - 1, c->w);
+    if (len - pos < c->ck_bytes) return ANPR_ECORRUPT;
+    c->ck = src + pos;
+    if (!bp_tail_zero(c->ck, c->groups - 1, c->w)) return ANPR_ECORRUPT;
+    pos += c->ck_bytes;
+    c->br = (bit_reader){src + pos, len - pos, 0};
+
+    uint16_t rev[HUFF_SYMBOLS];
+    if (huff_codes(c->len, c->ns, rev) < 0) return ANPR_ECORRUPT;
+    /*
+     * Every entry whose low bits are a symbol's code is that symbol. The
+     * code is complete, so every entry is some symbol's; a lone symbol's
+     * code 0 takes the 1 too (huff_decode refuses a one bit there).
+     */
+    size_t size = (size_t)1 << c->maxbits;
+    for (unsigned s = 0; s < c->ns; s++)
+        if (c->len[s])
+            for (size_t j = rev[s]; j < size; j += (size_t)1 << c->len[s])
+                c->tab[j] = (uint16_t)(s | (unsigned)c->len[s] << 8);
+    if (c->lone) c->tab[1] = c->tab[0];
+    return 0;
+}
+
+/* Where group g's codes start, checked to lie within the stream. */
+static int huff_seek(huff_chunk *c, size_t g)
+{
+    uint64_t bit = g ? bp_get(c->ck, c->ck_bytes, g - 1, c->w) : 0;
+    if (bit > c->br.len * 8) return ANPR_ECORRUPT;
+    c->br.pos = bit;
+    return 0;
+}
+
+/* The next cnt symbols into sym[]; ANPR_ECORRUPT when they run past the stream. */
+static int huff_next(huff_chunk *c, uint8_t *sym, size_t cnt)
+{
+    const unsigned mask = (1u << c->maxbits) - 1;
+    /* br_peek gives at least 57 bits: that many codes of maxbits each are decoded from one look. */
+    const size_t per_peek = 57 / c->maxbits;
+    for (size_t i = 0; i < cnt;) {
+        uint64_t x = br_peek(&c->br);
+        unsigned used = 0;
+        size_t stop = cnt - i < per_peek ? cnt : i + per_peek;
+        for (; i < stop; i++) {
+            unsigned e = c->tab[(x >> used) & mask];
+            sym[i] = (uint8_t)e;
+            used += e >> 8;
+        }
+        c->br.pos += used;
+    }
+    return c->br.pos > c->br.len * 8 ? ANPR_ECORRUPT : 0;
+}
+
+int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len)
+{
+    if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
+    huff_chunk chunk, *c = &chunk;
+    int rc = huff_open(c, src, len, n);
+    uint32_t h[HUFF_SYMBOLS] = {0};
+    uint8_t sym[HUFF_GROUP];
+    uint64_t last_ck = 0;
+    for (size_t g = 0; rc == 0 && g < c->groups; g++) {
+        /* The table must say exactly where each group starts. */
+        if (g > 0 && (last_ck = bp_get(c->ck, c->ck_bytes, g - 1, c->w)) != c->br.pos) {
+            rc = ANPR_ECORRUPT;
+            break;
+        }
+        size_t i = g * HUFF_GROUP, cnt = n - i < HUFF_GROUP ? n - i : HUFF_GROUP;
+        if ((rc = huff_next(c, sym, cnt)) < 0) break;
+        for (size_t k = 0; k < cnt; k++) {
+            h[sym[k]]++;
+            v[i + k] = (int64_t)(c->min + sym[k]);
+        }
+    }
+    if (rc == 0) rc = br_finish(&c->br);
+    for (size_t i = 0; rc == 0 && c->lone && i < c->br.len; i++)
+        if (c->br.p[i]) rc = ANPR_ECORRUPT;
+    if (rc == 0) {
+        /* One encoding per value list: the encoder's lengths, span and checkpoint width, nothing else. */
+        uint8_t want[HUFF_SYMBOLS];
+        huff_lengths(h, c->ns, want);
+        if (memcmp(want, c->len, c->ns) != 0 || !h[0] || !h[c->ns - 1] || c->w != bp_width(last_ck))
+            rc = ANPR_ECORRUPT;
+    }
+    return rc;
+}
+
+int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
+{
+    huff_chunk chunk, *c = &chunk;
+    int rc = huff_open(c, src, len, n);
+    uint8_t sym[HUFF_GROUP];
+    size_t next_row = SIZE_MAX; /* the row whose code the stream is at, when it is in the current group */
+    for (size_t j = 0; rc == 0 && j < nat; j++) {
+        size_t row = at[j], g = row / HUFF_GROUP;
+        if (next_row == SIZE_MAX || next_row / HUFF_GROUP != g) {
+            if ((rc = huff_seek(c, g)) < 0) break;
+            next_row = g * HUFF_GROUP;
+        }
+        size_t cnt = row - next_row + 1;
+        if ((rc = huff_next(c, sym, cnt)) < 0) break;
+        v[j] = (int64_t)(c->min + sym[cnt - 1]);
+        next_row = row + 1;
+    }
+    return rc;
+}
