@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "io/vfs.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define DAY_MS INT64_C(86400000)
@@ -416,6 +419,148 @@ START_TEST(threads_share_a_writer)
 }
 END_TEST
 
+/*
+ * A file system that notes when a journal is created or closed while an
+ * fsync of a journal is in flight: a writer's threads commit (one fsyncs,
+ * the lock released, while the others wait or go on) and flush (which
+ * creates the next journal and closes the old) all at once, and a flush
+ * must wait for such an fsync to land. Before it did, a thread woken after
+ * a flush could fsync the new, still empty journal while a flush with
+ * nothing to commit went ahead under it.
+ */
+typedef struct slow_sync {
+    anpr_vfs vfs;
+    pthread_mutex_t mu;
+    int journal[64];    /* descriptors of journal files */
+    int syncing;        /* journal fsyncs in flight */
+    int overlaps;       /* journals created or closed while one was */
+    long fsyncs;
+} slow_sync;
+
+static int is_journal_fd(const slow_sync *f, int fd)
+{
+    return fd >= 0 && fd < 64 && f->journal[fd];
+}
+
+static int journal_open_noted(const anpr_vfs *v, const char *path, int flags, unsigned mode)
+{
+    slow_sync *f = v->ctx;
+    int journal_file = strstr(path, "journal-") != NULL;
+    pthread_mutex_lock(&f->mu);
+    if (journal_file && (flags & O_CREAT) && f->syncing) f->overlaps++;
+    pthread_mutex_unlock(&f->mu);
+    int fd = anpr_vfs_posix()->open(anpr_vfs_posix(), path, flags, mode);
+    pthread_mutex_lock(&f->mu);
+    if (fd >= 0 && fd < 64) f->journal[fd] = journal_file;
+    pthread_mutex_unlock(&f->mu);
+    return fd;
+}
+
+static int slow_fsync(const anpr_vfs *v, int fd)
+{
+    slow_sync *f = v->ctx;
+    pthread_mutex_lock(&f->mu);
+    int slow = is_journal_fd(f, fd);
+    f->syncing += slow;
+    f->fsyncs += slow;
+    pthread_mutex_unlock(&f->mu);
+    if (slow) usleep(300);
+    int rc = anpr_vfs_posix()->fsync(anpr_vfs_posix(), fd);
+    pthread_mutex_lock(&f->mu);
+    f->syncing -= slow;
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+static int watched_close(const anpr_vfs *v, int fd)
+{
+    slow_sync *f = v->ctx;
+    pthread_mutex_lock(&f->mu);
+    if (is_journal_fd(f, fd) && f->syncing) f->overlaps++;
+    pthread_mutex_unlock(&f->mu);
+    return anpr_vfs_posix()->close(anpr_vfs_posix(), fd);
+}
+
+static void *flush_thread(void *p)
+{
+    thread_arg *a = p;
+    for (size_t i = 0; i < a->n; i += 25) {
+        size_t k = a->n - i < 25 ? a->n - i : 25;
+        a->rc = anpr_writer_append(a->w, a->r + i, k, NULL, NULL);
+        /* Commit, or flush at once (which commits first): both race the other threads' fsyncs. */
+        if (a->rc == 0) a->rc = (i / 25) % 2 ? anpr_writer_flush(a->w) : anpr_writer_commit(a->w);
+        if (a->rc) break;
+    }
+    return NULL;
+}
+
+typedef struct flusher_arg {
+    anpr_writer *w;
+    _Atomic int stop;
+    int rc;
+    long flushes;
+} flusher_arg;
+
+/* Flushes with nothing of its own to commit: its commit returns at once, whoever is fsyncing. */
+static void *idle_flush_thread(void *p)
+{
+    flusher_arg *a = p;
+    while (!a->stop && a->rc == 0) {
+        a->rc = anpr_writer_flush(a->w);
+        a->flushes++;
+    }
+    return NULL;
+}
+
+START_TEST(flush_waits_for_fsyncs_in_flight)
+{
+    enum { T = 4, PER = 1500 };
+    char *dir = tu_tmpdir("store-flush-race");
+    slow_sync f = {.vfs = *anpr_vfs_posix()};
+    f.vfs.open = journal_open_noted;
+    f.vfs.fsync = slow_fsync;
+    f.vfs.close = watched_close;
+    f.vfs.ctx = &f;
+    pthread_mutex_init(&f.mu, NULL);
+    anpr_store *s;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    ck_assert_int_eq(store_open_vfs(&s, dir, &o, &f.vfs), ANPR_OK);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r = malloc(T * PER * sizeof *r);
+    plate_buf *p = malloc(T * PER * sizeof *p);
+    make_reads(r, p, T * PER, 2, 9);
+    pthread_t th[T];
+    thread_arg args[T];
+    for (int t = 0; t < T; t++) {
+        args[t] = (thread_arg){w, r + t * PER, PER, 0};
+        /* Half the threads flush every other batch; the rest only commit. */
+        pthread_create(&th[t], NULL, t % 2 ? flush_thread : ingest_thread, &args[t]);
+    }
+    flusher_arg fa = {w, 0, 0, 0};
+    pthread_t ft;
+    pthread_create(&ft, NULL, idle_flush_thread, &fa);
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_int_eq(args[t].rc, ANPR_OK);
+    }
+    fa.stop = 1;
+    pthread_join(ft, NULL);
+    ck_assert_int_eq(fa.rc, ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    ck_assert_int_eq(f.overlaps, 0);
+    ck_assert_int_gt(f.fsyncs, 100);
+    assert_store_holds(dir, r, T * PER);
+    pthread_mutex_destroy(&f.mu);
+    free(r);
+    free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -428,6 +573,7 @@ int main(void)
     tcase_add_test(tc, one_writer_at_a_time);
     tcase_add_test(tc, retention_drops_days_and_refuses_them);
     tcase_add_test(tc, threads_share_a_writer);
+    tcase_add_test(tc, flush_waits_for_fsyncs_in_flight);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
