@@ -116,49 +116,99 @@ static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev)
     return 0;
 }
 
-int huff_encode(enc_buf *out, const int64_t *v, size_t n)
+/* What an encoder needs to know before writing: the code, the chunk's size, where each group starts. */
+typedef struct huff_plan {
+    uint64_t min;
+    unsigned ns, w;
+    uint8_t len[HUFF_SYMBOLS];
+    uint16_t rev[HUFF_SYMBOLS];
+    size_t groups, size;
+} huff_plan;
+
+/*
+ * The plan for n >= 1 values; ck (groups - 1 entries) gets the group
+ * offsets when not NULL. ANPR_EINVAL when the values span more than 256.
+ */
+static int huff_plan_make(huff_plan *p, const int64_t *v, size_t n, uint64_t *ck)
 {
-    if (n == 0) return 0;
     int64_t min = v[0], max = v[0];
     for (size_t i = 1; i < n; i++) {
         if (v[i] < min) min = v[i];
         if (v[i] > max) max = v[i];
     }
     if ((uint64_t)max - (uint64_t)min >= HUFF_SYMBOLS) return ANPR_EINVAL;
-    unsigned ns = (unsigned)((uint64_t)max - (uint64_t)min) + 1;
+    p->min = (uint64_t)min;
+    p->ns = (unsigned)((uint64_t)max - p->min) + 1;
     uint32_t h[HUFF_SYMBOLS] = {0};
-    for (size_t i = 0; i < n; i++) h[(uint64_t)v[i] - (uint64_t)min]++;
-    uint8_t len[HUFF_SYMBOLS];
-    uint16_t rev[HUFF_SYMBOLS];
-    huff_lengths(h, ns, len);
-    if (huff_codes(len, ns, rev) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
+    for (size_t i = 0; i < n; i++) h[(uint64_t)v[i] - p->min]++;
+    huff_lengths(h, p->ns, p->len);
+    if (huff_codes(p->len, p->ns, p->rev) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
+    /* Where each group starts: the lengths of the codes before it. */
+    p->groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
+    uint64_t bits = 0, last = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % HUFF_GROUP == 0 && i > 0) {
+            last = bits;
+            if (ck) ck[i / HUFF_GROUP - 1] = bits;
+        }
+        bits += p->len[(uint64_t)v[i] - p->min];
+    }
+    p->w = bp_width(last);
+    p->size = 9 + (p->ns + 1) / 2 + 1 + bp_bytes(p->groups - 1, p->w) + (size_t)((bits + 7) / 8);
+    return 0;
+}
 
-    uint8_t head[9 + HUFF_SYMBOLS / 2] = {0};
-    put_i64(head, min);
-    head[8] = (uint8_t)(ns - 1);
-    for (unsigned s = 0; s < ns; s++) head[9 + s / 2] |= (uint8_t)(len[s] << (4 * (s % 2)));
-    int rc = enc_buf_append(out, head, 9 + (ns + 1) / 2);
-    if (rc < 0) return rc;
+size_t huff_encoded_size(const int64_t *v, size_t n)
+{
+    huff_plan p;
+    if (n == 0) return 0;
+    return huff_plan_make(&p, v, n, NULL) < 0 ? SIZE_MAX : p.size;
+}
 
-    /* The stream goes to its own buffer while the group offsets are noted; the table goes before it. */
+int huff_encode(enc_buf *out, const int64_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    huff_plan p;
     size_t groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
     uint64_t *ck = malloc(groups * sizeof *ck);
-    enc_buf stream = {0};
     if (!ck) return -ENOMEM;
-    bit_writer bw = {&stream, 0, 0};
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (i % HUFF_GROUP == 0 && i > 0) ck[i / HUFF_GROUP - 1] = stream.len * 8 + bw.bits;
-        unsigned s = (unsigned)((uint64_t)v[i] - (uint64_t)min);
-        rc = bw_put(&bw, rev[s], len[s]);
+    int rc = huff_plan_make(&p, v, n, ck);
+    /* Eight bytes of slack: the stream is stored a word at a time. */
+    if (rc == 0) rc = enc_buf_reserve(out, p.size + 8);
+    if (rc < 0) {
+        free(ck);
+        return rc;
     }
-    if (rc == 0) rc = bw_finish(&bw);
-    uint8_t w = (uint8_t)(groups > 1 ? bp_width(ck[groups - 2]) : 0);
-    if (rc == 0) rc = enc_buf_append(out, &w, 1);
-    if (rc == 0) rc = bp_pack(out, ck, groups - 1, w);
-    if (rc == 0) rc = enc_buf_append(out, stream.data, stream.len);
+    size_t start = out->len;
+    uint8_t *d = out->data + start;
+    memset(d, 0, 9 + (p.ns + 1) / 2);
+    put_u64(d, p.min);
+    d[8] = (uint8_t)(p.ns - 1);
+    for (unsigned s = 0; s < p.ns; s++) d[9 + s / 2] |= (uint8_t)(p.len[s] << (4 * (s % 2)));
+    d[9 + (p.ns + 1) / 2] = (uint8_t)p.w;
+    out->len += 9 + (p.ns + 1) / 2 + 1;
+    rc = bp_pack(out, ck, groups - 1, p.w);
     free(ck);
-    enc_buf_free(&stream);
-    return rc;
+    if (rc < 0) return rc;
+    /* The codes, 32 bits at a time from an accumulator that never holds more than 31 + 11. */
+    d = out->data + out->len;
+    uint64_t acc = 0;
+    unsigned bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned s = (unsigned)((uint64_t)v[i] - p.min);
+        acc |= (uint64_t)p.rev[s] << bits;
+        bits += p.len[s];
+        if (bits >= 32) {
+            put_u32(d, (uint32_t)acc);
+            d += 4;
+            acc >>= 32;
+            bits -= 32;
+        }
+    }
+    put_u64(d, acc);
+    d += (bits + 7) / 8;
+    out->len = (size_t)(d - out->data);
+    return out->len - start == p.size ? 0 : ANPR_EINVAL; /* cannot differ: the plan counted these bits */
 }
 
 /* A parsed chunk: its minimum, lengths, checkpoint table, stream, and the decoding table. */

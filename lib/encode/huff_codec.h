@@ -15,6 +15,8 @@
 
 /* ANPR_EINVAL when the values span more than 256. */
 int huff_encode(enc_buf *out, const int64_t *v, size_t n);
+/* The bytes huff_encode would write, without writing them; SIZE_MAX when it would refuse. */
+size_t huff_encoded_size(const int64_t *v, size_t n);
 int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len);
 int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len);
 

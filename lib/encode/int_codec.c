@@ -667,6 +667,8 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         if (cand == ENC_DELTA_RICE_CK && (descents > n / 64 || runs * 2 <= n)) continue;
         /* Huffman codes values that span a byte (confidence, lane) near their entropy, where bit-packing pays whole bits. */
         if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
+        /* At least a bit a value; beyond that its size follows from the counts: encode it only when it wins. */
+        if (cand == ENC_HUFF_CK && (11 + n / 8 >= best_len || huff_encoded_size(v, n) >= best_len)) continue;
         tmp.len = 0;
         int rc = enc_int_encode(&tmp, cand, v, n);
         if (rc < 0) {
