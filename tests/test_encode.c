@@ -12,7 +12,7 @@
 #include "testutil.h"
 
 static const unsigned int_ids[] = {ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE,
-                                    ENC_DELTA_RICE_CK, ENC_HUFF_CK};
+                                    ENC_DELTA_RICE_CK, ENC_HUFF_CK, ENC_DELTA_RICE_CK2};
 
 /* Whether values span at most 256 (what ENC_FOR_BYTES and ENC_HUFF_CK accept). */
 static int byte_range(const int64_t *v, size_t n)
@@ -133,7 +133,7 @@ START_TEST(best_picks_small)
     for (int i = 1; i < 4096; i++) v[i] = v[i - 1] + (int64_t)(-log((double)(next() % 1000000 + 1) / 1e6) * 15000);
     b.len = 0;
     ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
-    ck_assert_uint_eq(id, ENC_DELTA_RICE_CK); /* sorted times: Rice beats bit-packing */
+    ck_assert_uint_eq(id, ENC_DELTA_RICE_CK2); /* sorted times: Rice beats bit-packing */
     ck_assert_uint_lt(b.len, 4096 * 2 + 64); /* ~15 bits a delta: within a bit of the gaps' entropy */
     /* Skewed small values (OCR confidence: 99 a quarter of the time): Huffman, near their entropy. */
     double entropy = 0;
@@ -161,6 +161,52 @@ START_TEST(best_picks_small)
     ck_assert_int_eq(enc_int_encode_best(&b, &id, v, 4096), 0);
     ck_assert_uint_eq(id, ENC_FOR_BP);
     enc_buf_free(&b);
+}
+END_TEST
+
+/* delta-rice-ck2's table: widths, then offsets and values read directly; the whole decode checks every one. */
+START_TEST(rice_dense_checkpoints)
+{
+    enum { N = 1000 }; /* 999 deltas: 8 groups, checkpoints before groups 2, 4 and 6 */
+    int64_t v[N], back[N];
+    v[0] = INT64_C(1762071330000);
+    for (int i = 1; i < N; i++) v[i] = v[i - 1] + 1000 + (int64_t)(next() % 30000);
+    enc_buf sparse = {0}, dense = {0};
+    ck_assert_int_eq(enc_int_encode(&sparse, ENC_DELTA_RICE_CK, v, N), 0);
+    ck_assert_int_eq(enc_int_encode(&dense, ENC_DELTA_RICE_CK2, v, N), 0);
+    /* The same stream after each table: delta-rice-ck has none at 8 groups, delta-rice-ck2 three. */
+    uint8_t wb = dense.data[8], wv = dense.data[9];
+    size_t table = 2 + (3 * wb + 7) / 8 + (3 * wv + 7) / 8;
+    ck_assert_uint_eq(dense.len, sparse.len + table);
+    ck_assert(memcmp(dense.data + 8 + table, sparse.data + 8, sparse.len - 8) == 0);
+    ck_assert_int_eq(enc_int_decode(back, N, ENC_DELTA_RICE_CK2, dense.data, dense.len), 0);
+    ck_assert(memcmp(back, v, sizeof v) == 0);
+    /* The last offset and the largest value need exactly those widths; a wider one is refused. */
+    ck_assert_uint_gt(wb, 0);
+    ck_assert_uint_gt(wv, 0);
+    dense.data[9] = (uint8_t)(wv + 8); /* the stream then starts 3 bytes later: pad it so only the width is wrong */
+    ck_assert_int_eq(enc_buf_reserve(&dense, 3), 0);
+    size_t vals = 10 + (3 * wb + 7) / 8;
+    memmove(dense.data + vals + (3 * (wv + 8) + 7) / 8, dense.data + vals + (3 * wv + 7) / 8,
+            dense.len - vals - (3 * wv + 7) / 8);
+    dense.len += (3 * (wv + 8) + 7) / 8 - (3 * wv + 7) / 8;
+    enc_buf again = {0};
+    ck_assert_int_eq(enc_int_encode(&again, ENC_DELTA_RICE_CK2, v, N), 0);
+    ck_assert_int_eq(enc_int_decode(back, N, ENC_DELTA_RICE_CK2, dense.data, dense.len), ANPR_ECORRUPT);
+    /* A checkpoint offset one bit off: the whole decode sees it disagree with the stream. */
+    again.data[10] ^= 1;
+    ck_assert_int_eq(enc_int_decode(back, N, ENC_DELTA_RICE_CK2, again.data, again.len), ANPR_ECORRUPT);
+    /* Widths over 64, and a table longer than the chunk. */
+    again.data[10] ^= 1;
+    again.data[8] = 65;
+    ck_assert_int_eq(enc_int_decode(back, N, ENC_DELTA_RICE_CK2, again.data, again.len), ANPR_ECORRUPT);
+    uint32_t row = N - 1;
+    ck_assert_int_eq(enc_int_decode_at(back, &row, 1, NULL, N, ENC_DELTA_RICE_CK2, again.data, again.len), ANPR_ECORRUPT);
+    again.data[8] = wb;
+    ck_assert_int_eq(enc_int_decode_at(back, &row, 1, NULL, N, ENC_DELTA_RICE_CK2, again.data, 12), ANPR_ECORRUPT);
+    enc_buf_free(&sparse);
+    enc_buf_free(&dense);
+    enc_buf_free(&again);
 }
 END_TEST
 
@@ -579,6 +625,7 @@ int main(void)
     tcase_add_test(tc, best_picks_small);
     tcase_add_test(tc, int_garbage_refused);
     tcase_add_test(tc, huffman_bytes);
+    tcase_add_test(tc, rice_dense_checkpoints);
     tcase_add_test(tc, plates_round_trip);
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);

@@ -45,13 +45,14 @@ enum enc_id {
     ENC_PLATE_SPLIT = 8, /* plates: plate-uk with the current-format values apart, as one 30-bit array */
     ENC_DELTA_RICE_CK = 9, /* delta-rice with a table of checkpoints, so one row is found without the rest */
     ENC_HUFF_CK = 10,  /* minimum, then (value - minimum) Huffman-coded, with checkpoints; range under 256 */
+    ENC_DELTA_RICE_CK2 = 11, /* delta-rice-ck with a checkpoint every 2 groups, in a table read directly */
     ENC_COUNT
 };
 
 /* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
 const char *enc_name(unsigned id);
 
-/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK], ENC_HUFF_CK). */
+/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK[2]], ENC_HUFF_CK). */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*
@@ -66,7 +67,7 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
 
 /*
  * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP,
- * ENC_DELTA_RICE_CK and ENC_HUFF_CK that comes out smallest for these values
+ * ENC_DELTA_RICE_CK2 and ENC_HUFF_CK that comes out smallest for these values
  * (written to out, id in *id). A block's column is small, so trying each is
  * cheap against zstd's cost.
  */

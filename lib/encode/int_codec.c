@@ -27,6 +27,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_DELTA_RICE] = "delta-rice",
     [ENC_DELTA_RICE_CK] = "delta-rice-ck",
     [ENC_HUFF_CK] = "huffman-ck",
+    [ENC_DELTA_RICE_CK2] = "delta-rice-ck2",
 };
 
 const char *enc_name(unsigned id)
@@ -232,18 +233,50 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
     return best;
 }
 
-/* Checkpoints: where every RICE_CHECKPOINT-th group starts, so a reader can start there. */
-#define RICE_CHECKPOINT 8u
-
 /*
- * The checkpoints of n values: groups 8, 16, ... of their ceil((n - 1) /
- * MINIBLOCK) groups of deltas; none in delta-rice (id 7), the form without.
+ * Checkpoints: where every so many groups start, and the value before, so
+ * a reader can start there: every 8th group in delta-rice-ck, every 2nd in
+ * delta-rice-ck2 (a lookup of one row then decodes 128 deltas on average,
+ * not 512: a plate history takes a time from every block it hits); none in
+ * delta-rice (id 7).
  */
+static unsigned rice_interval(unsigned id)
+{
+    return id == ENC_DELTA_RICE_CK ? 8u : id == ENC_DELTA_RICE_CK2 ? 2u : 0u;
+}
+
+/* The checkpoints of n values: groups I, 2I, ... of their ceil((n - 1) / MINIBLOCK) groups of deltas. */
 static size_t rice_checkpoints(size_t n, unsigned id)
 {
-    if (id != ENC_DELTA_RICE_CK) return 0;
+    unsigned every = rice_interval(id);
     size_t groups = n > 1 ? (n - 1 + MINIBLOCK - 1) / MINIBLOCK : 0;
-    return groups > 0 ? (groups - 1) / RICE_CHECKPOINT : 0;
+    return every && groups > 0 ? (groups - 1) / every : 0;
+}
+
+/*
+ * The checkpoint table of delta-rice-ck: per checkpoint, varint bit offset
+ * and varint zigzag(value - first value). Of delta-rice-ck2: a width byte
+ * for the offsets and one for the values, then the offsets bit-packed, then
+ * the values (each padded to a byte), so that any one is read directly.
+ */
+static int rice_table_put(enc_buf *table, unsigned id, const uint64_t *bit, const uint64_t *zz, size_t count)
+{
+    int rc = 0;
+    if (id == ENC_DELTA_RICE_CK) {
+        for (size_t k = 0; rc == 0 && k < count; k++) {
+            rc = put_varint(table, bit[k]);
+            if (rc == 0) rc = put_varint(table, zz[k]);
+        }
+        return rc;
+    }
+    if (id != ENC_DELTA_RICE_CK2) return 0;
+    uint64_t all = 0;
+    for (size_t k = 0; k < count; k++) all |= zz[k];
+    uint8_t w[2] = {(uint8_t)bp_width(count ? bit[count - 1] : 0), (uint8_t)bp_width(all)};
+    rc = enc_buf_append(table, w, 2);
+    if (rc == 0) rc = bp_pack(table, bit, count, w[0]);
+    if (rc == 0) rc = bp_pack(table, zz, count, w[1]);
+    return rc;
 }
 
 static int encode_delta_rice(enc_buf *out, unsigned id, const int64_t *v, size_t n)
@@ -253,20 +286,18 @@ static int encode_delta_rice(enc_buf *out, unsigned id, const int64_t *v, size_t
     put_i64(first, v[0]);
     int rc = enc_buf_append(out, first, 8);
     if (rc < 0) return rc;
-    /*
-     * The stream goes first; the checkpoint table (per checkpoint, varint bit
-     * offset and varint zigzag(value - first value)) is built beside it and
-     * slid in before it at the end.
-     */
-    size_t stream_at = out->len;
+    /* The stream goes first; the checkpoint table is built beside it and slid in before it at the end. */
+    size_t stream_at = out->len, count = rice_checkpoints(n, id), taken = 0;
+    unsigned every = rice_interval(id);
+    uint64_t *ck_bit = malloc((count ? count : 1) * sizeof *ck_bit), *ck_zz = malloc((count ? count : 1) * sizeof *ck_zz);
+    if (!ck_bit || !ck_zz) rc = -ENOMEM;
     enc_buf table = {0};
     uint64_t d[MINIBLOCK];
     bit_writer bw = {out, 0, 0};
     for (size_t i = 1, g = 0; rc == 0 && i < n; i += MINIBLOCK, g++) {
-        if (id == ENC_DELTA_RICE_CK && g > 0 && g % RICE_CHECKPOINT == 0) {
-            rc = put_varint(&table, (out->len - stream_at) * 8 + bw.bits);
-            if (rc == 0) rc = put_varint(&table, zigzag((uint64_t)v[i - 1] - (uint64_t)v[0]));
-            if (rc < 0) break;
+        if (every && g > 0 && g % every == 0 && taken < count) {
+            ck_bit[taken] = (out->len - stream_at) * 8 + bw.bits;
+            ck_zz[taken++] = zigzag((uint64_t)v[i - 1] - (uint64_t)v[0]);
         }
         size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         for (size_t j = 0; j < cnt; j++) d[j] = (uint64_t)v[i + j] - (uint64_t)v[i + j - 1];
@@ -292,6 +323,7 @@ static int encode_delta_rice(enc_buf *out, unsigned id, const int64_t *v, size_t
         }
     }
     if (rc == 0) rc = bw_finish(&bw);
+    if (rc == 0) rc = rice_table_put(&table, id, ck_bit, ck_zz, count);
     if (rc == 0 && table.len > 0 && (rc = enc_buf_reserve(out, table.len)) == 0) {
         size_t stream_len = out->len - stream_at;
         memmove(out->data + stream_at + table.len, out->data + stream_at, stream_len);
@@ -299,24 +331,43 @@ static int encode_delta_rice(enc_buf *out, unsigned id, const int64_t *v, size_t
         out->len += table.len;
     }
     enc_buf_free(&table);
+    free(ck_bit);
+    free(ck_zz);
     return rc;
 }
 
-/* The checkpoint table of a delta-rice chunk: read entries in order; the stream starts after the last. */
+/* The checkpoint table of a delta-rice chunk, open for reading. */
 typedef struct rice_table {
-    const uint8_t *src;
-    size_t len, pos; /* the next entry */
-    size_t left;     /* entries not yet read */
+    unsigned id;
+    size_t count;              /* checkpoints */
     uint64_t first;
+    const uint8_t *src;        /* delta-rice-ck: the varints, read in order */
+    size_t len, pos, taken;    /* the next entry, entries read */
+    unsigned wb, wv;           /* delta-rice-ck2: widths, and the two packed arrays */
+    const uint8_t *bits, *vals;
+    size_t bits_bytes, vals_bytes;
 } rice_table;
 
-/* The next checkpoint: the bit offset of its group and the value before it. */
-static int rice_table_next(rice_table *t, uint64_t *bit, uint64_t *value)
+/*
+ * Checkpoint k (0-based; it starts group (k + 1) * interval): the bit
+ * offset of its group and the value before it. delta-rice-ck's entries are
+ * read in order, so k may not go back there.
+ */
+static int rice_table_get(rice_table *t, size_t k, uint64_t *bit, uint64_t *value)
 {
-    uint64_t zz;
-    if (t->left == 0 || get_varint(t->src, t->len, &t->pos, bit) < 0 || get_varint(t->src, t->len, &t->pos, &zz) < 0)
-        return ANPR_ECORRUPT;
-    t->left--;
+    if (k >= t->count) return ANPR_ECORRUPT;
+    uint64_t zz = 0;
+    if (t->id == ENC_DELTA_RICE_CK2) {
+        *bit = bp_get(t->bits, t->bits_bytes, k, t->wb);
+        zz = bp_get(t->vals, t->vals_bytes, k, t->wv);
+    } else {
+        if (t->taken > k) return ANPR_ECORRUPT;
+        while (t->taken <= k) {
+            if (get_varint(t->src, t->len, &t->pos, bit) < 0 || get_varint(t->src, t->len, &t->pos, &zz) < 0)
+                return ANPR_ECORRUPT;
+            t->taken++;
+        }
+    }
     *value = t->first + unzigzag(zz);
     return 0;
 }
@@ -324,11 +375,23 @@ static int rice_table_next(rice_table *t, uint64_t *bit, uint64_t *value)
 /* Open the table (empty for id 7) of n values in src; *stream_at is where the bit stream starts. */
 static int rice_table_open(rice_table *t, unsigned id, const uint8_t *src, size_t len, size_t n, size_t *stream_at)
 {
-    *t = (rice_table){src, len, 8, rice_checkpoints(n, id), get_u64(src)};
+    *t = (rice_table){.id = id, .count = rice_checkpoints(n, id), .first = get_u64(src), .src = src, .len = len, .pos = 8};
+    if (id == ENC_DELTA_RICE_CK2) {
+        if (len < 10 || src[8] > 64 || src[9] > 64) return ANPR_ECORRUPT;
+        t->wb = src[8];
+        t->wv = src[9];
+        t->bits_bytes = bp_bytes(t->count, t->wb);
+        t->vals_bytes = bp_bytes(t->count, t->wv);
+        if (len - 10 < t->bits_bytes || len - 10 - t->bits_bytes < t->vals_bytes) return ANPR_ECORRUPT;
+        t->bits = src + 10;
+        t->vals = t->bits + t->bits_bytes;
+        if (!bp_tail_zero(t->bits, t->count, t->wb) || !bp_tail_zero(t->vals, t->count, t->wv)) return ANPR_ECORRUPT;
+        *stream_at = 10 + t->bits_bytes + t->vals_bytes;
+        return 0;
+    }
     rice_table skip = *t;
     uint64_t bit, value;
-    while (skip.left > 0)
-        if (rice_table_next(&skip, &bit, &value) < 0) return ANPR_ECORRUPT;
+    if (t->count > 0 && rice_table_get(&skip, t->count - 1, &bit, &value) < 0) return ANPR_ECORRUPT;
     *stream_at = skip.pos;
     return 0;
 }
@@ -355,7 +418,8 @@ int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
     case ENC_RLE: return encode_rle(out, v, n);
     case ENC_FOR_BYTES: return encode_for_bytes(out, v, n);
     case ENC_DELTA_RICE:
-    case ENC_DELTA_RICE_CK: return encode_delta_rice(out, id, v, n);
+    case ENC_DELTA_RICE_CK:
+    case ENC_DELTA_RICE_CK2: return encode_delta_rice(out, id, v, n);
     case ENC_HUFF_CK: return huff_encode(out, v, n);
     default: return ANPR_EINVAL;
     }
@@ -471,11 +535,15 @@ static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *s
     v[0] = (int64_t)x;
     bit_reader br = {src + stream_at, len - stream_at, 0};
     uint64_t d[MINIBLOCK];
+    unsigned every = rice_interval(id);
+    uint64_t last_bit = 0, all_zz = 0;
     for (size_t i = 1, g = 0; i < n; i += MINIBLOCK, g++) {
-        if (id == ENC_DELTA_RICE_CK && g > 0 && g % RICE_CHECKPOINT == 0) {
+        if (every && g > 0 && g % every == 0) {
             /* The table must say exactly where this group starts and what comes before it. */
             uint64_t bit, value;
-            if (rice_table_next(&t, &bit, &value) < 0 || bit != br.pos || value != x) return ANPR_ECORRUPT;
+            if (rice_table_get(&t, g / every - 1, &bit, &value) < 0 || bit != br.pos || value != x) return ANPR_ECORRUPT;
+            last_bit = bit;
+            all_zz |= zigzag(value - t.first);
         }
         size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         uint64_t k;
@@ -490,6 +558,8 @@ static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *s
         }
         if (rice_choose_k(d, cnt) != k) return ANPR_ECORRUPT;
     }
+    /* delta-rice-ck2's widths are the smallest that hold its checkpoints. */
+    if (id == ENC_DELTA_RICE_CK2 && (t.wb != bp_width(last_bit) || t.wv != bp_width(all_zz))) return ANPR_ECORRUPT;
     return br_finish(&br);
 }
 
@@ -521,7 +591,8 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
     case ENC_RLE: return decode_rle(v, n, src, len);
     case ENC_FOR_BYTES: return decode_for_bytes(v, n, src, len);
     case ENC_DELTA_RICE:
-    case ENC_DELTA_RICE_CK: return decode_delta_rice(v, n, id, src, len);
+    case ENC_DELTA_RICE_CK:
+    case ENC_DELTA_RICE_CK2: return decode_delta_rice(v, n, id, src, len);
     case ENC_HUFF_CK: return huff_decode(v, n, src, len);
     default: return ANPR_ECORRUPT;
     }
@@ -540,23 +611,22 @@ static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, u
     size_t stream_at;
     if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
     uint64_t x = t.first;
-    size_t want = 0, taken = 0; /* taken: checkpoints read from the table */
+    size_t want = 0;
+    unsigned every = rice_interval(id);
     if (at[0] == 0) v[want++] = (int64_t)x;
     bit_reader br = {src + stream_at, len - stream_at, 0};
     size_t last = at[nat - 1];
     for (size_t g = 0; want < nat && 1 + g * MINIBLOCK <= last;) {
         /* The checkpoint nearest below the next wanted row, if it lies ahead. */
-        size_t target = (at[want] - 1) / MINIBLOCK / RICE_CHECKPOINT;
-        if (target > taken + t.left) target = taken + t.left; /* id 7 has none */
-        if (target > taken && target * RICE_CHECKPOINT > g) {
+        size_t target = every ? (at[want] - 1) / MINIBLOCK / every : 0;
+        if (target > t.count) target = t.count;
+        if (target > 0 && target * every > g) {
             uint64_t bit = 0, value = 0;
-            while (taken < target)
-                if (rice_table_next(&t, &bit, &value) < 0) return ANPR_ECORRUPT;
-                else taken++;
+            if (rice_table_get(&t, target - 1, &bit, &value) < 0) return ANPR_ECORRUPT;
             if (bit > br.len * 8) return ANPR_ECORRUPT;
             br.pos = bit;
             x = value;
-            g = target * RICE_CHECKPOINT;
+            g = target * every;
         }
         size_t i = 1 + g * MINIBLOCK, cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         uint64_t k;
@@ -628,7 +698,8 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
     }
     case ENC_RLE: return rle_at(v, at, nat, n, src, len);
     case ENC_DELTA_RICE:
-    case ENC_DELTA_RICE_CK: return delta_rice_at(v, at, nat, n, id, src, len);
+    case ENC_DELTA_RICE_CK:
+    case ENC_DELTA_RICE_CK2: return delta_rice_at(v, at, nat, n, id, src, len);
     case ENC_FOR_BP: return for_at(v, at, nat, n, src, len);
     case ENC_HUFF_CK: return huff_decode_at(v, at, nat, n, src, len);
     default: {
@@ -648,7 +719,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
      * RLE is tried only when runs are long enough to have a chance: counting
      * runs is cheaper than encoding.
      */
-    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE_CK, ENC_HUFF_CK};
+    static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE_CK2, ENC_HUFF_CK};
     size_t runs = n ? 1 : 0, descents = 0;
     int64_t min = n ? v[0] : 0, max = min;
     for (size_t i = 1; i < n; i++) {
@@ -664,7 +735,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         unsigned cand = candidates[c];
         if (cand == ENC_RLE && runs * 2 > n / 2 + 1) continue;
         /* Rice pays on nearly sorted values (times within cameras); elsewhere it only costs time. */
-        if (cand == ENC_DELTA_RICE_CK && (descents > n / 64 || runs * 2 <= n)) continue;
+        if (cand == ENC_DELTA_RICE_CK2 && (descents > n / 64 || runs * 2 <= n)) continue;
         /* Huffman codes values that span a byte (confidence, lane) near their entropy, where bit-packing pays whole bits. */
         if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
         /* At least a bit a value; beyond that its size follows from the counts: encode it only when it wins. */
