@@ -388,6 +388,22 @@ static void *ingest_thread(void *p)
     return NULL;
 }
 
+/* nthreads threads append and commit slices of per reads each on one writer, the odd ones running odd_body. */
+static void ingest_in_threads(anpr_writer *w, anpr_read *r, int nthreads, size_t per, void *(*odd_body)(void *))
+{
+    pthread_t th[8];
+    thread_arg args[8];
+    ck_assert_int_le(nthreads, 8);
+    for (int t = 0; t < nthreads; t++) {
+        args[t] = (thread_arg){w, r + (size_t)t * per, per, 0};
+        pthread_create(&th[t], NULL, t % 2 ? odd_body : ingest_thread, &args[t]);
+    }
+    for (int t = 0; t < nthreads; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_int_eq(args[t].rc, ANPR_OK);
+    }
+}
+
 START_TEST(threads_share_a_writer)
 {
     enum { T = 4, PER = 2000 };
@@ -398,16 +414,7 @@ START_TEST(threads_share_a_writer)
     anpr_read *r = malloc(T * PER * sizeof *r);
     plate_buf *p = malloc(T * PER * sizeof *p);
     make_reads(r, p, T * PER, 2, 5);
-    pthread_t th[T];
-    thread_arg args[T];
-    for (int t = 0; t < T; t++) {
-        args[t] = (thread_arg){w, r + t * PER, PER, 0};
-        pthread_create(&th[t], NULL, ingest_thread, &args[t]);
-    }
-    for (int t = 0; t < T; t++) {
-        pthread_join(th[t], NULL);
-        ck_assert_int_eq(args[t].rc, ANPR_OK);
-    }
+    ingest_in_threads(w, r, T, PER, ingest_thread);
     ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
     anpr_store_close(s);
@@ -531,20 +538,11 @@ START_TEST(flush_waits_for_fsyncs_in_flight)
     anpr_read *r = malloc(T * PER * sizeof *r);
     plate_buf *p = malloc(T * PER * sizeof *p);
     make_reads(r, p, T * PER, 2, 9);
-    pthread_t th[T];
-    thread_arg args[T];
-    for (int t = 0; t < T; t++) {
-        args[t] = (thread_arg){w, r + t * PER, PER, 0};
-        /* Half the threads flush every other batch; the rest only commit. */
-        pthread_create(&th[t], NULL, t % 2 ? flush_thread : ingest_thread, &args[t]);
-    }
     flusher_arg fa = {w, 0, 0, 0};
     pthread_t ft;
     pthread_create(&ft, NULL, idle_flush_thread, &fa);
-    for (int t = 0; t < T; t++) {
-        pthread_join(th[t], NULL);
-        ck_assert_int_eq(args[t].rc, ANPR_OK);
-    }
+    /* Half the threads flush every other batch; the rest only commit. */
+    ingest_in_threads(w, r, T, PER, flush_thread);
     fa.stop = 1;
     pthread_join(ft, NULL);
     ck_assert_int_eq(fa.rc, ANPR_OK);

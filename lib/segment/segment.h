@@ -19,8 +19,8 @@
 
 /*
  * Writers write version 3; readers read 1 to 3. Version 2 added encodings
- * (plate-split, delta-rice-ck) and version 3 one more (huffman-ck), nothing
- * else, so one reader serves them all.
+ * (plate-split, delta-rice-ck) and version 3 two more (huffman-ck,
+ * delta-rice-ck2), nothing else, so one reader serves them all.
  */
 #define SEG_FORMAT_VERSION 3
 #define SEG_FORMAT_OLDEST 1
