@@ -28,6 +28,7 @@
 #include "anpr/anpr.h"
 #include "plates.h"
 #include "synth.h"
+#include "batch_row.h"
 #include "testutil.h"
 
 #define DAY_MS INT64_C(86400000)
@@ -185,7 +186,7 @@ static anpr_row *store_rows(anpr_store *s, size_t *count)
     while ((rc = anpr_cursor_next(c, &b)) == 1) {
         rows = realloc(rows, (n + b.n) * sizeof *rows);
         ck_assert_ptr_nonnull(rows);
-        for (size_t i = 0; i < b.n; i++) tu_row_from_batch(&rows[n++], &b, i);
+        for (size_t i = 0; i < b.n; i++) batch_row(&rows[n++], &b, i);
     }
     ck_assert_msg(rc == 0, "query: %s", anpr_cursor_errmsg(c));
     anpr_cursor_close(c);

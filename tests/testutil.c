@@ -160,19 +160,6 @@ int tu_row_same(const anpr_row *a, const anpr_row *b)
            a->confidence == b->confidence && a->lat_e7 == b->lat_e7 && a->lon_e7 == b->lon_e7;
 }
 
-void tu_row_from_batch(anpr_row *out, const anpr_batch *b, size_t i)
-{
-    memset(out, 0, sizeof *out);
-    out->ts_ms = b->ts_ms[i];
-    memcpy(out->plate, b->plate[i], sizeof out->plate);
-    out->camera = b->camera[i];
-    out->lane = b->lane[i];
-    out->direction = b->direction[i];
-    out->confidence = b->confidence[i];
-    out->lat_e7 = b->lat_e7[i];
-    out->lon_e7 = b->lon_e7[i];
-}
-
 int tu_row_from_read(anpr_row *out, const anpr_read *r)
 {
     /* The writer's own conversion, with no time limits: any valid read, however old or new. */

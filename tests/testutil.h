@@ -57,9 +57,6 @@ int tu_row_from_read(anpr_row *out, const anpr_read *r);
 /* Whether dir holds a temporary file (".tmp-*") that a publish left behind; its name in *name. */
 int tu_has_temp_file(const char *dir, char *name, size_t name_len);
 
-/* Read i of a query's batch as a row. */
-void tu_row_from_batch(anpr_row *out, const anpr_batch *b, size_t i);
-
 /* Run every test of s and print Check's summary; EXIT_SUCCESS if none failed. */
 int tu_run_suite(Suite *s);
 

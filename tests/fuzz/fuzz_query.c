@@ -26,6 +26,7 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "../batch_row.h"
 #include "query/match.h"
 #include "synth.h"
 
@@ -96,17 +97,7 @@ static void build_store(void)
     while ((rc = anpr_cursor_next(c, &b)) == 1) {
         all = realloc(all, (nall + b.n) * sizeof *all);
         check(all != NULL);
-        for (size_t i = 0; i < b.n; i++) {
-            anpr_row *r = &all[nall++];
-            r->ts_ms = b.ts_ms[i];
-            memcpy(r->plate, b.plate[i], sizeof r->plate);
-            r->camera = b.camera[i];
-            r->lane = b.lane[i];
-            r->direction = b.direction[i];
-            r->confidence = b.confidence[i];
-            r->lat_e7 = b.lat_e7[i];
-            r->lon_e7 = b.lon_e7[i];
-        }
+        for (size_t i = 0; i < b.n; i++) batch_row(&all[nall++], &b, i);
     }
     check(rc == 0);
     anpr_cursor_close(c);
