@@ -106,13 +106,15 @@ START_TEST(int_edges)
         round_trip(v, n);
         for (size_t i = 0; i < n; i++) v[i] = (int64_t)(i / 300); /* long runs */
         round_trip(v, n);
-        for (size_t i = 0; i < n; i++) v[i] = 99 - (int64_t)(pow((double)(next() % 1000) / 1000, 3) * 60); /* OCR confidence */
+        /* OCR confidence */
+        for (size_t i = 0; i < n; i++) v[i] = 99 - (int64_t)(pow((double)(next() % 1000) / 1000, 3) * 60);
         round_trip(v, n);
         for (size_t i = 0; i < n; i++) v[i] = INT64_MAX - (int64_t)(next() % 256); /* a byte's span at the top */
         round_trip(v, n);
         for (size_t i = 0; i < n; i++) v[i] = INT64_MIN + (int64_t)(i % 256); /* every symbol of a byte */
         round_trip(v, n);
-        for (size_t i = 0; i < n; i++) v[i] = (int64_t)__builtin_ctzll(next() | 1ull << 40); /* halving counts: long codes */
+        /* Counts that halve from one value to the next: the longest codes, cut to 11 bits. */
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)__builtin_ctzll(next() | 1ull << 40);
         round_trip(v, n);
     }
     free(v);
@@ -201,7 +203,8 @@ START_TEST(rice_dense_checkpoints)
     again.data[8] = 65;
     ck_assert_int_eq(enc_int_decode(back, N, ENC_DELTA_RICE_CK2, again.data, again.len), ANPR_ECORRUPT);
     uint32_t row = N - 1;
-    ck_assert_int_eq(enc_int_decode_at(back, &row, 1, NULL, N, ENC_DELTA_RICE_CK2, again.data, again.len), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_int_decode_at(back, &row, 1, NULL, N, ENC_DELTA_RICE_CK2, again.data, again.len),
+                     ANPR_ECORRUPT);
     again.data[8] = wb;
     ck_assert_int_eq(enc_int_decode_at(back, &row, 1, NULL, N, ENC_DELTA_RICE_CK2, again.data, 12), ANPR_ECORRUPT);
     enc_buf_free(&sparse);
@@ -267,6 +270,21 @@ START_TEST(huffman_bytes)
     b.data[11] = 9;
     b.data[12] ^= 1;
     ck_assert_int_eq(enc_int_decode(back, 300, ENC_HUFF_CK, b.data, b.len), ANPR_ECORRUPT);
+    enc_buf_free(&b);
+    /* Counts that halve from one value to the next would take codes of 12 bits and more: they stop at 11. */
+    int64_t geo[4096];
+    for (int i = 0; i < 4096; i++) geo[i] = (int64_t)__builtin_ctzll(next() | 1ull << 20);
+    ck_assert_int_eq(enc_int_encode(&b, ENC_HUFF_CK, geo, 4096), 0);
+    unsigned longest = 0, span = b.data[8] + 1u;
+    for (unsigned sym = 0; sym < span; sym++) {
+        unsigned l = (b.data[9 + sym / 2] >> (4 * (sym % 2))) & 15u;
+        if (l > longest) longest = l;
+    }
+    ck_assert_uint_ge(span, 13);
+    ck_assert_uint_eq(longest, 11);
+    int64_t geo_back[4096];
+    ck_assert_int_eq(enc_int_decode(geo_back, 4096, ENC_HUFF_CK, b.data, b.len), 0);
+    ck_assert(memcmp(geo, geo_back, sizeof geo) == 0);
     enc_buf_free(&b);
     /* Beyond a byte's span. */
     int64_t wide[2] = {0, 256};

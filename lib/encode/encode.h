@@ -52,7 +52,7 @@ enum enc_id {
 /* "raw", "delta-bitpack", ... for anpr-dump; "unknown" for a bad id. */
 const char *enc_name(unsigned id);
 
-/* Integer encodings (ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK[2]], ENC_HUFF_CK). */
+/* Integer encodings: ENC_RAW, ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP, ENC_FOR_BYTES, ENC_DELTA_RICE[_CK[2]], ENC_HUFF_CK. */
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n);
 int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*

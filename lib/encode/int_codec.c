@@ -289,7 +289,8 @@ static int encode_delta_rice(enc_buf *out, unsigned id, const int64_t *v, size_t
     /* The stream goes first; the checkpoint table is built beside it and slid in before it at the end. */
     size_t stream_at = out->len, count = rice_checkpoints(n, id), taken = 0;
     unsigned every = rice_interval(id);
-    uint64_t *ck_bit = malloc((count ? count : 1) * sizeof *ck_bit), *ck_zz = malloc((count ? count : 1) * sizeof *ck_zz);
+    uint64_t *ck_bit = malloc((count ? count : 1) * sizeof *ck_bit);
+    uint64_t *ck_zz = malloc((count ? count : 1) * sizeof *ck_zz);
     if (!ck_bit || !ck_zz) rc = -ENOMEM;
     enc_buf table = {0};
     uint64_t d[MINIBLOCK];
@@ -375,7 +376,8 @@ static int rice_table_get(rice_table *t, size_t k, uint64_t *bit, uint64_t *valu
 /* Open the table (empty for id 7) of n values in src; *stream_at is where the bit stream starts. */
 static int rice_table_open(rice_table *t, unsigned id, const uint8_t *src, size_t len, size_t n, size_t *stream_at)
 {
-    *t = (rice_table){.id = id, .count = rice_checkpoints(n, id), .first = get_u64(src), .src = src, .len = len, .pos = 8};
+    *t = (rice_table){
+        .id = id, .count = rice_checkpoints(n, id), .first = get_u64(src), .src = src, .len = len, .pos = 8};
     if (id == ENC_DELTA_RICE_CK2) {
         if (len < 10 || src[8] > 64 || src[9] > 64) return ANPR_ECORRUPT;
         t->wb = src[8];
@@ -541,7 +543,8 @@ static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *s
         if (every && g > 0 && g % every == 0) {
             /* The table must say exactly where this group starts and what comes before it. */
             uint64_t bit, value;
-            if (rice_table_get(&t, g / every - 1, &bit, &value) < 0 || bit != br.pos || value != x) return ANPR_ECORRUPT;
+            if (rice_table_get(&t, g / every - 1, &bit, &value) < 0 || bit != br.pos || value != x)
+                return ANPR_ECORRUPT;
             last_bit = bit;
             all_zz |= zigzag(value - t.first);
         }
@@ -736,7 +739,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         if (cand == ENC_RLE && runs * 2 > n / 2 + 1) continue;
         /* Rice pays on nearly sorted values (times within cameras); elsewhere it only costs time. */
         if (cand == ENC_DELTA_RICE_CK2 && (descents > n / 64 || runs * 2 <= n)) continue;
-        /* Huffman codes values that span a byte (confidence, lane) near their entropy, where bit-packing pays whole bits. */
+        /* Huffman codes small-span values (confidence, lane) near their entropy; bit-packing pays whole bits. */
         if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
         /* At least a bit a value; beyond that its size follows from the counts: encode it only when it wins. */
         if (cand == ENC_HUFF_CK && (11 + n / 8 >= best_len || huff_encoded_size(v, n) >= best_len)) continue;
