@@ -156,6 +156,33 @@ static size_t check_csv_answer(const char *out, const char *plate)
     return n;
 }
 
+/* A segment written in format 2 (tests/data/README.md) still verifies and prints the rows it printed then. */
+START_TEST(dump_reads_format_2)
+{
+    const char *data = getenv("ANPR_TEST_DATA");
+    ck_assert_msg(data != NULL, "ANPR_TEST_DATA is not set (meson test sets it)");
+    ck_assert_int_eq(run("%s/anpr-dump --verify --rows 1000 '%s/format2.seg'", tools, data), 0);
+    char *out = slurp("out.txt");
+    ck_assert_ptr_nonnull(strstr(out, "format version 2,"));
+    ck_assert_ptr_nonnull(strstr(out, "verify: ok"));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/format2-rows.csv", data);
+    size_t len;
+    char *want = (char *)tu_read_file(path, &len);
+    ck_assert_ptr_nonnull(want);
+    const char *rows = strstr(out, "ts_ms,plate,");
+    ck_assert_ptr_nonnull(rows);
+    /* The rows, up to the blank line the dump ends them with. */
+    size_t n = strlen(rows);
+    while (n > 0 && rows[n - 1] == '\n') n--;
+    while (len > 0 && want[len - 1] == '\n') len--;
+    ck_assert_uint_eq(n, len);
+    ck_assert(memcmp(rows, want, len) == 0);
+    free(want);
+    free(out);
+}
+END_TEST
+
 START_TEST(query_shapes)
 {
     ck_assert_int_eq(run("%s/anpr gen --reads-per-day 20000 --days 2 --seed 5 -o reads.csv", tools), 0);
@@ -320,6 +347,7 @@ int main(void)
     tcase_add_test(tc, gen_ingest_stats_dump);
     tcase_add_test(tc, bad_lines_reported_good_kept);
     tcase_add_test(tc, verify_names_the_damage);
+    tcase_add_test(tc, dump_reads_format_2);
     tcase_add_test(tc, query_shapes);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, bench_measures_and_reports);
