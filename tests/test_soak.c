@@ -46,6 +46,7 @@ typedef struct soak_progress {
     volatile int32_t floor_done;   /* the highest expiry cutoff (a day) that returned */
     volatile int32_t floor_tried;  /* the highest expiry cutoff asked for */
     volatile int op;
+    volatile uint64_t ready;       /* the last child to have caught up with its stream (its round) */
 } soak_progress;
 
 typedef struct soak_params {
@@ -80,14 +81,15 @@ static void expire_old_days(anpr_writer *w, soak_progress *pg, const soak_params
     if (cutoff > pg->floor_done) pg->floor_done = cutoff;
 }
 
-/* The child: the stream from `start` to its end, then a last expiry and merge; exits 0 when all is in. */
-static void child(const char *dir, soak_progress *pg, const soak_params *p, uint64_t seed)
+/*
+ * The child of round `round`: the stream from what is committed to its end,
+ * then a last expiry and merge; exits 0 when all is in. It first generates
+ * again the part of the stream already committed (the generator has no
+ * seek) and only then says it is ready: the parent's kill delay starts
+ * there, so that regenerating a long stream does not eat every child's life.
+ */
+static void child(const char *dir, soak_progress *pg, const soak_params *p, uint64_t seed, uint64_t round)
 {
-    pg->op = OP_OPEN;
-    anpr_store *s = open_store(dir);
-    anpr_writer *w;
-    if (!s || anpr_writer_open(&w, s) != ANPR_OK) _exit(3);
-    pg->op = OP_GENERATE;
     synth *g;
     if (synth_new(&g, &p->cfg) != 0) _exit(3);
     anpr_read *batch = malloc(BATCH * sizeof *batch);
@@ -100,6 +102,11 @@ static void child(const char *dir, soak_progress *pg, const soak_params *p, uint
             if ((int32_t)(batch[i].ts_ms / DAY_MS) > newest_day) newest_day = (int32_t)(batch[i].ts_ms / DAY_MS);
         next += n;
     }
+    pg->op = OP_OPEN;
+    pg->ready = round;
+    anpr_store *s = open_store(dir);
+    anpr_writer *w;
+    if (!s || anpr_writer_open(&w, s) != ANPR_OK) _exit(3);
     for (;;) {
         rnd = synth_mix(rnd);
         pg->op = OP_GENERATE;
@@ -236,6 +243,14 @@ static void check_store(const char *dir, const soak_progress *pg, const soak_par
     ck_assert_msg(!tu_has_temp_file(dir, left, sizeof left), "left behind: %s", left);
 }
 
+/* Has the child exited (left to reap)? */
+static int child_ended(pid_t pid)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == pid;
+}
+
 START_TEST(a_week_killed_at_random_moments)
 {
     soak_params p;
@@ -259,11 +274,16 @@ START_TEST(a_week_killed_at_random_moments)
     pg->floor_done = pg->floor_tried = INT32_MIN;
     unsigned kills[NOPS] = {0}, nkills = 0, stalls = 0;
     uint64_t rnd = 777, last_committed = 0;
-    for (;;) {
+    for (uint64_t round = 1;; round++) {
         rnd = synth_mix(rnd);
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
-        if (pid == 0) child(dir, pg, &p, rnd);
+        if (pid == 0) child(dir, pg, &p, rnd, round);
+        /* The delay counts from when the child has caught up with its stream (or has ended). */
+        while (pg->ready != round && !child_ended(pid)) {
+            struct timespec poll = {0, 200000L};
+            nanosleep(&poll, NULL);
+        }
         /*
          * A child killed before it commits anything makes no progress (under a
          * sanitizer, opening and replaying alone can outlast the delay): after
