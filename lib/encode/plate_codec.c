@@ -239,16 +239,25 @@ typedef struct split_parts {
     size_t n0;
 } split_parts;
 
-static unsigned ones64(uint64_t x)
+/*
+ * Bits set in x. Written out, not __builtin_popcountll: without a popcnt
+ * target gcc calls libgcc for it, and every block searched counts its
+ * bitmap's 64 words.
+ */
+static inline unsigned ones64(uint64_t x)
 {
-    return (unsigned)__builtin_popcountll(x);
+    x -= (x >> 1) & UINT64_C(0x5555555555555555);
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
 }
 
 /* The bitmap's word k (the bits of rows 64k ..), zero past n. */
-static uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
+static inline uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
 {
-    uint64_t w = 0;
     size_t nbytes = (n + 7) / 8;
+    if (8 * k + 8 <= nbytes) return get_u64(bitmap + 8 * k);
+    uint64_t w = 0;
     for (size_t b = 0; b < 8 && 8 * k + b < nbytes; b++) w |= (uint64_t)bitmap[8 * k + b] << (8 * b);
     return w;
 }
@@ -276,20 +285,33 @@ static int split_value(const split_parts *sp, size_t j, uint32_t *v)
     return *v < UK_CURRENT_VALUES ? 0 : ANPR_ECORRUPT;
 }
 
-/* The row of the rank-th (from 0) bit equal to set in the bitmap. */
-static size_t split_select(const uint8_t *bitmap, size_t n, int set, size_t rank)
+/*
+ * Rows by rank among the bitmap's bits equal to `set`, asked for in
+ * increasing rank: one walk of the bitmap serves all the hits of a block.
+ */
+typedef struct bit_select {
+    const uint8_t *bitmap;
+    size_t n;
+    int set;
+    size_t word;   /* the word the walk is at */
+    size_t before; /* bits equal to set in the words before it */
+} bit_select;
+
+/* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
+static size_t select_next(bit_select *s, size_t rank)
 {
-    for (size_t k = 0;; k++) {
-        uint64_t w = bitmap_word(bitmap, n, k);
-        if (!set) w = ~w;
+    for (;; s->word++) {
+        uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
+        if (!s->set) w = ~w;
         unsigned c = ones64(w);
-        if (rank >= c) {
-            rank -= c;
+        size_t r = rank - s->before;
+        if (r >= c) {
+            s->before += c;
             continue;
         }
-        for (;; rank--) {
+        for (;; r--) {
             unsigned at = (unsigned)__builtin_ctzll(w);
-            if (rank == 0) return 64 * k + at;
+            if (r == 0) return 64 * s->word + at;
             w &= w - 1;
         }
     }
@@ -782,12 +804,13 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
     code_set_init(&cs, codes, ncodes);
     long f0 = split_scan(&sp, &cs, at, vector);
     if (f0 < 0) return ANPR_ECORRUPT;
+    bit_select current = {sp.bitmap, n, 0, 0, 0}, other = {sp.bitmap, n, 1, 0, 0};
     for (long k = 0; k < f0; k++) {
         uint32_t v;
         if (split_value(&sp, at[k], &v) < 0) return ANPR_ECORRUPT;
         memset(out[k].plate, 0, sizeof out[k].plate);
         uk_current_plate(out[k].plate, v);
-        at[k] = (uint32_t)split_select(sp.bitmap, n, 0, at[k]);
+        at[k] = (uint32_t)select_next(&current, at[k]);
     }
     if (!bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS)) return ANPR_ECORRUPT;
     /*
@@ -807,7 +830,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
             if (m) {
                 f1++;
                 memcpy(out[n - f1].plate, p, sizeof out[n - f1].plate);
-                at[n - f1] = (uint32_t)split_select(sp.bitmap, n, 1, k);
+                at[n - f1] = (uint32_t)select_next(&other, k);
             }
         }
         if (br_finish(&sp.others) < 0) return ANPR_ECORRUPT;
