@@ -158,21 +158,18 @@ static int huff_plan_make(huff_plan *p, const int64_t *v, size_t n, uint64_t *ck
     return 0;
 }
 
-size_t huff_encoded_size(const int64_t *v, size_t n)
+int huff_encode_within(enc_buf *out, const int64_t *v, size_t n, size_t limit)
 {
-    huff_plan p;
-    if (n == 0) return 0;
-    return huff_plan_make(&p, v, n, NULL) < 0 ? SIZE_MAX : p.size;
-}
-
-int huff_encode(enc_buf *out, const int64_t *v, size_t n)
-{
-    if (n == 0) return 0;
+    if (n == 0) return limit > 0 ? 0 : 1;
     huff_plan p;
     size_t groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
     uint64_t *ck = malloc(groups * sizeof *ck);
     if (!ck) return -ENOMEM;
     int rc = huff_plan_make(&p, v, n, ck);
+    if (rc == 0 && p.size >= limit) {
+        free(ck);
+        return 1;
+    }
     /* Eight bytes of slack: the stream is stored a word at a time. */
     if (rc == 0) rc = enc_buf_reserve(out, p.size + 8);
     if (rc < 0) {
@@ -209,6 +206,11 @@ int huff_encode(enc_buf *out, const int64_t *v, size_t n)
     d += (bits + 7) / 8;
     out->len = (size_t)(d - out->data);
     return out->len - start == p.size ? 0 : ANPR_EINVAL; /* cannot differ: the plan counted these bits */
+}
+
+int huff_encode(enc_buf *out, const int64_t *v, size_t n)
+{
+    return huff_encode_within(out, v, n, SIZE_MAX);
 }
 
 /* A parsed chunk: its minimum, lengths, checkpoint table, stream, and the decoding table. */

@@ -15,8 +15,12 @@
 
 /* ANPR_EINVAL when the values span more than 256. */
 int huff_encode(enc_buf *out, const int64_t *v, size_t n);
-/* The bytes huff_encode would write, without writing them; SIZE_MAX when it would refuse. */
-size_t huff_encoded_size(const int64_t *v, size_t n);
+/*
+ * huff_encode only if the chunk comes out under limit bytes: 0 when
+ * written, 1 when it would not be smaller (nothing written; its size
+ * follows from the counts, so nothing is encoded to find out).
+ */
+int huff_encode_within(enc_buf *out, const int64_t *v, size_t n, size_t limit);
 int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len);
 int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len);
 

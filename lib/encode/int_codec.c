@@ -741,10 +741,12 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         if (cand == ENC_DELTA_RICE_CK2 && (descents > n / 64 || runs * 2 <= n)) continue;
         /* Huffman codes small-span values (confidence, lane) near their entropy; bit-packing pays whole bits. */
         if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
-        /* At least a bit a value; beyond that its size follows from the counts: encode it only when it wins. */
-        if (cand == ENC_HUFF_CK && (11 + n / 8 >= best_len || huff_encoded_size(v, n) >= best_len)) continue;
+        /* At least a bit a value: no chance when that already loses. */
+        if (cand == ENC_HUFF_CK && 11 + n / 8 >= best_len) continue;
         tmp.len = 0;
-        int rc = enc_int_encode(&tmp, cand, v, n);
+        /* Huffman's size follows from the counts: it is written only when it wins. */
+        int rc = cand == ENC_HUFF_CK ? huff_encode_within(&tmp, v, n, best_len) : enc_int_encode(&tmp, cand, v, n);
+        if (rc == 1) continue;
         if (rc < 0) {
             enc_buf_free(&tmp);
             return rc;
