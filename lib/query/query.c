@@ -9,21 +9,23 @@
  * Open descriptors keep files readable after they are unlinked, so nothing
  * that happens later changes the answer.
  *
- * Plan. Days are answered one after another, in order. In a day, each
- * file's blocks are chosen from its block directory (time range, camera
- * range, bounding box) and, for a plate, from one probe of its plate-hash
- * index; only those blocks are read, and each decoded no further than the
- * query needs: for a plate (or a partial plate of '?' wildcards), its plate
- * column searched by codes, then the other columns of the matching rows
- * alone; for a window that cuts the block, its times first, then the rows
- * inside the window alone.
- * A day is first answered whole; if its matches pass the store's
- * query_slice_rows (STORE_QUERY_SLICE_ROWS), the answer
- * is dropped and the day answered again in time slices (as many as its
- * chosen blocks' rows call for), so the cursor's memory stays bounded
- * whatever the window. (Slicing at once by the blocks' rows instead made a
- * minute of a national day, or a partial plate over it, decode each of the
- * day's blocks some thirty times: blocks sorted by camera span hours.) A
+ * Plan. Days are answered in order, in groups: as many days together as
+ * their chosen blocks' rows allow (plan_days), so that a group's blocks
+ * are read in one batch. In a day, each file's blocks are chosen from its
+ * block directory (time range, camera range, bounding box) and, for a
+ * plate, from one probe of its plate-hash index; only those blocks are
+ * read, and each decoded no further than the query needs: for a plate (or
+ * a partial plate of '?' wildcards), its plate column searched by codes,
+ * then the other columns of the matching rows alone; for a window that
+ * cuts the block, its times first, then the rows inside the window alone.
+ * A day whose chosen blocks alone pass the store's query_slice_rows
+ * (STORE_QUERY_SLICE_ROWS) is a group of its own, answered whole first; if
+ * its matches pass that number too, the answer is dropped and the day
+ * answered again in time slices (as many as its blocks' rows call for), so
+ * the cursor's memory stays bounded whatever the window. (Slicing at once
+ * by the blocks' rows instead made a minute of a national day, or a
+ * partial plate over it, decode each of the day's blocks some thirty
+ * times: blocks sorted by camera span hours.) A
  * slice's blocks are read in groups of at most SPAN_BYTES. Rows are sorted
  * by (ts, camera, plate) and copies of one read (a resend stored in two
  * unmerged parts) dropped.
@@ -42,8 +44,9 @@
 
 #define BATCH_ROWS 4096
 #define SPAN_BYTES ((size_t)32 << 20)
-#define SLICE_OVERFLOW 1 /* run_slice's answer when a day answered whole found too many matches */
+#define SLICE_OVERFLOW 1 /* run_slice's answer when a group answered whole found too many matches */
 #define SNAPSHOT_TRIES 8
+#define GROUP_DAYS_MAX 4096 /* plan_days: beyond any retention, so a long window ends up in few groups */
 
 typedef struct qfile {
     manifest_file f;
@@ -56,7 +59,7 @@ typedef struct qfile {
     size_t nprobe;
 } qfile;
 
-/* A block chosen for the current day. */
+/* A block chosen for the current group of days. */
 typedef struct qblock {
     uint32_t file, block;
     int64_t min_ts, max_ts;
@@ -79,12 +82,13 @@ struct anpr_cursor {
     size_t nmem;
     int32_t *days;          /* days to answer, ascending */
     size_t ndays, day_at;
-    /* The slices of the current day still to answer. */
+    size_t group_days;      /* how many days the next group may take (plan_days) */
+    /* The slices of the current group of days still to answer. */
     qblock *blocks;
     size_t nblocks, blocks_cap;
-    int64_t slice_from, slice_step, day_end;
-    int64_t day_from, sliced_step; /* where the day's slices start, and their width if it must be sliced */
-    int whole;                     /* the day is being answered in one go, to be sliced if it overflows */
+    int64_t slice_from, slice_step, group_end;
+    int64_t group_from, sliced_step; /* where the group's slices start, and their width if it must be sliced */
+    int whole;                     /* the group is being answered in one go, to be sliced if it overflows */
     /* Results of the current slice, and how many are handed out. */
     anpr_row *res;
     size_t nres, res_cap, res_at;
@@ -419,15 +423,15 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
         return rc;
     }
     c->day_at = 0;
+    c->group_days = 1;
     c->slice_step = 0;
     *out = c;
     return ANPR_OK;
 }
 
-/* Choose the blocks of day `day` that may hold matches. */
-static int plan_day(anpr_cursor *c, int32_t day)
+/* Add the blocks of day `day` that may hold matches to c->blocks, and their rows to *rows. */
+static int plan_day(anpr_cursor *c, int32_t day, uint64_t *rows)
 {
-    c->nblocks = 0;
     int64_t from = c->q.from_ms, to = c->q.to_ms;
     for (size_t i = 0; i < c->nfiles; i++) {
         qfile *qf = &c->files[i];
@@ -453,19 +457,48 @@ static int plan_day(anpr_cursor *c, int32_t day)
                 c->blocks_cap = ncap;
             }
             c->blocks[c->nblocks++] = (qblock){(uint32_t)i, b, bi.min_ts_ms, bi.max_ts_ms, bi.rows};
+            *rows += bi.rows;
         }
     }
-    /*
-     * The whole day in one slice; the slices it is cut into should that
-     * overflow: enough that their blocks' rows stay under query_slice_rows each.
-     */
-    int64_t d0 = (int64_t)day * ANPR_DAY_MS, d1 = d0 + ANPR_DAY_MS;
-    int64_t lo = from > d0 ? from : d0, hi = to < d1 ? to : d1;
+    return 0;
+}
+
+/*
+ * Choose the next group of days to answer together, and their blocks: up
+ * to c->group_days days (which doubles with each group, so that a query
+ * stopped early by its limit has read at most about twice what it needed),
+ * while their chosen blocks' rows stay under query_slice_rows. A group's
+ * blocks are read in one batch, so a plate history over a year waits for
+ * its reads a few times, not once a day. A single day over the limit is a
+ * group alone, answered whole first and cut into slices should its matches
+ * overflow: enough slices that their blocks' rows stay under
+ * query_slice_rows each.
+ */
+static int plan_days(anpr_cursor *c)
+{
+    c->nblocks = 0;
+    size_t first = c->day_at, d = first;
     uint64_t rows = 0;
-    for (size_t k = 0; k < c->nblocks; k++) rows += c->blocks[k].rows;
+    while (d < c->ndays && d - first < c->group_days) {
+        size_t had_blocks = c->nblocks;
+        uint64_t had_rows = rows;
+        int rc = plan_day(c, c->days[d], &rows);
+        if (rc < 0) return rc;
+        if (d > first && rows > c->s->query_slice_rows) {
+            c->nblocks = had_blocks; /* the day starts the next group */
+            rows = had_rows;
+            break;
+        }
+        d++;
+    }
+    c->day_at = d;
+    if (c->group_days < GROUP_DAYS_MAX) c->group_days *= 2;
+    int64_t from = c->q.from_ms, to = c->q.to_ms;
+    int64_t d0 = (int64_t)c->days[first] * ANPR_DAY_MS, d1 = ((int64_t)c->days[d - 1] + 1) * ANPR_DAY_MS;
+    int64_t lo = from > d0 ? from : d0, hi = to < d1 ? to : d1;
     uint64_t slices = rows / c->s->query_slice_rows + 1;
-    c->day_from = c->slice_from = lo;
-    c->day_end = hi;
+    c->group_from = c->slice_from = lo;
+    c->group_end = hi;
     c->sliced_step = (int64_t)(((uint64_t)(hi - lo) + slices - 1) / slices);
     if (c->sliced_step <= 0) c->sliced_step = 1;
     c->whole = slices > 1;
@@ -567,7 +600,7 @@ static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t
 }
 
 /*
- * Answer [t0, t1) of the current day into c->res: its blocks read in groups
+ * Answer [t0, t1) of the current group of days into c->res: its blocks read in groups
  * of at most SPAN_BYTES (one batch each), decoded and filtered. With
  * `whole`, SLICE_OVERFLOW as soon as the matches pass query_slice_rows.
  */
@@ -633,16 +666,16 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
 static int refill(anpr_cursor *c)
 {
     while (c->res_at >= c->nres) {
-        if (c->slice_step > 0 && c->slice_from < c->day_end) {
+        if (c->slice_step > 0 && c->slice_from < c->group_end) {
             int64_t t0 = c->slice_from;
-            int64_t t1 = c->day_end - t0 > c->slice_step ? t0 + c->slice_step : c->day_end;
+            int64_t t1 = c->group_end - t0 > c->slice_step ? t0 + c->slice_step : c->group_end;
             c->slice_from = t1;
             int rc = run_slice(c, t0, t1, c->whole);
             if (rc == SLICE_OVERFLOW) {
                 /* Too many matches for one go: drop them, answer the day again in slices. */
                 c->whole = 0;
                 c->nres = c->res_at = 0;
-                c->slice_from = c->day_from;
+                c->slice_from = c->group_from;
                 c->slice_step = c->sliced_step;
                 continue;
             }
@@ -650,7 +683,7 @@ static int refill(anpr_cursor *c)
             continue;
         }
         if (c->day_at == c->ndays) return 0;
-        int rc = plan_day(c, c->days[c->day_at++]);
+        int rc = plan_days(c);
         if (rc < 0) return rc;
     }
     return 1;
