@@ -43,7 +43,14 @@
 #include "store/store.h"
 
 #define BATCH_ROWS 4096
-#define SPAN_BYTES ((size_t)32 << 20)
+/*
+ * A batch of block reads: small enough that its blocks are still in the
+ * CPU's cache when they are searched and decoded after the batch. In
+ * batches of 32 MB the kernel's copies had pushed the first blocks out by
+ * then: 200 plate histories on the year store took 4.4 s of CPU against
+ * 5.4-6.1, and cold ones were no faster for the deeper queue.
+ */
+#define SPAN_BYTES ((size_t)1 << 20)
 #define SLICE_OVERFLOW 1 /* run_slice's answer when a group answered whole found too many matches */
 #define SNAPSHOT_TRIES 8
 #define GROUP_DAYS_MAX 4096 /* plan_days: beyond any retention, so a long window ends up in few groups */
