@@ -483,6 +483,26 @@ START_TEST(empty_segment)
 }
 END_TEST
 
+/*
+ * The checksum is XXH3 (64 bits) whichever copy computes it: the inline
+ * one for short inputs, the AVX2 one where the CPU has it, SSE2 otherwise.
+ * Known answers from the system's libxxhash (independent of this build),
+ * and every length up to a few stripes at odd addresses against the inline copy.
+ */
+START_TEST(checksum_is_xxh3)
+{
+    static uint8_t b[100001];
+    for (size_t i = 0; i < sizeof b; i++) b[i] = (uint8_t)(i * 7 + 3);
+    ck_assert_uint_eq(anpr_checksum(b, 0), UINT64_C(0x2d06800538d394c2));
+    ck_assert_uint_eq(anpr_checksum(b, 1000), UINT64_C(0x6c4f14bd97bd9e82));
+    ck_assert_uint_eq(anpr_checksum(b, 100000), UINT64_C(0x0c056f6fcc340974));
+    for (size_t n = 0; n < 3000; n++) {
+        const uint8_t *p = b + 1 + n % 31;
+        ck_assert_uint_eq(anpr_checksum_long(p, n), (uint64_t)XXH3_64bits(p, n));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("segment");
@@ -494,6 +514,7 @@ int main(void)
     tcase_add_test(tc, plate_rows_picked_out);
     tcase_add_test(tc, format_versions);
     tcase_add_test(tc, empty_segment);
+    tcase_add_test(tc, checksum_is_xxh3);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
