@@ -177,7 +177,12 @@ static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, in
 
 static void close_files(anpr_cursor *c)
 {
-    for (size_t i = 0; i < c->nfiles; i++) {
+    /*
+     * Put back last file first: the cache is a list that takes readers at its
+     * head, so the next query, which takes them in the manifest's order too,
+     * finds each at the head instead of walking a year of readers for each.
+     */
+    for (size_t i = c->nfiles; i-- > 0;) {
         free(c->files[i].probe);
         /* A reader that failed is closed; the others serve the next query. */
         store_reader_put(c->s, c->files[i].slot, c->done >= 0);
