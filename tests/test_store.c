@@ -128,20 +128,6 @@ static void assert_store_holds(const char *dir, const anpr_read *r, size_t n)
     free(got);
 }
 
-static anpr_store *open_store(const char *dir, size_t budget, unsigned retention)
-{
-    anpr_store *s;
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    char err[512] = "";
-    o.flags = ANPR_OPEN_CREATE;
-    o.memory_budget = budget;
-    o.retention_days = retention;
-    o.errbuf = err;
-    o.errbuf_size = sizeof err;
-    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open %s: %s", dir, err);
-    return s;
-}
-
 START_TEST(open_errors)
 {
     char *dir = tu_tmpdir("store-open");
@@ -174,7 +160,7 @@ END_TEST
 START_TEST(append_validates_each_read)
 {
     char *dir = tu_tmpdir("store-validate");
-    anpr_store *s = open_store(dir, 0, 0);
+    anpr_store *s = tu_store_create(dir, 0);
     anpr_writer *w;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     anpr_read r[5];
@@ -198,7 +184,7 @@ START_TEST(append_validates_each_read)
     anpr_store_close(s);
 
     /* The three good reads were committed: a new writer replays them and flushes. */
-    s = open_store(dir, 0, 0);
+    s = tu_store_create(dir, 0);
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
@@ -215,7 +201,7 @@ START_TEST(days_duplicates_and_merge)
     enum { N = 20000 };
     char *dir = tu_tmpdir("store-days");
     /* A 1 MiB budget forces many flushes, so each day gets several parts. */
-    anpr_store *s = open_store(dir, 1u << 20, 0);
+    anpr_store *s = tu_store_create(dir, 1u << 20);
     anpr_writer *w;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     anpr_read *r = malloc((N + N / 10) * sizeof *r);
@@ -255,7 +241,7 @@ END_TEST
 START_TEST(late_reads_land_in_their_day)
 {
     char *dir = tu_tmpdir("store-late");
-    anpr_store *s = open_store(dir, 0, 0);
+    anpr_store *s = tu_store_create(dir, 0);
     anpr_writer *w;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     anpr_read r[200];
@@ -288,7 +274,7 @@ END_TEST
 START_TEST(one_writer_at_a_time)
 {
     char *dir = tu_tmpdir("store-lock");
-    anpr_store *s = open_store(dir, 0, 0), *s2 = open_store(dir, 0, 0);
+    anpr_store *s = tu_store_create(dir, 0), *s2 = tu_store_create(dir, 0);
     anpr_writer *w, *w2;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     ck_assert_int_eq(anpr_writer_open(&w2, s), ANPR_EBUSY);
@@ -330,7 +316,7 @@ END_TEST
 START_TEST(retention_drops_days_and_refuses_them)
 {
     char *dir = tu_tmpdir("store-retention");
-    anpr_store *s = open_store(dir, 0, 2);
+    anpr_store *s = tu_store_create_retained(dir, 0, 2);
     anpr_writer *w;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     enum { N = 500 };
@@ -353,7 +339,7 @@ START_TEST(retention_drops_days_and_refuses_them)
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
     anpr_store_close(s);
     /* The floor survives a reopen. */
-    s = open_store(dir, 0, 0);
+    s = tu_store_create(dir, 0);
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     ck_assert_int_eq(anpr_writer_append(w, &r[0], 1, &acc, &v), ANPR_EBADREAD);
     ck_assert_int_eq(v, ANPR_READ_TS_EXPIRED);
@@ -408,7 +394,7 @@ START_TEST(threads_share_a_writer)
 {
     enum { T = 4, PER = 2000 };
     char *dir = tu_tmpdir("store-threads");
-    anpr_store *s = open_store(dir, 1u << 20, 0);
+    anpr_store *s = tu_store_create(dir, 1u << 20);
     anpr_writer *w;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
     anpr_read *r = malloc(T * PER * sizeof *r);

@@ -182,12 +182,21 @@ int tu_has_temp_file(const char *dir, char *name, size_t name_len)
     return found;
 }
 
-anpr_store *tu_store_create(const char *dir, size_t memory_budget)
+anpr_store *tu_store_create_retained(const char *dir, size_t memory_budget, unsigned retention_days)
 {
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    char err[512] = "";
     o.flags = ANPR_OPEN_CREATE;
     o.memory_budget = memory_budget;
+    o.retention_days = retention_days;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
     anpr_store *s = NULL;
-    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open %s: %s", dir, err);
     return s;
+}
+
+anpr_store *tu_store_create(const char *dir, size_t memory_budget)
+{
+    return tu_store_create_retained(dir, memory_budget, 0);
 }

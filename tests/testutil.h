@@ -30,9 +30,13 @@ int tu_flip_byte(const char *path, uint64_t offset, uint8_t mask);
 
 /*
  * Open a store in dir, creating it, with the given memory budget (0 for the
- * default); the test fails if it cannot. The caller closes it.
+ * default); the test fails, with the store's message, if it cannot. The
+ * caller closes it.
  */
 anpr_store *tu_store_create(const char *dir, size_t memory_budget);
+
+/* The same, keeping retention_days days (0: keep everything). */
+anpr_store *tu_store_create_retained(const char *dir, size_t memory_budget, unsigned retention_days);
 
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
