@@ -12,6 +12,7 @@
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "encode/plate_other_bits.h"
+#include "read/read.h"
 
 /* '0'-'9' are 0..9, 'A'-'Z' are 10..35; 36..63 never occur. */
 static int char_code(char c)
@@ -195,13 +196,16 @@ static int uk_decode_other_as(bit_reader *br, char *p, const char *want, int fol
         uint32_t x;
         if (br_get(br, w, &x) < 0 || x >= values) return ANPR_ECORRUPT;
         for (size_t k = from + n; k-- > from;) {
-            uint32_t letter = (shape >> k) & 1, radix = letter ? 26 : 10;
-            p[k] = (char)((letter ? 'A' : '0') + x % radix);
-            x /= radix;
+            /* Each radix spelt out, so that the compiler divides by constants. */
+            if ((shape >> k) & 1) {
+                p[k] = (char)('A' + x % 26);
+                x /= 26;
+            } else {
+                p[k] = (char)('0' + x % 10);
+                x /= 10;
+            }
             if (!want || want[k] == '?') continue;
-            char f[ANPR_PLATE_MAX + 1] = {p[k]};
-            if (fold) anpr_plate_fold(f, f);
-            if (f[0] != want[k]) return 0;
+            if ((fold ? plate_fold_char(p[k]) : p[k]) != want[k]) return 0;
         }
     }
     /* One encoding a plate: a current-format plate written the long way is not ours. */

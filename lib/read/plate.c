@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "anpr/anpr.h"
+#include "read/read.h"
 
 int anpr_plate_normalise(char out[ANPR_PLATE_MAX + 1], const char *plate)
 {
@@ -40,7 +41,7 @@ int anpr_plate_normalise(char out[ANPR_PLATE_MAX + 1], const char *plate)
  * representative: O, D, Q -> 0; I -> 1; Z -> 2; S -> 5; B -> 8; G -> 6.
  * A table rather than a switch: folding runs for every read and every probe.
  */
-static const char fold_table[256] = {
+const char plate_fold_table[256] = {
     ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
     ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
     ['A'] = 'A', ['B'] = '8', ['C'] = 'C', ['D'] = '0', ['E'] = 'E', ['F'] = 'F', ['G'] = '6',
@@ -55,7 +56,7 @@ size_t anpr_plate_fold(char out[ANPR_PLATE_MAX + 1], const char *normalised)
     for (; normalised[n] && n < ANPR_PLATE_MAX; n++) {
         unsigned char c = (unsigned char)normalised[n];
         /* Anything outside A-Z 0-9 (not a normalised plate) passes through unchanged. */
-        out[n] = fold_table[c] ? fold_table[c] : (char)c;
+        out[n] = plate_fold_char((char)c);
     }
     out[n] = '\0';
     return n;

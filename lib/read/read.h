@@ -19,6 +19,16 @@ static inline int32_t anpr_day_of(int64_t ts_ms)
     return (int32_t)(ts_ms / ANPR_DAY_MS);
 }
 
+/* plate.c's misread classes: a character's class, or 0 for one without (anything but A-Z 0-9). */
+extern const char plate_fold_table[256];
+
+/* One character folded, as anpr_plate_fold folds each (inline for the finders' inner loops). */
+static inline char plate_fold_char(char c)
+{
+    char f = plate_fold_table[(unsigned char)c];
+    return f ? f : c;
+}
+
 typedef struct read_limits {
     int64_t max_ts_ms;      /* latest capture time accepted (now + max_future) */
     int64_t min_kept_ms;    /* first ms of the oldest day retention still keeps; 0 if none dropped */
