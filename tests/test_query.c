@@ -245,14 +245,21 @@ static void append_to_both(anpr_writer *w, ref *r, const anpr_read *batch, size_
     }
 }
 
+/* A generator of `days` days of traffic at reads_per_day. */
+static synth *new_traffic(size_t reads_per_day, int days)
+{
+    synth_config cfg;
+    synth_config_default(&cfg, reads_per_day);
+    cfg.days = days;
+    synth *g;
+    ck_assert_int_eq(synth_new(&g, &cfg), 0);
+    return g;
+}
+
 START_TEST(every_shape_against_reference)
 {
     char *dir = tu_tmpdir("query");
-    synth_config cfg;
-    synth_config_default(&cfg, 40000);
-    cfg.days = 3;
-    synth *g;
-    ck_assert_int_eq(synth_new(&g, &cfg), 0);
+    synth *g = new_traffic(40000, 3);
     ref r = {0};
 
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
@@ -353,11 +360,7 @@ END_TEST
 START_TEST(days_answered_in_groups)
 {
     char *dir = tu_tmpdir("groups");
-    synth_config cfg;
-    synth_config_default(&cfg, 3000);
-    cfg.days = 12;
-    synth *g;
-    ck_assert_int_eq(synth_new(&g, &cfg), 0);
+    synth *g = new_traffic(3000, 12);
     ref r = {0};
     anpr_store *s = tu_store_create(dir, 0);
     anpr_writer *w;
