@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "read/read.h"
+
 static int is_alnum(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -46,11 +48,8 @@ int plate_match_compile(plate_match *m, const char *plate, int fuzzy, const char
     m->kind = wild ? MATCH_PATTERN : MATCH_EXACT;
     m->fold = fuzzy != 0;
     if (m->fold) {
-        /* Fold the literal characters; the wildcards pass through unchanged. */
-        for (size_t i = 0; i < n; i++) {
-            char one[2] = {norm[i], 0}, f[ANPR_PLATE_MAX + 1];
-            if (norm[i] != '?' && norm[i] != '*' && anpr_plate_fold(f, one) == 1) norm[i] = f[0];
-        }
+        /* Fold the literal characters; the wildcards have no class and pass through unchanged. */
+        for (size_t i = 0; i < n; i++) norm[i] = plate_fold_char(norm[i]);
     }
     memcpy(m->text, norm, n + 1);
     return ANPR_OK;
