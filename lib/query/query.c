@@ -184,11 +184,7 @@ static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, in
 
 static void close_files(anpr_cursor *c)
 {
-    /*
-     * Put back last file first: the cache is a list that takes readers at its
-     * head, so the next query, which takes them in the manifest's order too,
-     * finds each at the head instead of walking a year of readers for each.
-     */
+    /* Last file first: the next query then finds each reader at the cache's head (readers.c). */
     for (size_t i = c->nfiles; i-- > 0;) {
         free(c->files[i].probe);
         /* A reader that failed is closed; the others serve the next query. */
@@ -641,11 +637,11 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
             uint32_t len;
             rc = seg_reader_block_span(qf->r, qb->block, &off, &len);
             if (rc < 0) return reader_failed(c, qf, rc);
-            bytes += (off - bytes) & (SPAN_ALIGN - 1);
-            if (n > 0 && bytes + len > SPAN_BYTES) break;
+            size_t at = bytes + ((off - bytes) & (SPAN_ALIGN - 1));
+            if (n > 0 && at + len > SPAN_BYTES) break;
             /* The request's buffer is an offset until the buffer is sized. */
-            c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
-            bytes += len;
+            c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)at, len, off};
+            bytes = at + len;
         }
         uint8_t *buf = grow_spans(c, bytes);
         if (!buf) return -ENOMEM;

@@ -10,7 +10,10 @@
  * queries on one file at once simply open it twice. The cache holds at most
  * READER_CACHE_MAX readers, least recently used first out, and drops the
  * readers of files that the manifest no longer names, so that an expired or
- * merged file's space is given back.
+ * merged file's space is given back. The cache is a list searched from its
+ * head, where put places a reader: a caller that takes many readers in one
+ * order (a query takes a year of them in the manifest's) puts them back in
+ * the reverse order, so that the next such caller finds each at the head.
  *
  * The same goes for a query's read batcher: setting up an io_uring ring is
  * a system call and a mapping, a noticeable part of a sub-millisecond query.
