@@ -225,24 +225,21 @@ static void bench_plate_find(gbench_state *st, void *arg)
     plate_enc *p = arg;
     uint32_t *at = malloc(BLOCK * sizeof *at);
     anpr_row *out = malloc(BLOCK * sizeof *out);
-    uint32_t **codes = malloc(nblocks * sizeof *codes);
-    size_t *ncodes = malloc(nblocks * sizeof *ncodes);
+    enc_plate_target **targets = malloc(nblocks * sizeof *targets);
     for (size_t b = 0; b < nblocks; b++) {
         size_t r = b * BLOCK + block_len(b) / 2;
-        if (enc_plate_uk_codes(rows[r].plate, 0, &codes[b], &ncodes[b])) die("codes", -ENOMEM);
+        if (enc_plate_target_new(&targets[b], rows[r].plate, 0)) die("target", -ENOMEM);
     }
     size_t hits = 0;
     while (gbench_keep_running(st))
         for (size_t b = 0; b < nblocks; b++) {
-            size_t nhit, r = b * BLOCK + block_len(b) / 2;
-            if (enc_plate_find(p->id, p->enc[b].data, p->enc[b].len, block_len(b), rows[r].plate, 0, codes[b],
-                               ncodes[b], at, out, &nhit))
+            size_t nhit;
+            if (enc_plate_find(p->id, p->enc[b].data, p->enc[b].len, block_len(b), targets[b], at, out, &nhit))
                 die("find", ANPR_ECORRUPT);
             hits += nhit;
         }
-    for (size_t b = 0; b < nblocks; b++) free(codes[b]);
-    free(codes);
-    free(ncodes);
+    for (size_t b = 0; b < nblocks; b++) enc_plate_target_free(targets[b]);
+    free(targets);
     free(at);
     free(out);
     gbench_set_items_processed(st, gbench_iterations(st) * (int64_t)nrows);
@@ -397,14 +394,14 @@ static void bench_segment_lookup(gbench_state *st, void *arg)
     while (gbench_keep_running(st)) {
         gbench_pause(st);
         const char *plate = rows[(size_t)b * BLOCK + block_len(b) / 3].plate;
-        uint32_t *codes;
-        size_t ncodes, nhit;
-        if (enc_plate_uk_codes(plate, 0, &codes, &ncodes)) die("codes", -ENOMEM);
+        enc_plate_target *target;
+        size_t nhit;
+        if (enc_plate_target_new(&target, plate, 0)) die("target", -ENOMEM);
         gbench_resume(st);
-        if (seg_reader_find_plate(o.r, b, spans[b], plate, 0, codes, ncodes, at, out, &nhit) ||
+        if (seg_reader_find_plate(o.r, b, spans[b], target, at, out, &nhit) ||
             seg_reader_decode_rows(o.r, b, spans[b], at, nhit, out, 0))
             die("lookup", ANPR_ECORRUPT);
-        free(codes);
+        enc_plate_target_free(target);
         b = (b + 1) % (uint32_t)nblocks;
     }
     free(out);

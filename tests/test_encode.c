@@ -442,17 +442,16 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
                 char target[ANPR_PLATE_MAX + 1];
                 if (fold) anpr_plate_fold(target, targets[t % ntargets]);
                 else strcpy(target, targets[t % ntargets]);
-                uint32_t *codes;
-                size_t ncodes, nhit, want = 0;
-                int crc = enc_plate_uk_codes(target, fold, &codes, &ncodes);
+                enc_plate_target *tg;
+                size_t nhit, want = 0;
+                int crc = enc_plate_target_new(&tg, target, fold);
                 if (crc == -E2BIG) {
                     /* Too many current-format plates fit the partial plate: callers decode instead. */
                     ck_assert_ptr_nonnull(strchr(target, '?'));
                     continue;
                 }
                 ck_assert_int_eq(crc, 0);
-                ck_assert_int_eq(
-                    enc_plate_find_with(id, b.data, b.len, n, target, fold, codes, ncodes, at, found, &nhit, vector), 0);
+                ck_assert_int_eq(enc_plate_find_with(id, b.data, b.len, n, tg, at, found, &nhit, vector), 0);
                 for (size_t i = 0; i < n; i++) {
                     char f[ANPR_PLATE_MAX + 1];
                     const char *p = back[i].plate;
@@ -468,12 +467,14 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
                     want++;
                 }
                 ck_assert_uint_eq(nhit, want);
-                free(codes);
+                enc_plate_target_free(tg);
             }
         }
-        /* A damaged stream is refused, not misread. */
-        ck_assert_int_eq(enc_plate_find(id, b.data, b.len - 1, n, "AB12CDE", 0, NULL, 0, at, found, &(size_t){0}),
-                         ANPR_ECORRUPT);
+        /* A damaged stream is refused, not misread (by a search that walks the long-form plates). */
+        enc_plate_target *tg;
+        ck_assert_int_eq(enc_plate_target_new(&tg, "A812C0E", 1), 0);
+        ck_assert_int_eq(enc_plate_find(id, b.data, b.len - 1, n, tg, at, found, &(size_t){0}), ANPR_ECORRUPT);
+        enc_plate_target_free(tg);
         enc_buf_free(&b);
     }
     free(back);
@@ -490,8 +491,14 @@ START_TEST(plate_find_matches_decoding)
     static const char *const pool[] = {"AB12CDE", "A812CDE", "AB1ZCDE", "O00OOOO", "D00DDQD", "LB07SEO",
                                        "AIZ1234", "A121234", "ZZ99ZZZ", "XY51ABC", "1A",      "B8G6S5Z",
                                        /* not the current format, shaped like a folded AB12CDE: matched
-                                          a character at a time, last first */
-                                       "A123BCD", "X812C0E", "A8I2CDE", "A812C0F"};
+                                          by their bits (each spelling of the target listed), or where
+                                          the spellings are too many (O00OOOO) or the plate longer than
+                                          8, a character at a time, last first */
+                                       "A123BCD", "X812C0E", "A8I2CDE", "A812C0F", "A8I2C0E8", "AB12CDE8B",
+                                       "S05OS5O5", "ZZ9B", "ABC123", "B0B0B0B0B0B0B0B",
+                                       /* under 12 bits, so followed by the next plate's within the 12
+                                          bits the finder looks up */
+                                       "Z", "7", "B"};
     size_t npool = sizeof pool / sizeof pool[0];
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
     check_find(rows, N, pool, npool);
@@ -574,9 +581,9 @@ START_TEST(plate_find_refuses_out_of_range_values)
     uint32_t at[N];
     memset(rows, 0, sizeof rows);
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, i % 2 ? "AB12CDE" : "XY51ABC");
-    uint32_t *codes;
-    size_t ncodes, nhit;
-    ck_assert_int_eq(enc_plate_uk_codes("AB12CDE", 0, &codes, &ncodes), 0);
+    enc_plate_target *tg;
+    size_t nhit;
+    ck_assert_int_eq(enc_plate_target_new(&tg, "AB12CDE", 0), 0);
     for (size_t j = 0; j < N; j += 17) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SPLIT, rows, N), 0);
@@ -587,12 +594,11 @@ START_TEST(plate_find_refuses_out_of_range_values)
         }
         ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_SPLIT, b.data, b.len), ANPR_ECORRUPT);
         for (int vector = 0; vector < 2; vector++)
-            ck_assert_int_eq(enc_plate_find_with(ENC_PLATE_SPLIT, b.data, b.len, N, "AB12CDE", 0, codes, ncodes, at,
-                                                 back, &nhit, vector),
+            ck_assert_int_eq(enc_plate_find_with(ENC_PLATE_SPLIT, b.data, b.len, N, tg, at, back, &nhit, vector),
                              ANPR_ECORRUPT);
         enc_buf_free(&b);
     }
-    free(codes);
+    enc_plate_target_free(tg);
 }
 END_TEST
 

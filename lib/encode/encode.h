@@ -87,27 +87,33 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
                         const uint8_t *src, size_t len);
 
 /*
- * Finding one plate in a plate-uk chunk without building every plate's
- * text. enc_plate_uk_codes lists, sorted, the 30-bit codes of the
- * current-format plates equal to plate (or, with fold, folding to it; plate
- * is then folded), where a '?' in plate stands for any one character: none
- * if no such plate exists, else up to ENC_PLATE_CODES_MAX (malloc'd, the
- * caller frees; -E2BIG past that). enc_plate_find then lists the rows of the
- * n in a plate-uk or plate-split chunk whose plate matches, comparing codes
- * for current-format rows and text for the others: their indexes in at[]
- * and their plates in out[].plate, *nhit of them, in row order (both
+ * Finding one plate in a plate-uk or plate-split chunk without building
+ * every plate's text. A target is what a finder looks for, worked out once
+ * for many chunks: the sorted 30-bit codes of the current-format plates
+ * equal to plate (or, with fold, folding to it; plate is then folded),
+ * where a '?' in plate stands for any one character, and the bits of its
+ * other spellings in the long form. enc_plate_target_new fails with -E2BIG
+ * when more than ENC_PLATE_CODES_MAX current-format plates fit a partial
+ * plate (decode the plates instead), ANPR_EINVAL for a plate over
+ * ANPR_PLATE_MAX, -ENOMEM; the caller frees the target with
+ * enc_plate_target_free (NULL is accepted). enc_plate_find then lists the
+ * rows of the n in the chunk whose plate matches, comparing codes for
+ * current-format rows and bits or text for the others: their indexes in
+ * at[] and their plates in out[].plate, *nhit of them, in row order (both
  * arrays hold n). ANPR_ECORRUPT as the decoder; ANPR_EINVAL for another
  * encoding; -ENOMEM.
  */
 #define ENC_PLATE_CODES_MAX 1024
-int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n);
-int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
-                   const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
+typedef struct enc_plate_target enc_plate_target;
+int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold);
+void enc_plate_target_free(enc_plate_target *t);
+int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
+                   anpr_row *out, size_t *nhit);
 /* 0 if the table of long-form plate sizes (plate_other_bits.h) agrees with their computation; for tests. */
 int enc_plate_other_bits_check(void);
 /* The same, with vector = 0 keeping to the portable scan where the CPU has a vector one (tests run both). */
-int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
-                        const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit, int vector);
+int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
+                        anpr_row *out, size_t *nhit, int vector);
 
 /*
  * zstd, with the context kept by the caller (one per writer or reader).

@@ -515,7 +515,8 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int enc_plate_uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
+/* The current-format codes of a target (encode.h), sorted; none if no such plate exists. */
+static int uk_codes(const char *plate, int fold, uint32_t **codes, size_t *n)
 {
     *codes = NULL;
     *n = 0;
@@ -588,31 +589,6 @@ static void shape_filter(const char *plate, int fold, uint32_t *want_shape, uint
 }
 
 /*
- * Does a long-form plate (the reader after its kind bit) match plate, or
- * plate's folding when fold? The reader moves past it either way. A plate of
- * another length or shape is passed over unread; one that might match is
- * decoded a character at a time, last first, and dropped at the first that
- * differs. On a match its text is in p and its chunks have been checked.
- */
-static inline int other_matches(bit_reader *br, const char *plate, size_t want_len, int fold, uint32_t want_shape,
-                                uint32_t fixed, char *p)
-{
-    uint64_t w = br_peek(br);
-    size_t bits = other_size(w);
-    if (bits == 0 || br_left(br) < bits) return ANPR_ECORRUPT;
-    size_t end = br->pos + bits;
-    /* Its length and the shape bits that must agree, as the stream holds them. */
-    uint64_t mask = 15 | (uint64_t)fixed << 4, want = want_len | (uint64_t)(want_shape & fixed) << 4;
-    if ((w & mask) != want) {
-        br->pos = end;
-        return 0;
-    }
-    int m = uk_decode_other_as(br, p, plate, fold);
-    br->pos = end; /* a plate that stopped matching leaves the reader inside it */
-    return m;
-}
-
-/*
  * The codes a finder looks for. With more than one (a misread-tolerant
  * search), a bit set over a hash of each code rules out nearly every other
  * value before the binary search does.
@@ -645,15 +621,160 @@ static int code_wanted(const code_set *cs, uint32_t v)
     return has_code(cs->codes, cs->n, v);
 }
 
-static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
-                   size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
+/*
+ * A plate sought, worked out once a query rather than once a block: the
+ * codes of its current-format spellings and, for a plate of up to
+ * SPELL_LEN_MAX characters without '?', the long-form bits of every other
+ * spelling that matches it (one, or for a misread-tolerant search each
+ * character's fold class: 32 for AB12CDE). A long-form plate in a block
+ * then matches if and only if its bits are one of those: a table lookup
+ * on its first 12 bits and a compare, where decoding it character by
+ * character took 8 % of a misread-tolerant plate history.
+ */
+#define SPELL_LEN_MAX 8 /* the whole long form fits the 57 bits br_peek gives */
+#define SPELL_MAX 256
+struct enc_plate_target {
+    char plate[ANPR_PLATE_MAX + 1];
+    int fold;
+    size_t len;
+    uint32_t want_shape, fixed;
+    uint32_t *codes;
+    code_set cs;
+    size_t nspell;                /* SIZE_MAX: not spelt out; a long-form plate is decoded to be compared */
+    uint64_t spell[SPELL_MAX];    /* sorted */
+    uint64_t heads[4096 / 64];    /* the first 12 bits of each spelling */
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The long form of p (not in the current format) as bits, least significant first, as uk_encode_other writes it. */
+static int other_form(const char *p, size_t len, uint64_t *bits)
+{
+    uint32_t shape = 0;
+    for (size_t k = 0; k < len; k++) {
+        int c = char_code(p[k]);
+        if (c < 0) return -1;
+        if (c >= 10) shape |= UINT32_C(1) << k;
+    }
+    uint64_t out = len | (uint64_t)shape << 4;
+    unsigned at = 4 + (unsigned)len;
+    for (size_t from = 0; from < len; from += UK_CHUNK) {
+        size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
+        uint64_t values, v = 0;
+        unsigned w = chunk_width(shape, from, n, &values);
+        for (size_t k = from; k < from + n; k++) {
+            int c = char_code(p[k]);
+            v = (shape >> k) & 1 ? v * 26 + (uint64_t)(c - 10) : v * 10 + (uint64_t)c;
+        }
+        out |= v << at;
+        at += w;
+    }
+    *bits = out;
+    return 0;
+}
+
+/* Every spelling of t->plate that is not in the current format, into t->spell (nspell stays SIZE_MAX if too many). */
+static void spell_others(enc_plate_target *t)
+{
+    const char *opts[SPELL_LEN_MAX];
+    size_t nopt[SPELL_LEN_MAX], total = 1;
+    if (t->len == 0 || t->len > SPELL_LEN_MAX || strchr(t->plate, '?')) return;
+    for (size_t i = 0; i < t->len; i++) {
+        const char *cls = t->fold ? fold_class(t->plate[i]) : NULL;
+        opts[i] = cls ? cls : &t->plate[i];
+        nopt[i] = cls ? strlen(cls) : 1;
+        total *= nopt[i];
+        if (total > SPELL_MAX) return;
+    }
+    size_t idx[SPELL_LEN_MAX] = {0}, n = 0;
+    for (size_t k = 0; k < total; k++) {
+        char p[SPELL_LEN_MAX + 1] = {0};
+        for (size_t i = 0; i < t->len; i++) p[i] = opts[i][idx[i]];
+        uint64_t bits;
+        if (uk_current_value(p, t->len) < 0 && other_form(p, t->len, &bits) == 0) {
+            t->spell[n++] = bits;
+            t->heads[(bits & 0xFFF) / 64] |= UINT64_C(1) << (bits & 63);
+        }
+        for (size_t i = t->len; i-- > 0;) {
+            if (++idx[i] < nopt[i]) break;
+            idx[i] = 0;
+        }
+    }
+    qsort(t->spell, n, sizeof *t->spell, cmp_u64);
+    t->nspell = n;
+}
+
+int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold)
+{
+    *out = NULL;
+    size_t len = strlen(plate);
+    if (len > ANPR_PLATE_MAX) return ANPR_EINVAL;
+    enc_plate_target *t = calloc(1, sizeof *t);
+    if (!t) return -ENOMEM;
+    memcpy(t->plate, plate, len);
+    t->fold = fold;
+    t->len = len;
+    shape_filter(plate, fold, &t->want_shape, &t->fixed);
+    size_t ncodes;
+    int rc = uk_codes(plate, fold, &t->codes, &ncodes);
+    if (rc < 0) {
+        free(t);
+        return rc;
+    }
+    code_set_init(&t->cs, t->codes, ncodes);
+    t->nspell = SIZE_MAX;
+    spell_others(t);
+    *out = t;
+    return 0;
+}
+
+void enc_plate_target_free(enc_plate_target *t)
+{
+    if (!t) return;
+    free(t->codes);
+    free(t);
+}
+
+/*
+ * Does a long-form plate (the reader after its kind bit) match the target?
+ * The reader moves past it either way. On a match its text is in p and its
+ * chunks have been checked. Spelt out: its bits looked up. Otherwise a plate
+ * of another length or shape is passed over unread, and one that might
+ * match is decoded a character at a time, last first, and dropped at the
+ * first that differs.
+ */
+static inline int other_matches(bit_reader *br, const enc_plate_target *t, char *p)
+{
+    uint64_t w = br_peek(br);
+    size_t bits = other_size(w);
+    if (bits == 0 || br_left(br) < bits) return ANPR_ECORRUPT;
+    size_t end = br->pos + bits;
+    int m;
+    if (t->nspell != SIZE_MAX) {
+        /* Its own bits only: a plate shorter than 12 bits is followed by the next one's. */
+        uint64_t v = bits <= 57 ? w & ((UINT64_C(1) << bits) - 1) : 0;
+        m = 0;
+        if (v && (t->heads[(v & 0xFFF) / 64] >> (v & 63)) & 1 &&
+            bsearch(&v, t->spell, t->nspell, sizeof v, cmp_u64))
+            m = uk_decode_other_as(br, p, NULL, 0);
+    } else {
+        /* Its length and the shape bits that must agree, as the stream holds them. */
+        uint64_t mask = 15 | (uint64_t)t->fixed << 4, want = t->len | (uint64_t)(t->want_shape & t->fixed) << 4;
+        m = (w & mask) == want ? uk_decode_other_as(br, p, t->plate, t->fold) : 0;
+    }
+    br->pos = end; /* a plate that stopped matching leaves the reader inside it */
+    return m;
+}
+
+static int uk_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at, anpr_row *out,
+                   size_t *nhit)
 {
     bit_reader br = {src, len, 0};
-    size_t want_len = strlen(plate);
-    uint32_t want_shape, fixed;
-    shape_filter(plate, fold, &want_shape, &fixed);
-    code_set cs;
-    code_set_init(&cs, codes, ncodes);
+    const code_set *cs = &t->cs;
     /* The position lives in a register for the common case, a current-format plate; others use a reader. */
     size_t pos = 0, found = 0;
     const size_t nbits = len * 8;
@@ -666,7 +787,7 @@ static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, 
             uint32_t v = (uint32_t)((w >> 1) & ((UINT32_C(1) << UK_CURRENT_BITS) - 1));
             if (v >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
             pos += 1 + UK_CURRENT_BITS;
-            if (code_wanted(&cs, v)) {
+            if (code_wanted(cs, v)) {
                 memset(out[found].plate, 0, sizeof out[found].plate);
                 uk_current_plate(out[found].plate, v);
                 at[found++] = (uint32_t)i;
@@ -675,7 +796,7 @@ static int uk_find(const uint8_t *src, size_t len, size_t n, const char *plate, 
         }
         bit_reader other = {src, len, pos + 1}; /* after the kind bit */
         char p[ANPR_PLATE_MAX + 1];
-        int m = other_matches(&other, plate, want_len, fold, want_shape, fixed, p);
+        int m = other_matches(&other, t, p);
         if (m < 0) return m;
         if (m) {
             memcpy(out[found].plate, p, sizeof out[found].plate);
@@ -798,15 +919,13 @@ static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit,
     return (long)found;
 }
 
-static int split_find(const uint8_t *src, size_t len, size_t n, const char *plate, int fold, const uint32_t *codes,
-                      size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit, int vector)
+static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
+                      anpr_row *out, size_t *nhit, int vector)
 {
     split_parts sp;
     if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
     /* Current-format plates: one pass over the array, no text; the row comes from the bitmap. */
-    code_set cs;
-    code_set_init(&cs, codes, ncodes);
-    long f0 = split_scan(&sp, &cs, at, vector);
+    long f0 = split_scan(&sp, &t->cs, at, vector);
     if (f0 < 0) return ANPR_ECORRUPT;
     bit_select current = {sp.bitmap, n, 0, 0, 0}, other = {sp.bitmap, n, 1, 0, 0};
     for (long k = 0; k < f0; k++) {
@@ -823,13 +942,10 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
      * arrays' end, then the two row-ordered lists are merged from the back.
      */
     size_t f1 = 0;
-    if (fold || ncodes == 0 || strchr(plate, '?')) {
-        size_t want_len = strlen(plate);
-        uint32_t want_shape, fixed;
-        shape_filter(plate, fold, &want_shape, &fixed);
+    if (t->fold || t->cs.n == 0 || strchr(t->plate, '?')) {
         for (size_t k = 0; k < n - sp.n0; k++) {
             char p[ANPR_PLATE_MAX + 1];
-            int m = other_matches(&sp.others, plate, want_len, fold, want_shape, fixed, p);
+            int m = other_matches(&sp.others, t, p);
             if (m < 0) return m;
             if (m) {
                 f1++;
@@ -840,9 +956,9 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
         if (br_finish(&sp.others) < 0) return ANPR_ECORRUPT;
         /* They were found in row order, so stored in reverse: turn them round. */
         for (size_t a = n - f1, b = n - 1; f1 > 1 && a < b; a++, b--) {
-            uint32_t t = at[a];
+            uint32_t swap = at[a];
             at[a] = at[b];
-            at[b] = t;
+            at[b] = swap;
             anpr_row r = out[a];
             out[a] = out[b];
             out[b] = r;
@@ -879,17 +995,17 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const char *plat
     return 0;
 }
 
-int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
-                        const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit, int vector)
+int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
+                        anpr_row *out, size_t *nhit, int vector)
 {
     *nhit = 0;
-    if (id == ENC_PLATE_UK) return uk_find(src, len, n, plate, fold, codes, ncodes, at, out, nhit);
-    if (id == ENC_PLATE_SPLIT) return split_find(src, len, n, plate, fold, codes, ncodes, at, out, nhit, vector);
+    if (id == ENC_PLATE_UK) return uk_find(src, len, n, t, at, out, nhit);
+    if (id == ENC_PLATE_SPLIT) return split_find(src, len, n, t, at, out, nhit, vector);
     return ANPR_EINVAL;
 }
 
-int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const char *plate, int fold,
-                   const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
+int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
+                   anpr_row *out, size_t *nhit)
 {
-    return enc_plate_find_with(id, src, len, n, plate, fold, codes, ncodes, at, out, nhit, 1);
+    return enc_plate_find_with(id, src, len, n, t, at, out, nhit, 1);
 }

@@ -86,8 +86,7 @@ struct anpr_cursor {
     anpr_query q;
     uint32_t *cameras;      /* sorted copy */
     plate_match pm;
-    uint32_t *codes;        /* the current-format codes of the plate (or partial plate) sought */
-    size_t ncodes;
+    enc_plate_target *target; /* the plate (or partial plate) sought, as blocks' plates are searched for it */
     int find;               /* blocks' plates are searched by codes, not decoded */
     uint32_t *hit;          /* the rows of a block whose plate matches */
     qfile *files;
@@ -426,7 +425,7 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
      * found in a block by its codes (for a partial plate, if they are not too many).
      */
     if (rc == 0 && (c->pm.kind == MATCH_EXACT || (c->pm.kind == MATCH_PATTERN && !strchr(c->pm.text, '*')))) {
-        rc = enc_plate_uk_codes(c->pm.text, c->pm.fold, &c->codes, &c->ncodes);
+        rc = enc_plate_target_new(&c->target, c->pm.text, c->pm.fold);
         c->find = rc == 0;
         if (rc == -E2BIG) rc = 0;
     }
@@ -590,8 +589,7 @@ static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t
          * bucket with it, say) is dropped without decoding the rest; by comparing
          * codes, not text, where the plate allows.
          */
-        drc = c->find ? seg_reader_find_plate(qf->r, qb->block, span, c->pm.text, c->pm.fold, c->codes, c->ncodes,
-                                              c->hit, c->scratch, &nhit)
+        drc = c->find ? seg_reader_find_plate(qf->r, qb->block, span, c->target, c->hit, c->scratch, &nhit)
                       : ANPR_EINVAL;
         found = drc == 0;
         if (drc == ANPR_EINVAL) {
@@ -754,7 +752,7 @@ void anpr_cursor_close(anpr_cursor *c)
     free(c->spans);
     free(c->reqs);
     free(c->cameras);
-    free(c->codes);
+    enc_plate_target_free(c->target);
     free(c->hit);
     free(c->days);
     free(c->blocks);

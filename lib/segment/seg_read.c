@@ -526,8 +526,8 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
     return 0;
 }
 
-int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
-                          const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit)
+int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const enc_plate_target *t, uint32_t *at,
+                          anpr_row *out, size_t *nhit)
 {
     if (block >= r->info.blocks) return ANPR_EINVAL;
     const block_meta *m = &r->blocks[block];
@@ -535,7 +535,7 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     if (c->encoding != ENC_PLATE_UK && c->encoding != ENC_PLATE_SPLIT) return ANPR_EINVAL; /* the caller decodes */
     int rc = block_column(r, block, span, SEG_COL_PLATE, &c);
     if (rc < 0) return rc; /* named by the check */
-    rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, plate, fold, codes, ncodes, at, out, nhit);
+    rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, t, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
 }

@@ -17,6 +17,8 @@
 #include "common/errmsg.h"
 #include "io/vfs.h"
 
+typedef struct enc_plate_target enc_plate_target; /* encode/encode.h */
+
 /*
  * Writers write version 3; readers read 1 to 3. Version 2 added encodings
  * (plate-split, delta-rice-ck) and version 3 two more (huffman-ck,
@@ -114,14 +116,14 @@ int seg_reader_decode_block(seg_reader *r, uint32_t block, const uint8_t *span, 
 /* Only its plates (out[i].plate), to rule a block out before decoding the rest. */
 int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span, anpr_row *out, size_t *n);
 /*
- * List the rows whose plate is plate (folded if fold), comparing the codes
- * of enc_plate_uk_codes rather than decoding text: their indexes in at[],
- * their plates in out[].plate, *nhit of them (both arrays hold the block's
- * rows). ANPR_EINVAL when the block's plates are not in the plate-uk
- * encoding (decode them instead).
+ * List the rows whose plate matches the target (enc_plate_target_new),
+ * comparing codes and bits rather than decoding text: their indexes in
+ * at[], their plates in out[].plate, *nhit of them (both arrays hold the
+ * block's rows). ANPR_EINVAL when the block's plates are in neither
+ * plate-uk nor plate-split (decode them instead).
  */
-int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const char *plate, int fold,
-                          const uint32_t *codes, size_t ncodes, uint32_t *at, anpr_row *out, size_t *nhit);
+int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const enc_plate_target *t, uint32_t *at,
+                          anpr_row *out, size_t *nhit);
 /*
  * Then every other column of those rows only, into out[0..nat), and their
  * plates too with plates (a caller that found them by plate has them): a

@@ -28,10 +28,10 @@ static void find_agrees(unsigned id, const anpr_row *rows, size_t n, const uint8
             char want[ANPR_PLATE_MAX + 1];
             if (fold) anpr_plate_fold(want, targets[t]);
             else strcpy(want, targets[t]);
-            uint32_t *codes;
-            size_t ncodes, nhit = 0;
-            if (enc_plate_uk_codes(want, fold, &codes, &ncodes) != 0) abort();
-            if (enc_plate_find(id, src, len, n, want, fold, codes, ncodes, at, found, &nhit) == ANPR_OK && decoded) {
+            enc_plate_target *target;
+            size_t nhit = 0;
+            if (enc_plate_target_new(&target, want, fold) != 0) abort();
+            if (enc_plate_find(id, src, len, n, target, at, found, &nhit) == ANPR_OK && decoded) {
                 size_t j = 0;
                 for (size_t i = 0; i < n; i++) {
                     char f[ANPR_PLATE_MAX + 1];
@@ -42,7 +42,7 @@ static void find_agrees(unsigned id, const anpr_row *rows, size_t n, const uint8
                 }
                 if (j != nhit) abort();
             }
-            free(codes);
+            enc_plate_target_free(target);
         }
     }
     free(at);

@@ -77,11 +77,12 @@ static void check_codecs(const char *norm)
             char want[ANPR_PLATE_MAX + 1];
             if (fold) anpr_plate_fold(want, norm);
             else strcpy(want, norm);
-            uint32_t *codes, at[3];
-            size_t ncodes, nhit = 0, expect = 0;
+            uint32_t at[3];
+            size_t nhit = 0, expect = 0;
             anpr_row found[3];
-            check(enc_plate_uk_codes(want, fold, &codes, &ncodes) == ANPR_OK);
-            check(enc_plate_find(ids[k], b.data, b.len, 3, want, fold, codes, ncodes, at, found, &nhit) == ANPR_OK);
+            enc_plate_target *target;
+            check(enc_plate_target_new(&target, want, fold) == ANPR_OK);
+            check(enc_plate_find(ids[k], b.data, b.len, 3, target, at, found, &nhit) == ANPR_OK);
             for (uint32_t i = 0; i < 3; i++) {
                 char f[ANPR_PLATE_MAX + 1];
                 anpr_plate_fold(f, rows[i].plate);
@@ -90,7 +91,7 @@ static void check_codecs(const char *norm)
                 expect++;
             }
             check(expect == nhit);
-            free(codes);
+            enc_plate_target_free(target);
         }
         enc_buf_free(&b);
     }
@@ -121,9 +122,10 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
     anpr_row rows[3];
     memset(rows, 0, sizeof rows);
     for (int i = 0; i < 3; i++) strcpy(rows[i].plate, plates[i] ? plates[i] : "Z9");
-    uint32_t *codes, at[3];
-    size_t ncodes, nhit;
-    int crc = enc_plate_uk_codes(m.text, m.fold, &codes, &ncodes);
+    uint32_t at[3];
+    size_t nhit;
+    enc_plate_target *target;
+    int crc = enc_plate_target_new(&target, m.text, m.fold);
     check(crc == 0 || crc == -E2BIG);
     if (crc < 0) return;
     static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
@@ -131,7 +133,7 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
         anpr_row found[3];
-        check(enc_plate_find(ids[k], b.data, b.len, 3, m.text, m.fold, codes, ncodes, at, found, &nhit) == ANPR_OK);
+        check(enc_plate_find(ids[k], b.data, b.len, 3, target, at, found, &nhit) == ANPR_OK);
         size_t expect = 0;
         for (uint32_t i = 0; i < 3; i++) {
             if (!plate_match_row(&m, rows[i].plate)) continue;
@@ -141,7 +143,7 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
         check(expect == nhit);
         enc_buf_free(&b);
     }
-    free(codes);
+    enc_plate_target_free(target);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -33,16 +33,16 @@ static void pick_rows(seg_reader *r, const anpr_segment_info *info, int fd, uint
     uint8_t *span = malloc(len ? len : 1);
     uint32_t *at = malloc((info->block_rows ? info->block_rows : 1) * sizeof *at);
     anpr_row *rows = calloc(info->block_rows ? info->block_rows : 1, sizeof *rows);
-    uint32_t *codes = NULL;
-    size_t ncodes = 0, nhit = 0;
-    if (!span || !at || !rows || enc_plate_uk_codes(plate, 1, &codes, &ncodes) != 0) abort();
+    enc_plate_target *target = NULL;
+    size_t nhit = 0;
+    if (!span || !at || !rows || enc_plate_target_new(&target, plate, 1) != 0) abort();
     if (pread(fd, span, len, (off_t)off) == (ssize_t)len &&
-        seg_reader_find_plate(r, block, span, plate, 1, codes, ncodes, at, rows, &nhit) == ANPR_OK) {
+        seg_reader_find_plate(r, block, span, target, at, rows, &nhit) == ANPR_OK) {
         if (nhit > info->block_rows) abort();
         if (seg_reader_decode_rows(r, block, span, at, nhit, rows, 0) == ANPR_OK)
             for (size_t i = 0; i < nhit; i++) check_row(&rows[i], info);
     }
-    free(codes);
+    enc_plate_target_free(target);
     free(span);
     free(at);
     free(rows);
