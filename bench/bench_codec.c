@@ -7,7 +7,9 @@
  *                                 writer picks for it) over every block
  *   column/<name>/decode_at       one row of each block picked out
  *   plate/<enc>/encode|decode     plate-uk and plate-split
- *   plate/<enc>/find              a plate's rows in each block, by code
+ *   plate/<enc>/find[_fuzzy]      a plate's rows in each block, by code (with
+ *                                 fuzzy, misread-tolerant: every long-form
+ *                                 plate of the block is looked at)
  *   zstd/confidence               level-3 compression and decompression of the
  *                                 confidence bytes (format version 2's form)
  *   segment/write                 a day into a segment file (index included)
@@ -185,6 +187,7 @@ typedef struct plate_enc {
 } plate_enc;
 
 static plate_enc plate_encs[] = {{"plate-uk", ENC_PLATE_UK, NULL}, {"plate-split", ENC_PLATE_SPLIT, NULL}};
+#define NPLATE_ENCS (sizeof plate_encs / sizeof plate_encs[0])
 
 static void prepare_plates(plate_enc *p)
 {
@@ -219,16 +222,21 @@ static void bench_plate_decode(gbench_state *st, void *arg)
     gbench_set_items_processed(st, gbench_iterations(st) * (int64_t)nrows);
 }
 
-/* Each block searched for the plate of one of its own rows (a current-format one when it has any). */
-static void bench_plate_find(gbench_state *st, void *arg)
+/*
+ * Each block searched for the plate of one of its own rows (a current-format
+ * one when it has any), exactly or, with fold, misread-tolerant.
+ */
+static void plate_find(gbench_state *st, const plate_enc *p, int fold)
 {
-    plate_enc *p = arg;
     uint32_t *at = malloc(BLOCK * sizeof *at);
     anpr_row *out = malloc(BLOCK * sizeof *out);
     enc_plate_target **targets = malloc(nblocks * sizeof *targets);
     for (size_t b = 0; b < nblocks; b++) {
-        size_t r = b * BLOCK + block_len(b) / 2;
-        if (enc_plate_target_new(&targets[b], rows[r].plate, 0)) die("target", -ENOMEM);
+        char want[ANPR_PLATE_MAX + 1];
+        const char *plate = rows[b * BLOCK + block_len(b) / 2].plate;
+        if (fold) anpr_plate_fold(want, plate);
+        else strcpy(want, plate);
+        if (enc_plate_target_new(&targets[b], want, fold)) die("target", -ENOMEM);
     }
     size_t hits = 0;
     while (gbench_keep_running(st))
@@ -244,6 +252,16 @@ static void bench_plate_find(gbench_state *st, void *arg)
     free(out);
     gbench_set_items_processed(st, gbench_iterations(st) * (int64_t)nrows);
     gbench_counter(st, "hits_per_block", (double)hits / (double)(gbench_iterations(st) * (int64_t)nblocks));
+}
+
+static void bench_plate_find(gbench_state *st, void *arg)
+{
+    plate_find(st, arg, 0);
+}
+
+static void bench_plate_find_fuzzy(gbench_state *st, void *arg)
+{
+    plate_find(st, arg, 1);
 }
 
 /* ---- zstd -------------------------------------------------------------- */
@@ -435,7 +453,7 @@ int main(int argc, char **argv)
         snprintf(names[k], 64, "column/%s/%s/decode_at", columns[c].name, enc_name(columns[c].id));
         gbench_register(names[k++], bench_column_decode_at, &columns[c]);
     }
-    for (size_t p = 0; p < 2; p++) {
+    for (size_t p = 0; p < NPLATE_ENCS; p++) {
         prepare_plates(&plate_encs[p]);
         snprintf(names[k], 64, "plate/%s/encode", plate_encs[p].name);
         gbench_register(names[k++], bench_plate_encode, &plate_encs[p]);
@@ -443,6 +461,8 @@ int main(int argc, char **argv)
         gbench_register(names[k++], bench_plate_decode, &plate_encs[p]);
         snprintf(names[k], 64, "plate/%s/find", plate_encs[p].name);
         gbench_register(names[k++], bench_plate_find, &plate_encs[p]);
+        snprintf(names[k], 64, "plate/%s/find_fuzzy", plate_encs[p].name);
+        gbench_register(names[k++], bench_plate_find_fuzzy, &plate_encs[p]);
     }
     gbench_register("zstd/confidence/compress", bench_zstd, NULL);
     gbench_register("zstd/confidence/decompress", bench_zstd, (void *)1);
