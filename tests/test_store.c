@@ -362,6 +362,84 @@ typedef struct thread_arg {
     int rc;
 } thread_arg;
 
+/*
+ * The store's cache of open segment readers: found by file id whatever the
+ * order queries return them in, never more than its limit (lowered here to
+ * 3 of 6 segments), and without the readers of files an expiry removed.
+ */
+static void assert_cache_sane(anpr_store *s, size_t max)
+{
+    size_t n = 0, newer = 0;
+    for (const store_reader *r = s->oldest_reader; r; r = r->newer, n++) {
+        ck_assert_ptr_eq(r->newer ? r->newer->older : s->newest_reader, r);
+        int found = 0, live = 0;
+        for (size_t k = 0; !found && k < STORE_READER_CHAINS; k++)
+            for (const store_reader *c = s->reader_chains[k]; c && !found; c = c->chain) found = c == r;
+        ck_assert(found);
+        for (size_t i = 0; i < s->man.nfiles; i++) live |= s->man.files[i].id == r->id;
+        ck_assert(live);
+        newer += r->newer != NULL;
+    }
+    ck_assert_uint_eq(n, s->nreaders);
+    ck_assert_uint_le(n, max);
+    ck_assert_uint_eq(newer, n ? n - 1 : 0);
+}
+
+START_TEST(reader_cache_by_id_and_limit)
+{
+    enum { N = 6000, DAYS = 6 };
+    char *dir = tu_tmpdir("store-readers");
+    anpr_store *s = tu_store_create(dir, 64u << 20);
+    s->readers_max = 3;
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r = malloc(N * sizeof *r);
+    plate_buf *p = malloc(N * sizeof *p);
+    make_reads(r, p, N, DAYS, 11);
+    ck_assert_int_eq(anpr_writer_append(w, r, N, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_commit(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    /* Whole-store queries, and single days taken in an order of their own: the same reads each time. */
+    for (int round = 0; round < 3; round++) {
+        uint64_t n;
+        char why[256];
+        ck_assert_int_eq(tu_query_all(s, &n, why, sizeof why), ANPR_OK);
+        ck_assert_uint_eq(n, N);
+        uint64_t sum = 0;
+        static const int order[DAYS] = {4, 0, 5, 2, 1, 3};
+        for (int d = 0; d < DAYS; d++) {
+            anpr_query q = ANPR_QUERY_INIT;
+            q.from_ms = (int64_t)(DAY0 + order[d]) * DAY_MS;
+            q.to_ms = q.from_ms + DAY_MS;
+            anpr_cursor *c;
+            ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
+            anpr_batch b;
+            int rc;
+            while ((rc = anpr_cursor_next(c, &b)) > 0) sum += b.n;
+            ck_assert_int_eq(rc, 0);
+            anpr_cursor_close(c);
+            assert_cache_sane(s, 3);
+        }
+        ck_assert_uint_eq(sum, N);
+        ck_assert_uint_eq(s->nreaders, 3);
+    }
+    /* Expire four days: the next query drops their readers. */
+    ck_assert_int_eq(anpr_writer_expire(w, (int64_t)(DAY0 + 4) * DAY_MS), ANPR_OK);
+    uint64_t n;
+    char why[256];
+    ck_assert_int_eq(tu_query_all(s, &n, why, sizeof why), ANPR_OK);
+    ck_assert_uint_lt(n, N);
+    assert_cache_sane(s, 2);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    free(r);
+    free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static void *ingest_thread(void *p)
 {
     thread_arg *a = p;
@@ -556,6 +634,7 @@ int main(void)
     tcase_add_test(tc, late_reads_land_in_their_day);
     tcase_add_test(tc, one_writer_at_a_time);
     tcase_add_test(tc, retention_drops_days_and_refuses_them);
+    tcase_add_test(tc, reader_cache_by_id_and_limit);
     tcase_add_test(tc, threads_share_a_writer);
     tcase_add_test(tc, flush_waits_for_fsyncs_in_flight);
     suite_add_tcase(s, tc);

@@ -183,8 +183,7 @@ static int row_matches(const anpr_cursor *c, const anpr_row *r, int64_t from, in
 
 static void close_files(anpr_cursor *c)
 {
-    /* Last file first: the next query then finds each reader at the cache's head (readers.c). */
-    for (size_t i = c->nfiles; i-- > 0;) {
+    for (size_t i = 0; i < c->nfiles; i++) {
         free(c->files[i].probe);
         /* A reader that failed is closed; the others serve the next query. */
         store_reader_put(c->s, c->files[i].slot, c->done >= 0);

@@ -7,13 +7,12 @@
  *
  * A reader serves one query at a time (it has scratch buffers): a query
  * takes readers out of the cache and puts them back when it ends; two
- * queries on one file at once simply open it twice. The cache holds at most
- * READER_CACHE_MAX readers, least recently used first out, and drops the
- * readers of files that the manifest no longer names, so that an expired or
- * merged file's space is given back. The cache is a list searched from its
- * head, where put places a reader: a caller that takes many readers in one
- * order (a query takes a year of them in the manifest's) puts them back in
- * the reverse order, so that the next such caller finds each at the head.
+ * queries on one file at once simply open it twice. The cache finds a
+ * reader by its file's id (chains over a hash of the id), so the order in
+ * which queries take and return readers does not matter; it holds at most
+ * STORE_READERS_MAX of them, drops the least recently returned first, and
+ * drops the readers of files that the manifest no longer names, so that an
+ * expired or merged file's space is given back.
  *
  * The same goes for a query's read batcher: setting up an io_uring ring is
  * a system call and a mapping, a noticeable part of a sub-millisecond query.
@@ -27,8 +26,6 @@
 #include "io/batch.h"
 #include "store/store.h"
 
-#define READER_CACHE_MAX 1024
-
 static void slot_free(anpr_store *s, store_reader *slot)
 {
     if (!slot) return;
@@ -37,20 +34,34 @@ static void slot_free(anpr_store *s, store_reader *slot)
     free(slot);
 }
 
+static size_t chain_of(uint64_t id)
+{
+    return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) % STORE_READER_CHAINS;
+}
+
+/* Take an idle reader out of the cache (under readers_mu): out of its chain and out of the use order. */
+static void unlink_reader(anpr_store *s, store_reader **in_chain)
+{
+    store_reader *slot = *in_chain;
+    *in_chain = slot->chain;
+    if (slot->newer) slot->newer->older = slot->older;
+    else s->newest_reader = slot->older;
+    if (slot->older) slot->older->newer = slot->newer;
+    else s->oldest_reader = slot->newer;
+    slot->chain = slot->newer = slot->older = NULL;
+    s->nreaders--;
+}
+
 int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out)
 {
     *out = NULL;
     pthread_mutex_lock(&s->readers_mu);
-    store_reader **pp = &s->readers;
-    while (*pp && (*pp)->id != f->id) pp = &(*pp)->next;
+    store_reader **pp = &s->reader_chains[chain_of(f->id)];
+    while (*pp && (*pp)->id != f->id) pp = &(*pp)->chain;
     store_reader *slot = *pp;
-    if (slot) {
-        *pp = slot->next;
-        s->nreaders--;
-    }
+    if (slot) unlink_reader(s, pp);
     pthread_mutex_unlock(&s->readers_mu);
     if (slot) {
-        slot->next = NULL;
         slot->err.text[0] = '\0';
         *out = slot;
         return ANPR_OK;
@@ -96,17 +107,21 @@ void store_reader_put(anpr_store *s, store_reader *slot, int keep)
         return;
     }
     pthread_mutex_lock(&s->readers_mu);
-    slot->next = s->readers;
-    s->readers = slot;
+    store_reader **chain = &s->reader_chains[chain_of(slot->id)];
+    slot->chain = *chain;
+    *chain = slot;
+    slot->newer = NULL;
+    slot->older = s->newest_reader;
+    if (s->newest_reader) s->newest_reader->newer = slot;
+    else s->oldest_reader = slot;
+    s->newest_reader = slot;
     s->nreaders++;
     store_reader *evict = NULL;
-    if (s->nreaders > READER_CACHE_MAX) {
-        /* Drop the least recently returned: the list's tail. */
-        store_reader **pp = &s->readers;
-        while ((*pp)->next) pp = &(*pp)->next;
-        evict = *pp;
-        *pp = NULL;
-        s->nreaders--;
+    if (s->nreaders > s->readers_max) {
+        evict = s->oldest_reader;
+        store_reader **pp = &s->reader_chains[chain_of(evict->id)];
+        while (*pp != evict) pp = &(*pp)->chain;
+        unlink_reader(s, pp);
     }
     pthread_mutex_unlock(&s->readers_mu);
     slot_free(s, evict);
@@ -116,22 +131,23 @@ void store_readers_prune(anpr_store *s, const manifest *m)
 {
     store_reader *dead = NULL;
     pthread_mutex_lock(&s->readers_mu);
-    for (store_reader **pp = &s->readers; *pp;) {
-        int live = 0;
-        for (size_t i = 0; i < m->nfiles && !live; i++) live = m->files[i].id == (*pp)->id;
-        if (live) {
-            pp = &(*pp)->next;
-            continue;
+    for (size_t c = 0; c < STORE_READER_CHAINS; c++) {
+        for (store_reader **pp = &s->reader_chains[c]; *pp;) {
+            int live = 0;
+            for (size_t i = 0; i < m->nfiles && !live; i++) live = m->files[i].id == (*pp)->id;
+            if (live) {
+                pp = &(*pp)->chain;
+                continue;
+            }
+            store_reader *slot = *pp;
+            unlink_reader(s, pp);
+            slot->chain = dead;
+            dead = slot;
         }
-        store_reader *slot = *pp;
-        *pp = slot->next;
-        s->nreaders--;
-        slot->next = dead;
-        dead = slot;
     }
     pthread_mutex_unlock(&s->readers_mu);
     while (dead) {
-        store_reader *n = dead->next;
+        store_reader *n = dead->chain;
         slot_free(s, dead);
         dead = n;
     }
@@ -166,10 +182,11 @@ void store_readers_free(anpr_store *s)
 {
     io_batcher_free(s->idle_io);
     s->idle_io = NULL;
-    while (s->readers) {
-        store_reader *n = s->readers->next;
-        slot_free(s, s->readers);
-        s->readers = n;
+    while (s->oldest_reader) {
+        store_reader *slot = s->oldest_reader;
+        store_reader **pp = &s->reader_chains[chain_of(slot->id)];
+        while (*pp != slot) pp = &(*pp)->chain;
+        unlink_reader(s, pp);
+        slot_free(s, slot);
     }
-    s->nreaders = 0;
 }

@@ -167,6 +167,7 @@ int store_open_vfs(anpr_store **out, const char *path, const anpr_store_options 
     rc = check_options(&s->opts, opts, &err);
     if (rc < 0) goto fail;
     s->query_slice_rows = STORE_QUERY_SLICE_ROWS;
+    s->readers_max = STORE_READERS_MAX;
     rc = resolve_io_mode(s->opts.io_mode, &s->io_mode);
     if (rc < 0) {
         anpr_fail(&err, rc, rc == ANPR_EINVAL ? "ANPR_IO must be 'uring' or 'pread'"

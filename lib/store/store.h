@@ -30,8 +30,12 @@ typedef struct store_reader {
     anpr_source src;
     seg_reader *r;
     anpr_errmsg_buf err;       /* the reader's messages */
-    struct store_reader *next;
+    /* While idle in the cache: its chain of readers of ids with the same hash, and its place in use order. */
+    struct store_reader *chain, *newer, *older;
 } store_reader;
+
+#define STORE_READERS_MAX 1024   /* idle readers the cache keeps at most (readers.c) */
+#define STORE_READER_CHAINS 2048 /* twice as many chains */
 
 /* A query's matches held at once before it answers a day in time slices (query.c). */
 #define STORE_QUERY_SLICE_ROWS ((uint64_t)2 << 20)
@@ -51,10 +55,15 @@ struct anpr_store {
     manifest man;
     anpr_errmsg_buf err;
     anpr_writer *writer;
-    /* Idle segment readers, most recently used first; their own lock, never held with mu. */
+    /*
+     * Idle segment readers, found by file id in chains and dropped least
+     * recently used first; their own lock, never held with mu.
+     */
     pthread_mutex_t readers_mu;
-    store_reader *readers;
+    store_reader *reader_chains[STORE_READER_CHAINS];
+    store_reader *newest_reader, *oldest_reader;
     size_t nreaders;
+    size_t readers_max;        /* STORE_READERS_MAX (tests lower it) */
     uint64_t readers_gen;      /* manifest generation the cache was last pruned at (under mu) */
     struct io_batcher *idle_io; /* a query's batcher (its io_uring ring) kept for the next one (readers_mu) */
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
