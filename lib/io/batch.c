@@ -21,8 +21,15 @@ int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring)
     io_batcher *b = calloc(1, sizeof *b);
     if (!b) return -ENOMEM;
     b->vfs = vfs;
-    /* A ring that cannot be had now (memlock limits, a sandbox) leaves pread: slower, still right. */
-    b->uring = use_uring && io_uring_queue_init(RING_DEPTH, &b->ring, 0) == 0;
+    /*
+     * Completions of reads that had to wait are handed to this task when it
+     * next enters the kernel (it waits for them anyway) rather than by
+     * interrupting it; kernels before 5.19 refuse the flag and get a plain ring.
+     * A ring that cannot be had now (memlock limits, a sandbox) leaves pread:
+     * slower, still right.
+     */
+    b->uring = use_uring && (io_uring_queue_init(RING_DEPTH, &b->ring, IORING_SETUP_COOP_TASKRUN) == 0 ||
+                             io_uring_queue_init(RING_DEPTH, &b->ring, 0) == 0);
     *out = b;
     return 0;
 }
