@@ -651,30 +651,23 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The long form of p (not in the current format) as bits, least significant first, as uk_encode_other writes it. */
+/*
+ * The long form of p (not in the current format, up to SPELL_LEN_MAX
+ * characters) as the bits uk_encode_other writes, least significant first.
+ */
 static int other_form(const char *p, size_t len, uint64_t *bits)
 {
-    uint32_t shape = 0;
-    for (size_t k = 0; k < len; k++) {
-        int c = char_code(p[k]);
-        if (c < 0) return -1;
-        if (c >= 10) shape |= UINT32_C(1) << k;
+    enc_buf b = {0};
+    bit_writer bw = {&b, 0, 0};
+    int rc = uk_encode_other(&bw, p, len);
+    if (rc == 0) rc = bw_finish(&bw);
+    if (rc == 0) {
+        uint8_t w[8] = {0};
+        memcpy(w, b.data, b.len < 8 ? b.len : 8);
+        *bits = get_u64(w);
     }
-    uint64_t out = len | (uint64_t)shape << 4;
-    unsigned at = 4 + (unsigned)len;
-    for (size_t from = 0; from < len; from += UK_CHUNK) {
-        size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
-        uint64_t values, v = 0;
-        unsigned w = chunk_width(shape, from, n, &values);
-        for (size_t k = from; k < from + n; k++) {
-            int c = char_code(p[k]);
-            v = (shape >> k) & 1 ? v * 26 + (uint64_t)(c - 10) : v * 10 + (uint64_t)c;
-        }
-        out |= v << at;
-        at += w;
-    }
-    *bits = out;
-    return 0;
+    enc_buf_free(&b);
+    return rc;
 }
 
 /* Every spelling of t->plate that is not in the current format, into t->spell (nspell stays SIZE_MAX if too many). */
