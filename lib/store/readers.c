@@ -52,6 +52,14 @@ static void unlink_reader(anpr_store *s, store_reader **in_chain)
     s->nreaders--;
 }
 
+/* The same for a reader known to be idle in the cache: its chain walked to it. */
+static void unlink_idle(anpr_store *s, store_reader *slot)
+{
+    store_reader **pp = &s->reader_chains[chain_of(slot->id)];
+    while (*pp != slot) pp = &(*pp)->chain;
+    unlink_reader(s, pp);
+}
+
 int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out)
 {
     *out = NULL;
@@ -119,9 +127,7 @@ void store_reader_put(anpr_store *s, store_reader *slot, int keep)
     store_reader *evict = NULL;
     if (s->nreaders > s->readers_max) {
         evict = s->oldest_reader;
-        store_reader **pp = &s->reader_chains[chain_of(evict->id)];
-        while (*pp != evict) pp = &(*pp)->chain;
-        unlink_reader(s, pp);
+        unlink_idle(s, evict);
     }
     pthread_mutex_unlock(&s->readers_mu);
     slot_free(s, evict);
@@ -184,9 +190,7 @@ void store_readers_free(anpr_store *s)
     s->idle_io = NULL;
     while (s->oldest_reader) {
         store_reader *slot = s->oldest_reader;
-        store_reader **pp = &s->reader_chains[chain_of(slot->id)];
-        while (*pp != slot) pp = &(*pp)->chain;
-        unlink_reader(s, pp);
+        unlink_idle(s, slot);
         slot_free(s, slot);
     }
 }
