@@ -355,13 +355,6 @@ START_TEST(retention_drops_days_and_refuses_them)
 }
 END_TEST
 
-typedef struct thread_arg {
-    anpr_writer *w;
-    anpr_read *r;
-    size_t n;
-    int rc;
-} thread_arg;
-
 /*
  * The store's cache of open segment readers: found by file id whatever the
  * order queries return them in, never more than its limit (lowered here to
@@ -439,6 +432,13 @@ START_TEST(reader_cache_by_id_and_limit)
     free(dir);
 }
 END_TEST
+
+typedef struct thread_arg {
+    anpr_writer *w;
+    anpr_read *r;
+    size_t n;
+    int rc;
+} thread_arg;
 
 static void *ingest_thread(void *p)
 {
