@@ -256,6 +256,16 @@ static synth *new_traffic(size_t reads_per_day, int days)
     return g;
 }
 
+/* Close the store and free what a test over new_traffic's reads made, its directory removed. */
+static void end_traffic(anpr_store *s, synth *g, ref *r, char *dir)
+{
+    anpr_store_close(s);
+    synth_free(g);
+    free(r->rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 START_TEST(every_shape_against_reference)
 {
     char *dir = tu_tmpdir("query");
@@ -342,11 +352,7 @@ START_TEST(every_shape_against_reference)
     o.flags = ANPR_OPEN_READONLY;
     ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
     check_all_shapes(s, &r);
-    anpr_store_close(s);
-    synth_free(g);
-    free(r.rows);
-    tu_rmrf(dir);
-    free(dir);
+    end_traffic(s, g, &r, dir);
 }
 END_TEST
 
@@ -398,11 +404,7 @@ START_TEST(days_answered_in_groups)
         ck_assert_uint_eq(check_query(s, &r, &q, "limit across groups"), r.n / 2);
     }
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
-    anpr_store_close(s);
-    synth_free(g);
-    free(r.rows);
-    tu_rmrf(dir);
-    free(dir);
+    end_traffic(s, g, &r, dir);
 }
 END_TEST
 

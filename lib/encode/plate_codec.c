@@ -637,7 +637,9 @@ struct enc_plate_target {
     char plate[ANPR_PLATE_MAX + 1];
     int fold;
     size_t len;
-    uint32_t want_shape, fixed;
+    /* A long form's first 4 + 15 bits that a match must have: its length and the shape bits shape_filter fixes. */
+    uint64_t head_mask, head_want;
+    int walk_others;              /* a long-form plate may match: folding, no current-format spelling, or a '?' */
     uint32_t *codes;
     code_set cs;
     size_t nspell;                /* SIZE_MAX: not spelt out; a long-form plate is decoded to be compared */
@@ -711,7 +713,10 @@ int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold)
     memcpy(t->plate, plate, len);
     t->fold = fold;
     t->len = len;
-    shape_filter(plate, fold, &t->want_shape, &t->fixed);
+    uint32_t want_shape, fixed;
+    shape_filter(plate, fold, &want_shape, &fixed);
+    t->head_mask = 15 | (uint64_t)fixed << 4;
+    t->head_want = len | (uint64_t)(want_shape & fixed) << 4;
     size_t ncodes;
     int rc = uk_codes(plate, fold, &t->codes, &ncodes);
     if (rc < 0) {
@@ -719,6 +724,7 @@ int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold)
         return rc;
     }
     code_set_init(&t->cs, t->codes, ncodes);
+    t->walk_others = fold || ncodes == 0 || strchr(plate, '?');
     t->nspell = SIZE_MAX;
     spell_others(t);
     *out = t;
@@ -756,8 +762,7 @@ static inline int other_matches(bit_reader *br, const enc_plate_target *t, char 
             m = uk_decode_other_as(br, p, NULL, 0);
     } else {
         /* Its length and the shape bits that must agree, as the stream holds them. */
-        uint64_t mask = 15 | (uint64_t)t->fixed << 4, want = t->len | (uint64_t)(t->want_shape & t->fixed) << 4;
-        m = (w & mask) == want ? uk_decode_other_as(br, p, t->plate, t->fold) : 0;
+        m = (w & t->head_mask) == t->head_want ? uk_decode_other_as(br, p, t->plate, t->fold) : 0;
     }
     br->pos = end; /* a plate that stopped matching leaves the reader inside it */
     return m;
@@ -935,7 +940,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
      * arrays' end, then the two row-ordered lists are merged from the back.
      */
     size_t f1 = 0;
-    if (t->fold || t->cs.n == 0 || strchr(t->plate, '?')) {
+    if (t->walk_others) {
         for (size_t k = 0; k < n - sp.n0; k++) {
             char p[ANPR_PLATE_MAX + 1];
             int m = other_matches(&sp.others, t, p);
