@@ -186,7 +186,8 @@ typedef struct plate_enc {
     enc_buf *enc;
 } plate_enc;
 
-static plate_enc plate_encs[] = {{"plate-uk", ENC_PLATE_UK, NULL}, {"plate-split", ENC_PLATE_SPLIT, NULL}};
+static plate_enc plate_encs[] = {
+    {"plate-uk", ENC_PLATE_UK, NULL}, {"plate-split", ENC_PLATE_SPLIT, NULL}, {"plate-shapes", ENC_PLATE_SHAPES, NULL}};
 #define NPLATE_ENCS (sizeof plate_encs / sizeof plate_encs[0])
 
 static void prepare_plates(plate_enc *p)
@@ -208,7 +209,10 @@ static void bench_plate_encode(gbench_state *st, void *arg)
             enc_plate_encode(&out, p->id, rows + b * BLOCK, block_len(b));
         }
     enc_buf_free(&out);
+    size_t bytes = 0;
+    for (size_t b = 0; b < nblocks; b++) bytes += p->enc[b].len;
     gbench_set_items_processed(st, gbench_iterations(st) * (int64_t)nrows);
+    gbench_counter(st, "bytes_per_row", (double)bytes / (double)nrows);
 }
 
 static void bench_plate_decode(gbench_state *st, void *arg)

@@ -334,8 +334,8 @@ START_TEST(int_garbage_refused)
         size_t n = next() % 300;
         enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
-        static const unsigned plate_ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT};
-        enc_plate_decode(rows, n, plate_ids[next() % 4], buf, len);
+        static const unsigned plate_ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
+        enc_plate_decode(rows, n, plate_ids[next() % 5], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -358,8 +358,8 @@ START_TEST(plates_round_trip)
     const char *uk[] = {"AA00AAA", "YY99ZZZ", "AB12CDE", "LB07SEO", "AZ12CDE", "AB12CDQ", "IB12CDE",
                         "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
     for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
-    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT};
-    for (int c = 0; c < 4; c++) {
+    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
+    for (int c = 0; c < 5; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -429,8 +429,8 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
     anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found);
     uint32_t *at = calloc(n, sizeof *at);
     ck_assert(back && found && at);
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
-    for (int c = 0; c < 2; c++) {
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
+    for (int c = 0; c < 3; c++) {
         unsigned id = ids[c];
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
@@ -495,7 +495,7 @@ START_TEST(plate_find_matches_decoding)
                                           the spellings are too many (O00OOOO) or the plate longer than
                                           8, a character at a time, last first */
                                        "A123BCD", "X812C0E", "A8I2CDE", "A812C0F", "A8I2C0E8", "AB12CDE8B",
-                                       "S05OS5O5", "ZZ9B", "ABC123", "B0B0B0B0B0B0B0B",
+                                       "S05OS5O5", "ZZ9B", "ABC123", "B0B0B0B0B0B0B0B", "ABCDEFGH1", "A23456789",
                                        /* under 12 bits, so followed by the next plate's within the 12
                                           bits the finder looks up */
                                        "Z", "7", "B"};
@@ -537,11 +537,13 @@ START_TEST(plate_decode_at_matches_decoding)
     static anpr_row rows[N], back[N], picked[N], scratch[N];
     static uint32_t at[N];
     memset(rows, 0, sizeof rows);
-    static const char *const pool[] = {"AB12CDE", "A812CDE", "LB07SEO", "AIZ1234", "A123BCD", "1A", "ZZZZZZZZZZZZZZZ",
-                                       "XY51ABC", "B8G6S5Z", "Q1"};
+    static const char *const pool[] = {"AB12CDE", "A812CDE",   "LB07SEO",   "AIZ1234", "A123BCD", "1A",
+                                       "XY51ABC", "B8G6S5Z",   "Q1",        "ZZZZZZZZZZZZZZZ",
+                                       /* over 8 characters, with no letter past the eighth */
+                                       "ABCDEFGH1", "A23456789", "1111111111"};
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % (sizeof pool / sizeof pool[0])]);
-    static const unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT};
-    for (int c = 0; c < 4; c++) {
+    static const unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
+    for (int c = 0; c < 5; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
@@ -566,6 +568,92 @@ START_TEST(plate_decode_at_matches_decoding)
         ck_assert_int_eq(enc_plate_decode_at(picked, at, 1, scratch, N, ids[c], b.data, b.len / 2), ANPR_ECORRUPT);
         enc_buf_free(&b);
     }
+}
+END_TEST
+
+/*
+ * plate-shapes byte for byte (the example in docs/format.md), read back
+ * whole, by row and by search; each field damaged is refused; a block with
+ * more heads than the table holds is written as plate-split.
+ */
+START_TEST(plate_shapes_bytes)
+{
+    static const char *const plates[] = {"A1", "AB12CDE", "Z9", "7"};
+    static const uint8_t want[] = {0x0d, 0xcc, 0xa4, 0x17, 0x00, 0x01, 0x01, 0x10, 0x00, 0x01,
+                                   0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x01, 0x11, 0x00, 0x03, 0x17, 0x60, 0x20};
+    anpr_row rows[4], back[4];
+    uint32_t at[4];
+    size_t nhit;
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 4; i++) strcpy(rows[i].plate, plates[i]);
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SHAPES, rows, 4), 0);
+    ck_assert_uint_eq(b.len, sizeof want);
+    ck_assert_mem_eq(b.data, want, sizeof want);
+    ck_assert_int_eq(enc_plate_decode(back, 4, ENC_PLATE_SHAPES, b.data, b.len), 0);
+    for (int i = 0; i < 4; i++) ck_assert_str_eq(back[i].plate, plates[i]);
+    uint32_t pick[2] = {2, 3};
+    ck_assert_int_eq(enc_plate_decode_at(back, pick, 2, NULL, 4, ENC_PLATE_SHAPES, b.data, b.len), 0);
+    ck_assert_str_eq(back[0].plate, "Z9");
+    ck_assert_str_eq(back[1].plate, "7");
+    /* Z9 exactly, and misread-tolerant (folded 29: Z9 and 29 are its spellings). */
+    for (int fold = 0; fold < 2; fold++) {
+        enc_plate_target *tg;
+        ck_assert_int_eq(enc_plate_target_new(&tg, fold ? "29" : "Z9", fold), 0);
+        ck_assert_int_eq(enc_plate_find(ENC_PLATE_SHAPES, b.data, b.len, 4, tg, at, back, &nhit), 0);
+        ck_assert_uint_eq(nhit, 1);
+        ck_assert_uint_eq(at[0], 2);
+        ck_assert_str_eq(back[0].plate, "Z9");
+        enc_plate_target_free(tg);
+    }
+    /* Each damage (byte, new value) is refused by the decoder and by a search that reads the long forms. */
+    static const struct {
+        size_t at;
+        uint8_t to;
+    } damage[] = {
+        {5, 0x02},  /* three heads: the varints run into the counts */
+        {6, 0x00},  /* a head of length 0 */
+        {7, 0x7f},  /* the second head 129: length 1 with a shape bit past it */
+        {9, 0x02},  /* counts adding up to more than the long forms */
+        {10, 0x0b}, /* the groups' chunk a byte short */
+        {14, 0x01}, /* the groups' minimum not 0 */
+        {25, 0x07}, /* the groups 1, 1, 1: more of group 1 than its count */
+        {26, 0x1f}, /* the digit 7 as 15 */
+        {28, 0xa0}, /* a padding bit set */
+    };
+    enc_plate_target *tg;
+    ck_assert_int_eq(enc_plate_target_new(&tg, "AI", 1), 0); /* folded A1: walks the long forms */
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+        uint8_t bad[sizeof want];
+        memcpy(bad, want, sizeof want);
+        bad[damage[d].at] = damage[d].to;
+        ck_assert_msg(enc_plate_decode(back, 4, ENC_PLATE_SHAPES, bad, sizeof bad) == ANPR_ECORRUPT, "damage %zu", d);
+        int frc = enc_plate_find(ENC_PLATE_SHAPES, bad, sizeof bad, 4, tg, at, back, &nhit);
+        /* The search reads the table, and the groups and characters only of the group it looks in. */
+        if (damage[d].at <= 14) ck_assert_msg(frc == ANPR_ECORRUPT, "damage %zu: find %d", d, frc);
+    }
+    ck_assert_int_eq(enc_plate_decode(back, 4, ENC_PLATE_SHAPES, want, sizeof want - 1), ANPR_ECORRUPT);
+    ck_assert_int_eq(enc_plate_find(ENC_PLATE_SHAPES, want, sizeof want - 1, 4, tg, at, back, &nhit), ANPR_ECORRUPT);
+    enc_plate_target_free(tg);
+    /* 256 heads fit the table; 257 do not, and plate-split is written instead. */
+    static anpr_row many[257];
+    memset(many, 0, sizeof many);
+    for (unsigned s = 0; s < 257; s++)
+        for (unsigned k = 0; k < 9; k++) many[s].plate[k] = (s >> k) & 1 ? 'A' : '1';
+    for (size_t n = 256; n <= 257; n++) {
+        static anpr_row got[257];
+        unsigned id;
+        b.len = 0;
+        ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SHAPES, many, n), n == 256 ? 0 : -E2BIG);
+        if (n == 257) ck_assert_uint_eq(b.len, 0);
+        b.len = 0;
+        ck_assert_int_eq(enc_plate_encode_best(&b, &id, many, n), 0);
+        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_SHAPES : ENC_PLATE_SPLIT);
+        ck_assert_int_eq(enc_plate_decode(got, n, id, b.data, b.len), 0);
+        for (size_t i = 0; i < n; i++) ck_assert_str_eq(got[i].plate, many[i].plate);
+    }
+    enc_buf_free(&b);
 }
 END_TEST
 
@@ -654,6 +742,7 @@ int main(void)
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);
     tcase_add_test(tc, plate_find_refuses_out_of_range_values);
+    tcase_add_test(tc, plate_shapes_bytes);
     tcase_add_test(tc, plate_decode_at_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);

@@ -46,6 +46,7 @@ enum enc_id {
     ENC_DELTA_RICE_CK = 9, /* delta-rice with a table of checkpoints, so one row is found without the rest */
     ENC_HUFF_CK = 10,  /* minimum, then (value - minimum) Huffman-coded, with checkpoints; range under 256 */
     ENC_DELTA_RICE_CK2 = 11, /* delta-rice-ck with a checkpoint every 2 groups, in a table read directly */
+    ENC_PLATE_SHAPES = 12, /* plates: plate-split with the long forms grouped by length and shape */
     ENC_COUNT
 };
 
@@ -73,21 +74,29 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
  */
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);
 
-/* Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK) over normalised plates in anpr_row. */
+/*
+ * Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT,
+ * ENC_PLATE_SHAPES) over normalised plates in anpr_row. ENC_PLATE_SHAPES
+ * fails with -E2BIG, writing nothing, when the plates outside the current
+ * format have more than 256 lengths and shapes between them;
+ * enc_plate_encode_best then writes ENC_PLATE_SPLIT instead and says so in *id.
+ */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
+int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size_t n);
 /* Writes rows[i].plate (NUL-terminated) only; other fields are untouched. */
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*
  * Only the plates of rows at[0..nat) (strictly increasing, each below n)
  * into out[0..nat).plate, as enc_int_decode_at for integers: plate-split
- * finds each by its rank; the other encodings decode all n into scratch.
- * Checks what it decodes, not the plates it passes over.
+ * and plate-shapes find each by its rank (scratch unused, may be NULL); the
+ * other encodings decode all n into scratch. Checks what it decodes, not the
+ * plates it passes over.
  */
 int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
                         const uint8_t *src, size_t len);
 
 /*
- * Finding one plate in a plate-uk or plate-split chunk without building
+ * Finding one plate in a plate-uk, plate-split or plate-shapes chunk without building
  * every plate's text. A target is what a finder looks for, worked out once
  * for many chunks: the sorted 30-bit codes of the current-format plates
  * equal to plate (or, with fold, folding to it; plate is then folded),

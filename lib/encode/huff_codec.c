@@ -354,3 +354,17 @@ int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const u
     }
     return rc;
 }
+
+int huff_decode_first(int64_t *v, size_t count, size_t n, const uint8_t *src, size_t len)
+{
+    if (count > n) return ANPR_EINVAL;
+    huff_chunk chunk, *c = &chunk;
+    int rc = huff_open(c, src, len, n);
+    uint8_t sym[HUFF_GROUP];
+    for (size_t i = 0; rc == 0 && i < count; i += HUFF_GROUP) {
+        size_t cnt = count - i < HUFF_GROUP ? count - i : HUFF_GROUP;
+        if ((rc = huff_next(c, sym, cnt)) < 0) break;
+        for (size_t k = 0; k < cnt; k++) v[i + k] = (int64_t)(c->min + sym[k]);
+    }
+    return rc;
+}

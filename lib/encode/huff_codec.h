@@ -23,5 +23,11 @@ int huff_encode(enc_buf *out, const int64_t *v, size_t n);
 int huff_encode_within(enc_buf *out, const int64_t *v, size_t n, size_t limit);
 int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len);
 int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len);
+/*
+ * The first count (at most n) of the n values, checked as huff_decode_at
+ * checks them (bounds, not that the lengths are the encoder's): for a
+ * reader that wants the values in order without the cost of the full check.
+ */
+int huff_decode_first(int64_t *v, size_t count, size_t n, const uint8_t *src, size_t len);
 
 #endif

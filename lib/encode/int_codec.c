@@ -11,9 +11,9 @@
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "encode/huff_codec.h"
+#include "encode/varint.h"
 
 #define MINIBLOCK 128
-#define VARINT_MAX 10
 
 static const char *const enc_names[ENC_COUNT] = {
     [ENC_RAW] = "raw",
@@ -23,6 +23,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_PLATE6] = "plate6",
     [ENC_PLATE_UK] = "plate-uk",
     [ENC_PLATE_SPLIT] = "plate-split",
+    [ENC_PLATE_SHAPES] = "plate-shapes",
     [ENC_FOR_BYTES] = "for-bytes",
     [ENC_DELTA_RICE] = "delta-rice",
     [ENC_DELTA_RICE_CK] = "delta-rice-ck",
@@ -43,38 +44,6 @@ static inline uint64_t zigzag(uint64_t d)
 static inline uint64_t unzigzag(uint64_t z)
 {
     return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
-}
-
-static int put_varint(enc_buf *out, uint64_t v)
-{
-    uint8_t b[VARINT_MAX];
-    size_t n = 0;
-    do {
-        b[n] = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v) b[n] |= 0x80;
-        n++;
-    } while (v);
-    return enc_buf_append(out, b, n);
-}
-
-static int get_varint(const uint8_t *src, size_t len, size_t *pos, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (unsigned i = 0; i < VARINT_MAX; i++) {
-        if (*pos >= len) return ANPR_ECORRUPT;
-        uint8_t b = src[(*pos)++];
-        /* The tenth byte may only carry the top bit of a 64-bit value. */
-        if (i == VARINT_MAX - 1 && b > 1) return ANPR_ECORRUPT;
-        x |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            /* A varint must be minimal (no trailing zero groups), so each value has one encoding. */
-            if (i > 0 && b == 0) return ANPR_ECORRUPT;
-            *v = x;
-            return 0;
-        }
-    }
-    return ANPR_ECORRUPT;
 }
 
 /* Miniblocks of up to 128 values: a width byte, then the values packed at that width. */

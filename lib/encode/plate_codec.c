@@ -11,7 +11,9 @@
 #include "common/bytes.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
+#include "encode/huff_codec.h"
 #include "encode/plate_other_bits.h"
+#include "encode/varint.h"
 #include "read/read.h"
 
 /* '0'-'9' are 0..9, 'A'-'Z' are 10..35; 36..63 never occur. */
@@ -144,17 +146,22 @@ int enc_plate_other_bits_check(void)
     return 0;
 }
 
-/* A plate not in the current format, after its kind bit: 4-bit length, shape, chunks. */
-static int uk_encode_other(bit_writer *bw, const char *p, size_t len)
+/* The shape of a plate (bit k set when character k is a letter), or -1 for a character that is neither. */
+static int64_t plate_shape(const char *p, size_t len)
 {
     uint32_t shape = 0;
     for (size_t k = 0; k < len; k++) {
         int c = char_code(p[k]);
-        if (c < 0) return ANPR_EINVAL;
+        if (c < 0) return -1;
         if (c >= 10) shape |= UINT32_C(1) << k;
     }
-    int rc = bw_put(bw, len, 4);
-    if (rc == 0) rc = bw_put(bw, shape, (unsigned)len);
+    return shape;
+}
+
+/* A long form's chunks: its characters in chunks of up to UK_CHUNK, each in the fewest bits that hold its radixes. */
+static int encode_chunks(bit_writer *bw, const char *p, size_t len, uint32_t shape)
+{
+    int rc = 0;
     for (size_t from = 0; rc == 0 && from < len; from += UK_CHUNK) {
         size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
         uint64_t values, v = 0;
@@ -168,6 +175,16 @@ static int uk_encode_other(bit_writer *bw, const char *p, size_t len)
     return rc;
 }
 
+/* A plate not in the current format, after its kind bit: 4-bit length, shape, chunks. */
+static int uk_encode_other(bit_writer *bw, const char *p, size_t len)
+{
+    int64_t shape = plate_shape(p, len);
+    if (shape < 0) return ANPR_EINVAL;
+    int rc = bw_put(bw, len, 4);
+    if (rc == 0) rc = bw_put(bw, (uint64_t)shape, (unsigned)len);
+    return rc == 0 ? encode_chunks(bw, p, len, (uint32_t)shape) : rc;
+}
+
 static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
 {
     int64_t cur = uk_current_value(p, len);
@@ -177,17 +194,15 @@ static int uk_encode_one(bit_writer *bw, const char *p, size_t len)
 }
 
 /*
- * A plate not in the current format, after its kind bit, into p (zeroed
- * first); refused if it is in that format. With want, decoding stops at the
- * first character (last first) that differs from want's ('?' in want
- * matching any, and the plate's character folded first with fold): 0 then,
- * with the reader inside the plate; 1 for a plate decoded whole.
+ * The chunks of a long form of length len and shape shape, into p (zeroed
+ * first); refused if the plate is in the current format. With want,
+ * decoding stops at the first character (last first) that differs from
+ * want's ('?' in want matching any, and the plate's character folded first
+ * with fold): 0 then, with the reader inside the plate; 1 for a plate
+ * decoded whole.
  */
-static int uk_decode_other_as(bit_reader *br, char *p, const char *want, int fold)
+static int decode_chunks(bit_reader *br, uint32_t len, uint32_t shape, char *p, const char *want, int fold)
 {
-    uint32_t len, shape;
-    if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
-    if (br_get(br, len, &shape) < 0) return ANPR_ECORRUPT;
     memset(p, 0, ANPR_PLATE_MAX + 1);
     for (size_t from = 0; from < len; from += UK_CHUNK) {
         size_t n = len - from < UK_CHUNK ? len - from : UK_CHUNK;
@@ -211,6 +226,15 @@ static int uk_decode_other_as(bit_reader *br, char *p, const char *want, int fol
     /* One encoding a plate: a current-format plate written the long way is not ours. */
     if (uk_current_value(p, len) >= 0) return ANPR_ECORRUPT;
     return 1;
+}
+
+/* The same for plate-uk's long form, its length and shape read first (after the kind bit). */
+static int uk_decode_other_as(bit_reader *br, char *p, const char *want, int fold)
+{
+    uint32_t len, shape;
+    if (br_get(br, 4, &len) < 0 || len == 0 || len > ANPR_PLATE_MAX) return ANPR_ECORRUPT;
+    if (br_get(br, len, &shape) < 0) return ANPR_ECORRUPT;
+    return decode_chunks(br, len, shape, p, want, fold);
 }
 
 static int uk_decode_other(bit_reader *br, char *p)
@@ -239,7 +263,7 @@ typedef struct split_parts {
     const uint8_t *bitmap; /* n bits: 1 = not in the current format */
     const uint8_t *values; /* n0 values of 30 bits */
     size_t values_len;
-    bit_reader others;
+    bit_reader others;     /* plate-split: the long forms; plate-shapes: what follows the values */
     size_t n0;
 } split_parts;
 
@@ -321,7 +345,8 @@ static size_t select_next(bit_select *s, size_t rank)
     }
 }
 
-static int split_encode(enc_buf *out, const anpr_row *rows, size_t n)
+/* plate-split's bitmap and values; with long_forms, its long forms after them. */
+static int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms)
 {
     if (n == 0) return 0; /* no plates, no bytes */
     size_t nb = (n + 7) / 8;
@@ -339,7 +364,7 @@ static int split_encode(enc_buf *out, const anpr_row *rows, size_t n)
         if (cur < 0) out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
         else if ((rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS)) < 0) return rc;
     }
-    if ((rc = bw_finish(&bw)) < 0) return rc;
+    if ((rc = bw_finish(&bw)) < 0 || !long_forms) return rc;
     bw = (bit_writer){out, 0, 0};
     for (size_t i = 0; i < n; i++)
         if ((out->data[bitmap_at + i / 8] >> (i % 8)) & 1 &&
@@ -364,6 +389,298 @@ static int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len
         }
     }
     return bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS) ? br_finish(&sp.others) : ANPR_ECORRUPT;
+}
+
+/*
+ * plate-shapes (format 4): plate-split with the long forms grouped by their
+ * head, the length and shape that fix how many bits a plate's chunks take.
+ * A block holds a few dozen heads: a table lists them with their counts,
+ * each long form carries its head's index in the table (Huffman-coded),
+ * and the chunks come head by head, in arrays of one width. A
+ * misread-tolerant search looks only at the arrays of the heads its
+ * spellings have, where plate-split made it pass over every long form of
+ * the block, one dependent load after another. A block with more than
+ * SHAPES_MAX heads is written as plate-split.
+ */
+#define SHAPES_MAX 256  /* heads a chunk may list: the indexes go through huffman-ck, whose symbols span 256 */
+#define SHAPES_ROOM 48  /* groups held without an allocation */
+
+typedef struct shape_group {
+    uint32_t head;  /* length | shape << 4 */
+    uint32_t width; /* bits of each of its plates' chunks */
+    size_t count;   /* its long forms */
+    size_t base;    /* the bit of the chunks where its array starts */
+} shape_group;
+
+typedef struct shapes_parts {
+    split_parts sp;
+    size_t m;            /* long forms */
+    size_t ngroups;
+    shape_group *groups; /* by head; room when they fit it */
+    shape_group room[SHAPES_ROOM];
+    const uint8_t *ids;  /* a huffman-ck chunk of the m group indexes, in row order */
+    size_t ids_len;
+    const uint8_t *chunks;
+    size_t chunks_len;
+} shapes_parts;
+
+static void shapes_close(shapes_parts *gp)
+{
+    if (gp->groups != gp->room) free(gp->groups);
+    gp->groups = NULL;
+}
+
+/*
+ * A varint of at most 21 bits (a head, or a count less one), as
+ * get_varint reads it but without its loop for the common short ones: a
+ * misread-tolerant search reads a block's whole table.
+ */
+static inline int get_varint21(const uint8_t *p, size_t len, size_t *at, uint32_t *v)
+{
+    size_t i = *at;
+    if (i < len && p[i] < 0x80) {
+        *v = p[i];
+        *at = i + 1;
+        return 0;
+    }
+    if (i + 1 < len && p[i + 1] < 0x80 && p[i + 1]) {
+        *v = (uint32_t)(p[i] & 0x7f) | (uint32_t)p[i + 1] << 7;
+        *at = i + 2;
+        return 0;
+    }
+    uint64_t x;
+    if (get_varint(p, len, at, &x) < 0 || x >= (UINT64_C(1) << 21)) return ANPR_ECORRUPT;
+    *v = (uint32_t)x;
+    return 0;
+}
+
+/* The parts after the values, with gp->sp open. */
+static int shapes_open_rest(shapes_parts *gp, size_t n)
+{
+    gp->m = n - gp->sp.n0;
+    gp->ngroups = gp->ids_len = gp->chunks_len = 0;
+    gp->ids = gp->chunks = NULL;
+    const uint8_t *p = gp->sp.others.p;
+    size_t left = gp->sp.others.len, at = 0;
+    if (gp->m == 0) return left == 0 ? 0 : ANPR_ECORRUPT; /* no long forms, nothing after the values */
+    if (left < 1) return ANPR_ECORRUPT;
+    size_t h = (size_t)p[at++] + 1;
+    if (h > gp->m) return ANPR_ECORRUPT;
+    if (h > SHAPES_ROOM && !(gp->groups = malloc(h * sizeof *gp->groups))) return -ENOMEM;
+    gp->ngroups = h;
+    /* The heads, strictly increasing: the first, then each one's distance from the one before less one. */
+    for (size_t g = 0; g < h; g++) {
+        uint32_t d;
+        if (get_varint21(p, left, &at, &d) < 0) return ANPR_ECORRUPT;
+        uint64_t head = g ? (uint64_t)gp->groups[g - 1].head + d + 1 : d;
+        uint32_t l = (uint32_t)(head & 15);
+        /* Each a length of 1 .. 15 and a shape of that many bits. */
+        if (l == 0 || head >> (4 + l)) return ANPR_ECORRUPT;
+        gp->groups[g].head = (uint32_t)head;
+        size_t all = l <= 8 ? plate_other_bits_short[head] : other_bits(l, (uint32_t)(head >> 4));
+        gp->groups[g].width = (uint32_t)(all - 4 - l);
+    }
+    /* Their counts less one; they add up to the long forms. */
+    size_t bits = 0, total = 0;
+    for (size_t g = 0; g < h; g++) {
+        uint32_t c;
+        if (get_varint21(p, left, &at, &c) < 0 || c >= gp->m - total) return ANPR_ECORRUPT;
+        shape_group *sg = &gp->groups[g];
+        sg->count = (size_t)c + 1;
+        sg->base = bits;
+        bits += sg->count * sg->width;
+        total += sg->count;
+    }
+    if (total != gp->m || left - at < 4) return ANPR_ECORRUPT;
+    gp->ids_len = get_u32(p + at);
+    at += 4;
+    if (left - at < gp->ids_len) return ANPR_ECORRUPT;
+    gp->ids = p + at;
+    /* huffman-ck's minimum (8 bytes) and span: the indexes run from 0 to h - 1. */
+    if (gp->ids_len < 9 || get_u64(gp->ids) != 0 || (size_t)gp->ids[8] + 1 != h) return ANPR_ECORRUPT;
+    at += gp->ids_len;
+    gp->chunks = p + at;
+    gp->chunks_len = left - at;
+    /* The chunks fill their bytes exactly, with zero padding. */
+    if (gp->chunks_len != (bits + 7) / 8 || (bits % 8 && gp->chunks[bits / 8] >> (bits % 8))) return ANPR_ECORRUPT;
+    return 0;
+}
+
+static int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n)
+{
+    gp->groups = gp->room;
+    gp->ngroups = 0;
+    if (split_open(&gp->sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    return shapes_open_rest(gp, n);
+}
+
+/*
+ * The m group indexes, decoded and checked (huffman-ck refuses all but the
+ * encoder's bytes), into a new array the caller frees; each below ngroups,
+ * and each group's as many as its count says.
+ */
+static int shapes_ids(const shapes_parts *gp, int64_t **out)
+{
+    *out = NULL;
+    int64_t *v = malloc((gp->m + 1) * sizeof *v);
+    size_t *count = calloc(gp->ngroups, sizeof *count);
+    int rc = v && count ? huff_decode(v, gp->m, gp->ids, gp->ids_len) : -ENOMEM;
+    for (size_t k = 0; rc == 0 && k < gp->m; k++) {
+        if (v[k] < 0 || (uint64_t)v[k] >= gp->ngroups) rc = ANPR_ECORRUPT;
+        else count[v[k]]++;
+    }
+    for (size_t g = 0; rc == 0 && g < gp->ngroups; g++)
+        if (count[g] != gp->groups[g].count) rc = ANPR_ECORRUPT;
+    free(count);
+    if (rc < 0) free(v);
+    else *out = v;
+    return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
+}
+
+/* Plate j of group g, whole and checked, into p; with want, 0 for a plate that does not match (as decode_chunks). */
+static int shapes_plate(const shapes_parts *gp, size_t g, size_t j, char *p, const char *want, int fold)
+{
+    const shape_group *sg = &gp->groups[g];
+    if (j >= sg->count) return ANPR_ECORRUPT;
+    bit_reader br = {gp->chunks, gp->chunks_len, sg->base + j * sg->width};
+    return decode_chunks(&br, sg->head & 15, sg->head >> 4, p, want, fold);
+}
+
+static int cmp_u32_pair(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0]) return (x[0] > y[0]) - (x[0] < y[0]);
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/*
+ * The bytes after plate-split's values, for the m long forms among rows:
+ * 1 when they have more than SHAPES_MAX heads (nothing written).
+ */
+static int shapes_encode_long_forms(enc_buf *out, const anpr_row *rows, size_t n, const uint8_t *bitmap, size_t m)
+{
+    if (m == 0) return 0;
+    /* (head, rank) of each long form, sorted: the groups, each with its long forms in row order. */
+    uint32_t *pairs = malloc(2 * m * sizeof *pairs), *row = malloc(m * sizeof *row);
+    int64_t *group = malloc(m * sizeof *group);
+    int rc = pairs && row && group ? 0 : -ENOMEM;
+    for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
+        if (!((bitmap[i / 8] >> (i % 8)) & 1)) continue;
+        size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
+        int64_t shape = plate_shape(rows[i].plate, len);
+        if (shape < 0) rc = ANPR_EINVAL;
+        pairs[2 * k] = (uint32_t)len | (uint32_t)shape << 4;
+        pairs[2 * k + 1] = (uint32_t)k;
+        row[k++] = (uint32_t)i;
+    }
+    if (rc == 0) qsort(pairs, m, 2 * sizeof *pairs, cmp_u32_pair);
+    size_t h = 0;
+    for (size_t a = 0; rc == 0 && a < m; a++) h += a == 0 || pairs[2 * a] != pairs[2 * a - 2];
+    if (rc == 0 && h > SHAPES_MAX) rc = 1;
+    /* The table: the number of heads less one, the heads as distances, their counts less one. */
+    uint8_t nh = (uint8_t)(h - 1);
+    if (rc == 0) rc = enc_buf_append(out, &nh, 1);
+    for (size_t a = 0, g = 0; rc == 0 && a < m; g++) {
+        size_t b = a;
+        while (b < m && pairs[2 * b] == pairs[2 * a]) group[pairs[2 * b++ + 1]] = (int64_t)g;
+        rc = put_varint(out, g ? pairs[2 * a] - pairs[2 * a - 2] - 1 : pairs[2 * a]);
+        a = b;
+    }
+    for (size_t a = 0; rc == 0 && a < m;) {
+        size_t b = a;
+        while (b < m && pairs[2 * b] == pairs[2 * a]) b++;
+        rc = put_varint(out, b - a - 1);
+        a = b;
+    }
+    /* Each long form's group in row order, as a huffman-ck chunk after its length; then the chunks, group by group. */
+    size_t len_at = out->len;
+    uint8_t four[4] = {0};
+    if (rc == 0) rc = enc_buf_append(out, four, sizeof four);
+    if (rc == 0) rc = huff_encode(out, group, m);
+    if (rc == 0) put_u32(out->data + len_at, (uint32_t)(out->len - len_at - 4));
+    bit_writer bw = {out, 0, 0};
+    for (size_t a = 0; rc == 0 && a < m; a++) {
+        const char *p = rows[row[pairs[2 * a + 1]]].plate;
+        rc = encode_chunks(&bw, p, pairs[2 * a] & 15, pairs[2 * a] >> 4);
+    }
+    if (rc == 0) rc = bw_finish(&bw);
+    free(pairs);
+    free(row);
+    free(group);
+    return rc;
+}
+
+/* -E2BIG, with nothing written, for rows whose long forms have more than SHAPES_MAX heads. */
+static int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n)
+{
+    if (n == 0) return 0;
+    size_t start = out->len;
+    int rc = split_encode(out, rows, n, 0);
+    if (rc < 0) return rc;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += (out->data[start + i / 8] >> (i % 8)) & 1;
+    /* The bitmap is copied: the buffer may move as the rest is appended. */
+    uint8_t *bitmap = malloc((n + 7) / 8);
+    if (!bitmap) return -ENOMEM;
+    memcpy(bitmap, out->data + start, (n + 7) / 8);
+    rc = shapes_encode_long_forms(out, rows, n, bitmap, m);
+    free(bitmap);
+    if (rc != 1) return rc;
+    out->len = start;
+    return -E2BIG;
+}
+
+/*
+ * The plates of rows at[0..nat) (strictly increasing; every row when at is
+ * NULL) into out[]: a current-format row's value by its rank among such
+ * rows, a long form through its group, whose indexes are decoded (and
+ * checked whole) for the first long form asked for.
+ */
+static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size_t nat, size_t n)
+{
+    int64_t *ids = NULL;
+    size_t *seen = NULL; /* each group's long forms before the reader's */
+    size_t word = 0, others_before = 0, done = 0;
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < nat; k++) {
+        size_t i = at ? at[k] : k;
+        for (; word < i / 64; word++) others_before += ones64(bitmap_word(gp->sp.bitmap, n, word));
+        uint64_t w = bitmap_word(gp->sp.bitmap, n, word);
+        size_t rank1 = others_before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+        memset(out[k].plate, 0, sizeof out[k].plate);
+        if ((w >> (i % 64)) & 1) {
+            if (!ids && (rc = shapes_ids(gp, &ids)) == 0 && !(seen = calloc(gp->ngroups, sizeof *seen))) rc = -ENOMEM;
+            for (; rc == 0 && done < rank1; done++) seen[ids[done]]++;
+            if (rc < 0) break;
+            size_t g = (size_t)ids[done++];
+            if ((rc = shapes_plate(gp, g, seen[g]++, out[k].plate, NULL, 0)) > 0) rc = 0;
+        } else {
+            uint32_t v;
+            if ((rc = split_value(&gp->sp, i - rank1, &v)) == 0) uk_current_plate(out[k].plate, v);
+        }
+    }
+    free(ids);
+    free(seen);
+    return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
+}
+
+static int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
+{
+    shapes_parts gp;
+    int rc = shapes_open(&gp, src, len, n);
+    if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n);
+    if (rc == 0 && !bp_tail_zero(gp.sp.values, gp.sp.n0, UK_CURRENT_BITS)) rc = ANPR_ECORRUPT;
+    shapes_close(&gp);
+    return rc;
+}
+
+static int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n)
+{
+    shapes_parts gp;
+    int rc = shapes_open(&gp, src, len, n);
+    if (rc == 0) rc = shapes_rows(&gp, out, at, nat, n);
+    shapes_close(&gp);
+    return rc;
 }
 
 /*
@@ -407,6 +724,7 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
     for (size_t k = 0; k < nat; k++)
         if (at[k] >= n || (k > 0 && at[k] <= at[k - 1])) return ANPR_EINVAL;
     if (id == ENC_PLATE_SPLIT) return split_decode_at(out, at, nat, src, len, n);
+    if (id == ENC_PLATE_SHAPES) return shapes_decode_at(out, at, nat, src, len, n);
     /* The other encodings are walked whole: written only by version 1, or never by the writer. */
     int rc = enc_plate_decode(scratch, n, id, src, len);
     for (size_t k = 0; rc == 0 && k < nat; k++) memcpy(out[k].plate, scratch[at[k]].plate, sizeof out[k].plate);
@@ -427,7 +745,8 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
         out->len += n * 16;
         return 0;
     }
-    if (id == ENC_PLATE_SPLIT) return split_encode(out, rows, n);
+    if (id == ENC_PLATE_SPLIT) return split_encode(out, rows, n, 1);
+    if (id == ENC_PLATE_SHAPES) return shapes_encode(out, rows, n);
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_EINVAL;
     bit_writer bw = {out, 0, 0};
     if (id == ENC_PLATE_UK) {
@@ -453,6 +772,15 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
     return bw_finish(&bw);
 }
 
+int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size_t n)
+{
+    *id = ENC_PLATE_SHAPES;
+    int rc = shapes_encode(out, rows, n);
+    if (rc != -E2BIG) return rc;
+    *id = ENC_PLATE_SPLIT;
+    return split_encode(out, rows, n, 1);
+}
+
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len)
 {
     if (id == ENC_RAW) {
@@ -471,6 +799,7 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
         return 0;
     }
     if (id == ENC_PLATE_SPLIT) return split_decode(rows, n, src, len);
+    if (id == ENC_PLATE_SHAPES) return shapes_decode(rows, n, src, len);
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_ECORRUPT;
     bit_reader br = {src, len, 0};
     if (id == ENC_PLATE_UK) {
@@ -632,6 +961,12 @@ static int code_wanted(const code_set *cs, uint32_t v)
  * character took 8 % of a misread-tolerant plate history.
  */
 #define SPELL_LEN_MAX 8 /* the whole long form fits the 57 bits br_peek gives */
+#define SPELL_FILTER_BITS 14
+
+static unsigned spell_slot(uint64_t v)
+{
+    return (unsigned)((v * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - SPELL_FILTER_BITS));
+}
 #define SPELL_MAX 256
 struct enc_plate_target {
     char plate[ANPR_PLATE_MAX + 1];
@@ -645,6 +980,8 @@ struct enc_plate_target {
     size_t nspell;                /* SIZE_MAX: not spelt out; a long-form plate is decoded to be compared */
     uint64_t spell[SPELL_MAX];    /* sorted */
     uint64_t heads[4096 / 64];    /* the first 12 bits of each spelling */
+    uint64_t shape_heads[4096 / 64];                        /* plate-shapes: each spelling's length and shape */
+    uint64_t spell_filter[(1u << SPELL_FILTER_BITS) / 64]; /* plate-shapes: a bit a spelling, at spell_slot */
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -693,6 +1030,9 @@ static void spell_others(enc_plate_target *t)
         if (uk_current_value(p, t->len) < 0 && other_form(p, t->len, &bits) == 0) {
             t->spell[n++] = bits;
             t->heads[(bits & 0xFFF) / 64] |= UINT64_C(1) << (bits & 63);
+            uint64_t head = bits & ((UINT64_C(1) << (4 + t->len)) - 1);
+            t->shape_heads[head / 64] |= UINT64_C(1) << (head % 64);
+            t->spell_filter[spell_slot(bits) / 64] |= UINT64_C(1) << (spell_slot(bits) % 64);
         }
         for (size_t i = t->len; i-- > 0;) {
             if (++idx[i] < nopt[i]) break;
@@ -917,57 +1257,166 @@ static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit,
     return (long)found;
 }
 
-static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
-                      anpr_row *out, size_t *nhit, int vector)
+/*
+ * plate-split's long forms that match t, in the arrays' tail [n - f1, n) in
+ * row order (their rows in at[], their plates in out[]): f1, or ANPR_ECORRUPT.
+ */
+static long split_walk(split_parts *sp, size_t n, const enc_plate_target *t, uint32_t *at, anpr_row *out)
 {
-    split_parts sp;
-    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    bit_select other = {sp->bitmap, n, 1, 0, 0};
+    size_t f1 = 0;
+    for (size_t k = 0; k < n - sp->n0; k++) {
+        char p[ANPR_PLATE_MAX + 1];
+        int m = other_matches(&sp->others, t, p);
+        if (m < 0) return m;
+        if (m) {
+            f1++;
+            memcpy(out[n - f1].plate, p, sizeof out[n - f1].plate);
+            at[n - f1] = (uint32_t)select_next(&other, k);
+        }
+    }
+    if (br_finish(&sp->others) < 0) return ANPR_ECORRUPT;
+    /* They were found in row order, so stored in reverse: turn them round. */
+    for (size_t a = n - f1, b = n - 1; f1 > 1 && a < b; a++, b--) {
+        uint32_t swap = at[a];
+        at[a] = at[b];
+        at[b] = swap;
+        anpr_row r = out[a];
+        out[a] = out[b];
+        out[b] = r;
+    }
+    return (long)f1;
+}
+
+/*
+ * shapes_walk's f1 hits, stored from the arrays' end backwards as
+ * (group << 16 | plate of the group), in the order it found them (by group,
+ * then plate), turned into rows: the long forms' group indexes give each
+ * hit its rank among them, and then the tail is rewritten in row order.
+ * Returns f1, ANPR_ECORRUPT or -ENOMEM.
+ */
+static long shapes_rank_hits(const shapes_parts *gp, size_t n, size_t f1, uint32_t *at, anpr_row *out)
+{
+    const size_t none = SIZE_MAX;
+    /* Without huffman-ck's full check (a whole decode makes it): the table's counts are checked as the hits are ranked. */
+    int64_t *ids = malloc((gp->m + 1) * sizeof *ids);
+    long rc = ids ? huff_decode_first(ids, gp->m, gp->m, gp->ids, gp->ids_len) : -ENOMEM;
+    size_t *seen = calloc(gp->ngroups, sizeof *seen), *next = malloc(gp->ngroups * sizeof *next);
+    uint32_t *ranked = malloc(2 * f1 * sizeof *ranked); /* (rank, hit) pairs */
+    anpr_row *plates = malloc(f1 * sizeof *plates);
+    if (rc == 0 && !(seen && next && ranked && plates)) rc = -ENOMEM;
+    for (size_t g = 0; rc == 0 && g < gp->ngroups; g++) next[g] = none;
+    /* Hit h sits at n - 1 - h; next[g] is group g's first hit not yet ranked. */
+    for (size_t h = f1; rc == 0 && h-- > 0;) next[at[n - 1 - h] >> 16] = h;
+    size_t left = f1;
+    for (size_t k = 0; rc == 0 && left && k < gp->m; k++) {
+        size_t g = (size_t)ids[k], j = seen[g]++, h = next[g];
+        if (h == none || (at[n - 1 - h] & 0xFFFF) != j) continue;
+        ranked[2 * (f1 - left)] = (uint32_t)k;
+        ranked[2 * (f1 - left) + 1] = (uint32_t)h;
+        left--;
+        next[g] = h + 1 < f1 && at[n - 2 - h] >> 16 == g ? h + 1 : none;
+    }
+    /* Every hit lies within its group's count: the indexes hold fewer plates of a group than the table says. */
+    if (rc == 0 && left) rc = ANPR_ECORRUPT;
+    if (rc == 0) {
+        qsort(ranked, f1, 2 * sizeof *ranked, cmp_u32_pair);
+        for (size_t h = 0; h < f1; h++) plates[h] = out[n - 1 - h];
+        bit_select other = {gp->sp.bitmap, n, 1, 0, 0};
+        for (size_t r = 0; r < f1; r++) {
+            out[n - f1 + r] = plates[ranked[2 * r + 1]];
+            at[n - f1 + r] = (uint32_t)select_next(&other, ranked[2 * r]);
+        }
+        rc = (long)f1;
+    }
+    free(ids);
+    free(seen);
+    free(next);
+    free(ranked);
+    free(plates);
+    return rc;
+}
+
+/*
+ * plate-shapes' long forms that match t, into the arrays' tail as
+ * split_walk leaves them. Only the groups whose head a match could have are
+ * looked at: with the target spelt out, each plate's bits (its head, then
+ * its chunks from the group's array) go through the spellings' filter and
+ * are looked up; otherwise each plate of such a group is decoded and
+ * compared. The hits come group by group; one pass over the groups'
+ * indexes then gives each its rank among the long forms, and so its row.
+ */
+static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, uint32_t *at, anpr_row *out)
+{
+    const int spelt = t->nspell != SIZE_MAX;
+    size_t f1 = 0;
+    for (size_t g = 0; g < gp->ngroups; g++) {
+        const shape_group *sg = &gp->groups[g];
+        uint32_t head = sg->head, len = head & 15;
+        if (spelt ? len != t->len || !((t->shape_heads[head / 64] >> (head % 64)) & 1)
+                  : (head & t->head_mask) != t->head_want)
+            continue;
+        for (size_t j = 0; j < sg->count; j++) {
+            if (spelt) {
+                /* Up to 8 characters: head and chunks, 51 bits at most, within one peek. */
+                bit_reader br = {gp->chunks, gp->chunks_len, sg->base + j * sg->width};
+                uint64_t v = head | (br_peek(&br) & ((UINT64_C(1) << sg->width) - 1)) << (4 + len);
+                unsigned slot = spell_slot(v);
+                if (!((t->spell_filter[slot / 64] >> (slot % 64)) & 1) ||
+                    !bsearch(&v, t->spell, t->nspell, sizeof v, cmp_u64))
+                    continue;
+            }
+            char p[ANPR_PLATE_MAX + 1];
+            int rc = shapes_plate(gp, g, j, p, spelt ? NULL : t->plate, t->fold && !spelt);
+            if (rc < 0) return rc;
+            if (rc == 0) continue;
+            f1++;
+            memcpy(out[n - f1].plate, p, sizeof out[n - f1].plate);
+            at[n - f1] = (uint32_t)(g << 16 | j); /* for now: which plate of which group */
+        }
+    }
+    if (f1 == 0) return 0;
+    return shapes_rank_hits(gp, n, f1, at, out);
+}
+
+static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
+                      anpr_row *out, size_t *nhit, int vector, unsigned id)
+{
+    shapes_parts gp;
+    split_parts *sp = &gp.sp;
+    gp.groups = gp.room;
+    int rc = split_open(sp, src, len, n);
+    /* plate-shapes' parts after the values are only opened for a search that looks at the long forms. */
+    if (rc == 0 && id == ENC_PLATE_SHAPES && t->walk_others) rc = shapes_open_rest(&gp, n);
+    if (rc < 0) goto done;
     /* Current-format plates: one pass over the array, no text; the row comes from the bitmap. */
-    long f0 = split_scan(&sp, &t->cs, at, vector);
-    if (f0 < 0) return ANPR_ECORRUPT;
-    bit_select current = {sp.bitmap, n, 0, 0, 0}, other = {sp.bitmap, n, 1, 0, 0};
-    for (long k = 0; k < f0; k++) {
+    long f0 = split_scan(sp, &t->cs, at, vector);
+    rc = f0 < 0 || !bp_tail_zero(sp->values, sp->n0, UK_CURRENT_BITS) ? ANPR_ECORRUPT : 0;
+    bit_select current = {sp->bitmap, n, 0, 0, 0};
+    for (long k = 0; rc == 0 && k < f0; k++) {
         uint32_t v;
-        if (split_value(&sp, at[k], &v) < 0) return ANPR_ECORRUPT;
+        if ((rc = split_value(sp, at[k], &v)) < 0) break;
         memset(out[k].plate, 0, sizeof out[k].plate);
         uk_current_plate(out[k].plate, v);
         at[k] = (uint32_t)select_next(&current, at[k]);
     }
-    if (!bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS)) return ANPR_ECORRUPT;
     /*
      * The others can only match a plate outside the current format, or one
      * that folding or a '?' may reach from outside it. Their hits go to the
-     * arrays' end, then the two row-ordered lists are merged from the back.
+     * arrays' end, in row order, then the two lists are merged from the back.
      */
     size_t f1 = 0;
-    if (t->walk_others) {
-        for (size_t k = 0; k < n - sp.n0; k++) {
-            char p[ANPR_PLATE_MAX + 1];
-            int m = other_matches(&sp.others, t, p);
-            if (m < 0) return m;
-            if (m) {
-                f1++;
-                memcpy(out[n - f1].plate, p, sizeof out[n - f1].plate);
-                at[n - f1] = (uint32_t)select_next(&other, k);
-            }
-        }
-        if (br_finish(&sp.others) < 0) return ANPR_ECORRUPT;
-        /* They were found in row order, so stored in reverse: turn them round. */
-        for (size_t a = n - f1, b = n - 1; f1 > 1 && a < b; a++, b--) {
-            uint32_t swap = at[a];
-            at[a] = at[b];
-            at[b] = swap;
-            anpr_row r = out[a];
-            out[a] = out[b];
-            out[b] = r;
-        }
+    if (rc == 0 && t->walk_others) {
+        long w = id == ENC_PLATE_SHAPES ? shapes_walk(&gp, n, t, at, out) : split_walk(sp, n, t, at, out);
+        if (w < 0) rc = (int)w;
+        else f1 = (size_t)w;
     }
     /*
      * Merge from the back into [0, f0 + f1). The second list's entries are
      * read from [n - f1, n): when the merged list would reach into them (a
      * block where nearly every row is a hit), they are copied out first.
      */
-    if (f1) {
+    if (rc == 0 && f1) {
         uint32_t *bat = at + (n - f1);
         anpr_row *bout = out + (n - f1);
         uint32_t *copy_at = NULL;
@@ -975,22 +1424,22 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
         if (f0 + 2 * f1 > n) {
             copy_at = malloc(f1 * sizeof *copy_at);
             copy_out = malloc(f1 * sizeof *copy_out);
-            if (!copy_at || !copy_out) {
-                free(copy_at);
-                free(copy_out);
-                return -ENOMEM;
+            if (copy_at && copy_out) {
+                memcpy(copy_at, bat, f1 * sizeof *bat);
+                memcpy(copy_out, bout, f1 * sizeof *bout);
             }
-            memcpy(copy_at, bat, f1 * sizeof *bat);
-            memcpy(copy_out, bout, f1 * sizeof *bout);
             bat = copy_at;
             bout = copy_out;
         }
-        merge_back(at, out, f0, bat, bout, f1);
+        if (bat && bout) merge_back(at, out, (size_t)f0, bat, bout, f1);
+        else rc = -ENOMEM;
         free(copy_at);
         free(copy_out);
     }
-    *nhit = f0 + f1;
-    return 0;
+    if (rc == 0) *nhit = (size_t)f0 + f1;
+done:
+    if (id == ENC_PLATE_SHAPES) shapes_close(&gp);
+    return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
 }
 
 int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
@@ -998,7 +1447,7 @@ int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, c
 {
     *nhit = 0;
     if (id == ENC_PLATE_UK) return uk_find(src, len, n, t, at, out, nhit);
-    if (id == ENC_PLATE_SPLIT) return split_find(src, len, n, t, at, out, nhit, vector);
+    if (id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES) return split_find(src, len, n, t, at, out, nhit, vector, id);
     return ANPR_EINVAL;
 }
 

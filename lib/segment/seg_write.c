@@ -174,9 +174,10 @@ static int write_block(seg_writer *w)
     for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
         uint8_t *ce = e + BD_COLUMNS + col * SEG_COLUMN_ENTRY;
         if (col == SEG_COL_PLATE) {
+            unsigned id;
             w->enc.len = 0;
-            rc = enc_plate_encode(&w->enc, ENC_PLATE_SPLIT, w->block, n);
-            if (rc == 0) rc = write_chunk(w, ce, ENC_PLATE_SPLIT);
+            rc = enc_plate_encode_best(&w->enc, &id, w->block, n);
+            if (rc == 0) rc = write_chunk(w, ce, id);
         } else {
             seg_column_values(w->values, w->block, n, col);
             rc = write_int_column(w, ce, n);

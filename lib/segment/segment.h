@@ -20,11 +20,12 @@
 typedef struct enc_plate_target enc_plate_target; /* encode/encode.h */
 
 /*
- * Writers write version 3; readers read 1 to 3. Version 2 added encodings
- * (plate-split, delta-rice-ck) and version 3 two more (huffman-ck,
- * delta-rice-ck2), nothing else, so one reader serves them all.
+ * Writers write version 4; readers read 1 to 4. Version 2 added encodings
+ * (plate-split, delta-rice-ck), version 3 two more (huffman-ck,
+ * delta-rice-ck2) and version 4 one (plate-shapes), nothing else, so one
+ * reader serves them all.
  */
-#define SEG_FORMAT_VERSION 3
+#define SEG_FORMAT_VERSION 4
 #define SEG_FORMAT_OLDEST 1
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u

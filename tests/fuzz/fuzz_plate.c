@@ -8,7 +8,7 @@
  *   and normalising or folding twice changes nothing; a folded plate holds
  *   no character a fold replaces;
  * - a normalised plate and its folding survive the plate encodings
- *   (plate-uk, plate-split) unchanged, and enc_plate_find finds exactly the
+ *   (plate-uk, plate-split, plate-shapes) unchanged, and enc_plate_find finds exactly the
  *   rows that equal it (or fold to it);
  * - plate_match_compile refuses a condition with a reason, or compiles it
  *   so that plate_match_row agrees with a plain reference matcher here; a
@@ -57,7 +57,7 @@ static void check_normalised(const char *norm)
     check(strcmp(twice, folded) == 0);
 }
 
-/* The plate and its folding, in both plate encodings: decode gives them back, find finds them. */
+/* The plate and its folding, in the plate encodings that can be searched: decode gives them back, find finds them. */
 static void check_codecs(const char *norm)
 {
     anpr_row rows[3];
@@ -65,8 +65,8 @@ static void check_codecs(const char *norm)
     strcpy(rows[0].plate, norm);
     anpr_plate_fold(rows[1].plate, norm);
     strcpy(rows[2].plate, "AB12CDE");
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
-    for (size_t k = 0; k < 2; k++) {
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
+    for (size_t k = 0; k < 3; k++) {
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
         anpr_row back[3];
@@ -128,8 +128,8 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
     int crc = enc_plate_target_new(&target, m.text, m.fold);
     check(crc == 0 || crc == -E2BIG);
     if (crc < 0) return;
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT};
-    for (size_t k = 0; k < 2; k++) {
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
+    for (size_t k = 0; k < 3; k++) {
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
         anpr_row found[3];
