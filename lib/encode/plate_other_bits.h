@@ -1,12 +1,13 @@
 /*
  * Bits of a long-form plate after its kind bit (4 + length + each chunk's
- * width, as other_bits in plate_codec.c computes them), for every plate of
+ * width, as uk_other_bits in plate_uk.c computes them), for every plate of
  * length 1..8, indexed by the plate's first 12 bits: the length in the low
  * 4, then the first 8 bits of the stream after it (the shape's bits, and
  * for a shorter plate the first bits of its characters, which do not
  * change the answer). 0 for length 0 (corrupt) and 9..15 (not covered).
  * A finder walking a block's long-form plates looks each one's size up here
- * in one step; test_encode checks every entry against other_bits.
+ * in one step; test_encode checks every entry against uk_other_bits. The
+ * table is defined here, for plate_uk.c alone; plate_uk.h declares it.
  *
  * Generated (do not edit): for i in 0..4095, L = i & 15, shape = (i >> 4)
  * & (2^L - 1): 4 + L + sum over chunks of 6 characters (the last shorter)
@@ -18,7 +19,7 @@
 
 #include <stdint.h>
 
-static const uint8_t plate_other_bits_short[4096] = {
+const uint8_t uk_other_bits_short[4096] = {
      0,  9, 13, 17, 22, 26, 30, 35, 39,  0,  0,  0,  0,  0,  0,  0,
      0, 10, 15, 19, 23, 27, 32, 37, 41,  0,  0,  0,  0,  0,  0,  0,
      0,  9, 15, 19, 23, 27, 32, 37, 41,  0,  0,  0,  0,  0,  0,  0,

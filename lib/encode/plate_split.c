@@ -1,0 +1,396 @@
+/*
+ * plate-split and plate-shapes (plate_split.h): opening their parts,
+ * encoding and decoding them whole or row by row.
+ */
+#include "encode/plate_split.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode/huff_codec.h"
+#include "encode/plate_uk.h"
+#include "encode/varint.h"
+
+int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n)
+{
+    size_t nb = (n + 7) / 8;
+    if (len < nb) return ANPR_ECORRUPT;
+    if (!bp_tail_zero(src, n, 1)) return ANPR_ECORRUPT;
+    size_t others = 0;
+    for (size_t k = 0; k < (n + 63) / 64; k++) others += ones64(bitmap_word(src, n, k));
+    sp->bitmap = src;
+    sp->n0 = n - others;
+    sp->values = src + nb;
+    sp->values_len = (sp->n0 * UK_CURRENT_BITS + 7) / 8;
+    if (len - nb < sp->values_len) return ANPR_ECORRUPT;
+    sp->others = (bit_reader){src + nb + sp->values_len, len - nb - sp->values_len, 0};
+    return 0;
+}
+
+/* Value j of the array (j < n0), checked. */
+int split_value(const split_parts *sp, size_t j, uint32_t *v)
+{
+    *v = (uint32_t)bp_get(sp->values, sp->values_len, j, UK_CURRENT_BITS);
+    return *v < UK_CURRENT_VALUES ? 0 : ANPR_ECORRUPT;
+}
+
+/* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
+size_t select_next(bit_select *s, size_t rank)
+{
+    for (;; s->word++) {
+        uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
+        if (!s->set) w = ~w;
+        unsigned c = ones64(w);
+        size_t r = rank - s->before;
+        if (r >= c) {
+            s->before += c;
+            continue;
+        }
+        for (;; r--) {
+            unsigned at = (unsigned)__builtin_ctzll(w);
+            if (r == 0) return 64 * s->word + at;
+            w &= w - 1;
+        }
+    }
+}
+
+/* plate-split's bitmap and values; with long_forms, its long forms after them. */
+int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms)
+{
+    if (n == 0) return 0; /* no plates, no bytes */
+    size_t nb = (n + 7) / 8;
+    int rc = enc_buf_reserve(out, nb);
+    if (rc < 0) return rc;
+    /* The bitmap's place, as an offset: the buffer may move as the values are appended. */
+    size_t bitmap_at = out->len;
+    memset(out->data + bitmap_at, 0, nb);
+    out->len += nb;
+    bit_writer bw = {out, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
+        if (len == 0) return ANPR_EINVAL;
+        int64_t cur = uk_current_value(rows[i].plate, len);
+        if (cur < 0) out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
+        else if ((rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS)) < 0) return rc;
+    }
+    if ((rc = bw_finish(&bw)) < 0 || !long_forms) return rc;
+    bw = (bit_writer){out, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        if ((out->data[bitmap_at + i / 8] >> (i % 8)) & 1 &&
+            (rc = uk_encode_other(&bw, rows[i].plate, strnlen(rows[i].plate, ANPR_PLATE_MAX))) < 0)
+            return rc;
+    return bw_finish(&bw);
+}
+
+int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
+{
+    split_parts sp;
+    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(rows[i].plate, 0, sizeof rows[i].plate);
+        if ((sp.bitmap[i / 8] >> (i % 8)) & 1) {
+            if (uk_decode_other(&sp.others, rows[i].plate) < 0) return ANPR_ECORRUPT;
+        } else {
+            uint32_t v;
+            if (split_value(&sp, j++, &v) < 0) return ANPR_ECORRUPT;
+            uk_current_plate(rows[i].plate, v);
+        }
+    }
+    return bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS) ? br_finish(&sp.others) : ANPR_ECORRUPT;
+}
+
+void shapes_close(shapes_parts *gp)
+{
+    if (gp->groups != gp->room) free(gp->groups);
+    gp->groups = NULL;
+}
+
+/*
+ * A varint of at most 21 bits (a head, or a count less one), as
+ * get_varint reads it but without its loop for the common short ones: a
+ * misread-tolerant search reads a block's whole table.
+ */
+static inline int get_varint21(const uint8_t *p, size_t len, size_t *at, uint32_t *v)
+{
+    size_t i = *at;
+    if (i < len && p[i] < 0x80) {
+        *v = p[i];
+        *at = i + 1;
+        return 0;
+    }
+    if (i + 1 < len && p[i + 1] < 0x80 && p[i + 1]) {
+        *v = (uint32_t)(p[i] & 0x7f) | (uint32_t)p[i + 1] << 7;
+        *at = i + 2;
+        return 0;
+    }
+    uint64_t x;
+    if (get_varint(p, len, at, &x) < 0 || x >= (UINT64_C(1) << 21)) return ANPR_ECORRUPT;
+    *v = (uint32_t)x;
+    return 0;
+}
+
+/* The parts after the values, with gp->sp open. */
+int shapes_open_rest(shapes_parts *gp, size_t n)
+{
+    gp->m = n - gp->sp.n0;
+    gp->ngroups = gp->ids_len = gp->chunks_len = 0;
+    gp->ids = gp->chunks = NULL;
+    const uint8_t *p = gp->sp.others.p;
+    size_t left = gp->sp.others.len, at = 0;
+    if (gp->m == 0) return left == 0 ? 0 : ANPR_ECORRUPT; /* no long forms, nothing after the values */
+    if (left < 1) return ANPR_ECORRUPT;
+    size_t h = (size_t)p[at++] + 1;
+    if (h > gp->m) return ANPR_ECORRUPT;
+    if (h > SHAPES_ROOM && !(gp->groups = malloc(h * sizeof *gp->groups))) return -ENOMEM;
+    gp->ngroups = h;
+    /* The heads, strictly increasing: the first, then each one's distance from the one before less one. */
+    for (size_t g = 0; g < h; g++) {
+        uint32_t d;
+        if (get_varint21(p, left, &at, &d) < 0) return ANPR_ECORRUPT;
+        uint64_t head = g ? (uint64_t)gp->groups[g - 1].head + d + 1 : d;
+        uint32_t l = (uint32_t)(head & 15);
+        /* Each a length of 1 .. 15 and a shape of that many bits. */
+        if (l == 0 || head >> (4 + l)) return ANPR_ECORRUPT;
+        gp->groups[g].head = (uint32_t)head;
+        size_t all = l <= 8 ? uk_other_bits_short[head] : uk_other_bits(l, (uint32_t)(head >> 4));
+        gp->groups[g].width = (uint32_t)(all - 4 - l);
+    }
+    /* Their counts less one; they add up to the long forms. */
+    size_t bits = 0, total = 0;
+    for (size_t g = 0; g < h; g++) {
+        uint32_t c;
+        if (get_varint21(p, left, &at, &c) < 0 || c >= gp->m - total) return ANPR_ECORRUPT;
+        shape_group *sg = &gp->groups[g];
+        sg->count = (size_t)c + 1;
+        sg->base = bits;
+        bits += sg->count * sg->width;
+        total += sg->count;
+    }
+    if (total != gp->m || left - at < 4) return ANPR_ECORRUPT;
+    gp->ids_len = get_u32(p + at);
+    at += 4;
+    if (left - at < gp->ids_len) return ANPR_ECORRUPT;
+    gp->ids = p + at;
+    /* huffman-ck's minimum (8 bytes) and span: the indexes run from 0 to h - 1. */
+    if (gp->ids_len < 9 || get_u64(gp->ids) != 0 || (size_t)gp->ids[8] + 1 != h) return ANPR_ECORRUPT;
+    at += gp->ids_len;
+    gp->chunks = p + at;
+    gp->chunks_len = left - at;
+    /* The chunks fill their bytes exactly, with zero padding. */
+    if (gp->chunks_len != (bits + 7) / 8 || (bits % 8 && gp->chunks[bits / 8] >> (bits % 8))) return ANPR_ECORRUPT;
+    return 0;
+}
+
+int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n)
+{
+    gp->groups = gp->room;
+    gp->ngroups = 0;
+    if (split_open(&gp->sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    return shapes_open_rest(gp, n);
+}
+
+/*
+ * The m group indexes, decoded and checked (huffman-ck refuses all but the
+ * encoder's bytes), into a new array the caller frees; each below ngroups,
+ * and each group's as many as its count says.
+ */
+static int shapes_ids(const shapes_parts *gp, int64_t **out)
+{
+    *out = NULL;
+    int64_t *v = malloc((gp->m + 1) * sizeof *v);
+    size_t *count = calloc(gp->ngroups, sizeof *count);
+    int rc = v && count ? huff_decode(v, gp->m, gp->ids, gp->ids_len) : -ENOMEM;
+    for (size_t k = 0; rc == 0 && k < gp->m; k++) {
+        if (v[k] < 0 || (uint64_t)v[k] >= gp->ngroups) rc = ANPR_ECORRUPT;
+        else count[v[k]]++;
+    }
+    for (size_t g = 0; rc == 0 && g < gp->ngroups; g++)
+        if (count[g] != gp->groups[g].count) rc = ANPR_ECORRUPT;
+    free(count);
+    if (rc < 0) free(v);
+    else *out = v;
+    return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
+}
+
+/* Plate j of group g, whole and checked, into p; with want, 0 for a plate that does not match (as decode_chunks). */
+int shapes_plate(const shapes_parts *gp, size_t g, size_t j, char *p, const char *want, int fold)
+{
+    const shape_group *sg = &gp->groups[g];
+    if (j >= sg->count) return ANPR_ECORRUPT;
+    bit_reader br = {gp->chunks, gp->chunks_len, sg->base + j * sg->width};
+    return uk_decode_chunks(&br, sg->head & 15, sg->head >> 4, p, want, fold);
+}
+
+int split_cmp_u32_pair(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0]) return (x[0] > y[0]) - (x[0] < y[0]);
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/*
+ * The bytes after plate-split's values, for the m long forms among rows:
+ * 1 when they have more than SHAPES_MAX heads (nothing written).
+ */
+static int shapes_encode_long_forms(enc_buf *out, const anpr_row *rows, size_t n, const uint8_t *bitmap, size_t m)
+{
+    if (m == 0) return 0;
+    /* (head, rank) of each long form, sorted: the groups, each with its long forms in row order. */
+    uint32_t *pairs = malloc(2 * m * sizeof *pairs), *row = malloc(m * sizeof *row);
+    int64_t *group = malloc(m * sizeof *group);
+    int rc = pairs && row && group ? 0 : -ENOMEM;
+    for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
+        if (!((bitmap[i / 8] >> (i % 8)) & 1)) continue;
+        size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
+        int64_t shape = uk_plate_shape(rows[i].plate, len);
+        if (shape < 0) rc = ANPR_EINVAL;
+        pairs[2 * k] = (uint32_t)len | (uint32_t)shape << 4;
+        pairs[2 * k + 1] = (uint32_t)k;
+        row[k++] = (uint32_t)i;
+    }
+    if (rc == 0) qsort(pairs, m, 2 * sizeof *pairs, split_cmp_u32_pair);
+    size_t h = 0;
+    for (size_t a = 0; rc == 0 && a < m; a++) h += a == 0 || pairs[2 * a] != pairs[2 * a - 2];
+    if (rc == 0 && h > SHAPES_MAX) rc = 1;
+    /* The table: the number of heads less one, the heads as distances, their counts less one. */
+    uint8_t nh = (uint8_t)(h - 1);
+    if (rc == 0) rc = enc_buf_append(out, &nh, 1);
+    for (size_t a = 0, g = 0; rc == 0 && a < m; g++) {
+        size_t b = a;
+        while (b < m && pairs[2 * b] == pairs[2 * a]) group[pairs[2 * b++ + 1]] = (int64_t)g;
+        rc = put_varint(out, g ? pairs[2 * a] - pairs[2 * a - 2] - 1 : pairs[2 * a]);
+        a = b;
+    }
+    for (size_t a = 0; rc == 0 && a < m;) {
+        size_t b = a;
+        while (b < m && pairs[2 * b] == pairs[2 * a]) b++;
+        rc = put_varint(out, b - a - 1);
+        a = b;
+    }
+    /* Each long form's group in row order, as a huffman-ck chunk after its length; then the chunks, group by group. */
+    size_t len_at = out->len;
+    uint8_t four[4] = {0};
+    if (rc == 0) rc = enc_buf_append(out, four, sizeof four);
+    if (rc == 0) rc = huff_encode(out, group, m);
+    if (rc == 0) put_u32(out->data + len_at, (uint32_t)(out->len - len_at - 4));
+    bit_writer bw = {out, 0, 0};
+    for (size_t a = 0; rc == 0 && a < m; a++) {
+        const char *p = rows[row[pairs[2 * a + 1]]].plate;
+        rc = uk_encode_chunks(&bw, p, pairs[2 * a] & 15, pairs[2 * a] >> 4);
+    }
+    if (rc == 0) rc = bw_finish(&bw);
+    free(pairs);
+    free(row);
+    free(group);
+    return rc;
+}
+
+/* -E2BIG, with nothing written, for rows whose long forms have more than SHAPES_MAX heads. */
+int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n)
+{
+    if (n == 0) return 0;
+    size_t start = out->len;
+    int rc = split_encode(out, rows, n, 0);
+    if (rc < 0) return rc;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += (out->data[start + i / 8] >> (i % 8)) & 1;
+    /* The bitmap is copied: the buffer may move as the rest is appended. */
+    uint8_t *bitmap = malloc((n + 7) / 8);
+    if (!bitmap) return -ENOMEM;
+    memcpy(bitmap, out->data + start, (n + 7) / 8);
+    rc = shapes_encode_long_forms(out, rows, n, bitmap, m);
+    free(bitmap);
+    if (rc != 1) return rc;
+    out->len = start;
+    return -E2BIG;
+}
+
+/*
+ * The plates of rows at[0..nat) (strictly increasing; every row when at is
+ * NULL) into out[]: a current-format row's value by its rank among such
+ * rows, a long form through its group, whose indexes are decoded (and
+ * checked whole) for the first long form asked for.
+ */
+static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size_t nat, size_t n)
+{
+    int64_t *ids = NULL;
+    size_t *seen = NULL; /* each group's long forms before the reader's */
+    size_t word = 0, others_before = 0, done = 0;
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < nat; k++) {
+        size_t i = at ? at[k] : k;
+        for (; word < i / 64; word++) others_before += ones64(bitmap_word(gp->sp.bitmap, n, word));
+        uint64_t w = bitmap_word(gp->sp.bitmap, n, word);
+        size_t rank1 = others_before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+        memset(out[k].plate, 0, sizeof out[k].plate);
+        if ((w >> (i % 64)) & 1) {
+            if (!ids && (rc = shapes_ids(gp, &ids)) == 0 && !(seen = calloc(gp->ngroups, sizeof *seen))) rc = -ENOMEM;
+            for (; rc == 0 && done < rank1; done++) seen[ids[done]]++;
+            if (rc < 0) break;
+            size_t g = (size_t)ids[done++];
+            if ((rc = shapes_plate(gp, g, seen[g]++, out[k].plate, NULL, 0)) > 0) rc = 0;
+        } else {
+            uint32_t v;
+            if ((rc = split_value(&gp->sp, i - rank1, &v)) == 0) uk_current_plate(out[k].plate, v);
+        }
+    }
+    free(ids);
+    free(seen);
+    return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
+}
+
+int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
+{
+    shapes_parts gp;
+    int rc = shapes_open(&gp, src, len, n);
+    if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n);
+    if (rc == 0 && !bp_tail_zero(gp.sp.values, gp.sp.n0, UK_CURRENT_BITS)) rc = ANPR_ECORRUPT;
+    shapes_close(&gp);
+    return rc;
+}
+
+int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n)
+{
+    shapes_parts gp;
+    int rc = shapes_open(&gp, src, len, n);
+    if (rc == 0) rc = shapes_rows(&gp, out, at, nat, n);
+    shapes_close(&gp);
+    return rc;
+}
+
+/*
+ * plate-split's plates of rows at[0..nat) alone: a current-format row's
+ * value is found by its rank among such rows (the bitmap's zero bits before
+ * it), another's by skipping the long forms before it. The values and
+ * plates decoded are checked as split_decode checks them; the rest are not.
+ */
+int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n)
+{
+    split_parts sp;
+    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    size_t word = 0, others_before = 0; /* others in the bitmap's words before `word` */
+    size_t others_done = 0;             /* long forms the reader has passed */
+    for (size_t k = 0; k < nat; k++) {
+        size_t i = at[k];
+        for (; word < i / 64; word++) others_before += ones64(bitmap_word(sp.bitmap, n, word));
+        uint64_t w = bitmap_word(sp.bitmap, n, word);
+        size_t rank1 = others_before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+        memset(out[k].plate, 0, sizeof out[k].plate);
+        if ((w >> (i % 64)) & 1) {
+            for (; others_done < rank1; others_done++) {
+                size_t bits = uk_other_size(br_peek(&sp.others));
+                if (bits == 0 || br_left(&sp.others) < bits) return ANPR_ECORRUPT;
+                sp.others.pos += bits;
+            }
+            if (uk_decode_other(&sp.others, out[k].plate) < 0) return ANPR_ECORRUPT;
+            others_done++;
+        } else {
+            uint32_t v;
+            if (split_value(&sp, i - rank1, &v) < 0) return ANPR_ECORRUPT;
+            uk_current_plate(out[k].plate, v);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * plate-split and plate-shapes (docs/format.md): the plates of a block in
+ * parts, the current-format plates' 30-bit values as one array and the
+ * others (long forms) after them, in a stream (plate-split) or grouped by
+ * length and shape (plate-shapes). The layouts, their encoders and
+ * decoders; the finder (plate_find.c) searches the same parts.
+ */
+#ifndef ANPR_ENCODE_PLATE_SPLIT_H
+#define ANPR_ENCODE_PLATE_SPLIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anpr/anpr.h"
+#include "common/bytes.h"
+#include "encode/bitpack.h"
+#include "encode/encode.h"
+
+/*
+ * plate-split: a bitmap of the plates not in the current format, then the
+ * others' 30-bit values, then the others in plate-uk's long form without
+ * the kind bit; each part padded to a byte. A finder compares the values
+ * as one fixed-width array.
+ */
+typedef struct split_parts {
+    const uint8_t *bitmap; /* n bits: 1 = not in the current format */
+    const uint8_t *values; /* n0 values of 30 bits */
+    size_t values_len;
+    bit_reader others;     /* plate-split: the long forms; plate-shapes: what follows the values */
+    size_t n0;
+} split_parts;
+
+/*
+ * Bits set in x. Written out, not __builtin_popcountll: without a popcnt
+ * target gcc calls libgcc for it, and every block searched counts its
+ * bitmap's 64 words.
+ */
+static inline unsigned ones64(uint64_t x)
+{
+    x -= (x >> 1) & UINT64_C(0x5555555555555555);
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* The bitmap's word k (the bits of rows 64k ..), zero past n. */
+static inline uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
+{
+    size_t nbytes = (n + 7) / 8;
+    if (8 * k + 8 <= nbytes) return get_u64(bitmap + 8 * k);
+    uint64_t w = 0;
+    for (size_t b = 0; b < 8 && 8 * k + b < nbytes; b++) w |= (uint64_t)bitmap[8 * k + b] << (8 * b);
+    return w;
+}
+
+/* Opens plate-split's parts for n rows: ANPR_ECORRUPT when the sizes do not fit len. */
+int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n);
+/* Value j of the array (j < n0), checked. */
+int split_value(const split_parts *sp, size_t j, uint32_t *v);
+
+/*
+ * Rows by rank among the bitmap's bits equal to `set`, asked for in
+ * increasing rank: one walk of the bitmap serves all the hits of a block.
+ */
+typedef struct bit_select {
+    const uint8_t *bitmap;
+    size_t n;
+    int set;
+    size_t word;   /* the word the walk is at */
+    size_t before; /* bits equal to set in the words before it */
+} bit_select;
+
+/* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
+size_t select_next(bit_select *s, size_t rank);
+
+/* plate-split's bitmap and values; with long_forms, its long forms after them. */
+int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms);
+int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len);
+int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n);
+
+/*
+ * plate-shapes (format 4): plate-split with the long forms grouped by their
+ * head, the length and shape that fix how many bits a plate's chunks take.
+ * A block holds a few dozen heads: a table lists them with their counts,
+ * each long form carries its head's index in the table (Huffman-coded),
+ * and the chunks come head by head, in arrays of one width. A
+ * misread-tolerant search looks only at the arrays of the heads its
+ * spellings have, where plate-split made it pass over every long form of
+ * the block, one dependent load after another. A block with more than
+ * SHAPES_MAX heads is written as plate-split.
+ */
+#define SHAPES_MAX 256  /* heads a chunk may list: the indexes go through huffman-ck, whose symbols span 256 */
+
+#define SHAPES_ROOM 48  /* groups held without an allocation */
+
+typedef struct shape_group {
+    uint32_t head;  /* length | shape << 4 */
+    uint32_t width; /* bits of each of its plates' chunks */
+    size_t count;   /* its long forms */
+    size_t base;    /* the bit of the chunks where its array starts */
+} shape_group;
+
+typedef struct shapes_parts {
+    split_parts sp;
+    size_t m;            /* long forms */
+    size_t ngroups;
+    shape_group *groups; /* by head; room when they fit it */
+    shape_group room[SHAPES_ROOM];
+    const uint8_t *ids;  /* a huffman-ck chunk of the m group indexes, in row order */
+    size_t ids_len;
+    const uint8_t *chunks;
+    size_t chunks_len;
+} shapes_parts;
+
+/* The parts after the values, with gp->sp open (no allocation left behind on failure: shapes_close anyway). */
+int shapes_open_rest(shapes_parts *gp, size_t n);
+int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n);
+void shapes_close(shapes_parts *gp);
+/* Plate j of group g, whole and checked, into p; with want, 0 for a plate that does not match (as uk_decode_chunks). */
+int shapes_plate(const shapes_parts *gp, size_t g, size_t j, char *p, const char *want, int fold);
+/* -E2BIG, with nothing written, for rows whose long forms have more than SHAPES_MAX heads. */
+int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n);
+int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len);
+int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n);
+
+/* qsort's order for pairs of uint32_t: by the first, then the second. */
+int split_cmp_u32_pair(const void *a, const void *b);
+
+#endif
