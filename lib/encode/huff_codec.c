@@ -27,6 +27,23 @@
 #define HUFF_GROUP 128u
 #define HUFF_MAX_BITS 11u
 #define HUFF_SYMBOLS 256u
+/*
+ * A decoder of a few values (a plate lookup takes one from a block) fills a
+ * table of at most this many bits instead of 2^maxbits entries, and decodes
+ * a longer code bit by bit: filling 2,048 entries for one value was most of
+ * its cost.
+ */
+#define HUFF_FEW_BITS 8u
+#define HUFF_FEW_VALUES 8u /* huff_decode_at with at most this many rows uses the small table */
+
+/* x's low 16 bits in reverse order. */
+static inline unsigned rev16(unsigned x)
+{
+    x = ((x & 0x5555u) << 1) | ((x >> 1) & 0x5555u);
+    x = ((x & 0x3333u) << 2) | ((x >> 2) & 0x3333u);
+    x = ((x & 0x0F0Fu) << 4) | ((x >> 4) & 0x0F0Fu);
+    return ((x & 0x00FFu) << 8) | ((x >> 8) & 0x00FFu);
+}
 
 /*
  * The code lengths for counts h[0..ns) into len[] (0 where a count is 0):
@@ -107,12 +124,8 @@ static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev)
         code = (code + count[b - 1]) << 1;
         next[b] = code;
     }
-    for (unsigned s = 0; s < ns; s++) {
-        if (!len[s]) continue;
-        unsigned c = next[len[s]]++, r = 0;
-        for (unsigned b = 0; b < len[s]; b++) r |= ((c >> b) & 1u) << (len[s] - 1 - b);
-        rev[s] = (uint16_t)r;
-    }
+    for (unsigned s = 0; s < ns; s++)
+        if (len[s]) rev[s] = (uint16_t)(rev16(next[len[s]]++) >> (16 - len[s]));
     return 0;
 }
 
@@ -222,12 +235,20 @@ typedef struct huff_chunk {
     const uint8_t *ck;    /* groups - 1 checkpoints */
     size_t ck_bytes, groups;
     bit_reader br;        /* the stream */
-    /* Indexed by the next maxbits bits of the stream: symbol in the low byte, code length above. */
+    /*
+     * Indexed by the next tabbits bits of the stream: symbol in the low
+     * byte, code length above; 0 for the first bits of a longer code.
+     */
     uint16_t tab[1u << HUFF_MAX_BITS];
+    unsigned tabbits;
     int lone;             /* one symbol: the stream is all zero bits */
+    /* Codes longer than tabbits, canonically: per length, its first code, how many, where in sorted[]. */
+    uint16_t first[HUFF_MAX_BITS + 1], count[HUFF_MAX_BITS + 1], start[HUFF_MAX_BITS + 1];
+    uint8_t sorted[HUFF_SYMBOLS]; /* the symbols by code length, then symbol */
 } huff_chunk;
 
-static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n)
+/* tabbits: the most bits the decoding table may take (HUFF_MAX_BITS for all of the code). */
+static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, unsigned tabbits)
 {
     if (len < 9) return ANPR_ECORRUPT;
     c->min = get_u64(src);
@@ -258,18 +279,50 @@ static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n)
 
     uint16_t rev[HUFF_SYMBOLS];
     if (huff_codes(c->len, c->ns, rev) < 0) return ANPR_ECORRUPT;
+    c->tabbits = c->maxbits < tabbits ? c->maxbits : tabbits;
+    size_t size = (size_t)1 << c->tabbits;
+    if (c->tabbits < c->maxbits) {
+        /* Some codes are longer than the table: it starts empty, and they are decoded canonically. */
+        memset(c->tab, 0, size * sizeof c->tab[0]);
+        memset(c->count, 0, sizeof c->count);
+        for (unsigned s = 0; s < c->ns; s++) c->count[c->len[s]]++;
+        c->count[0] = 0;
+        unsigned code = 0, at = 0;
+        for (unsigned b = 1; b <= c->maxbits; b++) {
+            code = (code + c->count[b - 1]) << 1;
+            c->first[b] = (uint16_t)code;
+            c->start[b] = (uint16_t)at;
+            at += c->count[b];
+        }
+        unsigned fill[HUFF_MAX_BITS + 1];
+        for (unsigned b = 0; b <= HUFF_MAX_BITS; b++) fill[b] = b && b <= c->maxbits ? c->start[b] : 0;
+        for (unsigned s = 0; s < c->ns; s++)
+            if (c->len[s]) c->sorted[fill[c->len[s]]++] = (uint8_t)s;
+    }
     /*
      * Every entry whose low bits are a symbol's code is that symbol. The
-     * code is complete, so every entry is some symbol's; a lone symbol's
-     * code 0 takes the 1 too (huff_decode refuses a one bit there).
+     * code is complete, so every entry is some symbol's or starts a longer
+     * code; a lone symbol's code 0 takes the 1 too (huff_decode refuses a one
+     * bit there).
      */
-    size_t size = (size_t)1 << c->maxbits;
     for (unsigned s = 0; s < c->ns; s++)
-        if (c->len[s])
+        if (c->len[s] && c->len[s] <= c->tabbits)
             for (size_t j = rev[s]; j < size; j += (size_t)1 << c->len[s])
                 c->tab[j] = (uint16_t)(s | (unsigned)c->len[s] << 8);
     if (c->lone) c->tab[1] = c->tab[0];
     return 0;
+}
+
+/* A code longer than the table, from the stream's next bits: its table entry, read canonically a bit at a time. */
+static unsigned huff_long(const huff_chunk *c, uint64_t x)
+{
+    unsigned code = 0;
+    for (unsigned b = 1; b <= c->maxbits; b++) {
+        code = code << 1 | (unsigned)((x >> (b - 1)) & 1u);
+        if (b > c->tabbits && code - c->first[b] < c->count[b])
+            return c->sorted[c->start[b] + code - c->first[b]] | b << 8;
+    }
+    return 1u << 8; /* not reached: huff_codes checked that the code is complete */
 }
 
 /* Where group g's codes start, checked to lie within the stream. */
@@ -284,7 +337,7 @@ static int huff_seek(huff_chunk *c, size_t g)
 /* The next cnt symbols into sym[]; ANPR_ECORRUPT when they run past the stream. */
 static int huff_next(huff_chunk *c, uint8_t *sym, size_t cnt)
 {
-    const unsigned mask = (1u << c->maxbits) - 1;
+    const unsigned mask = (1u << c->tabbits) - 1;
     /* br_peek gives at least 57 bits: that many codes of maxbits each are decoded from one look. */
     const size_t per_peek = 57 / c->maxbits;
     for (size_t i = 0; i < cnt;) {
@@ -293,6 +346,7 @@ static int huff_next(huff_chunk *c, uint8_t *sym, size_t cnt)
         size_t stop = cnt - i < per_peek ? cnt : i + per_peek;
         for (; i < stop; i++) {
             unsigned e = c->tab[(x >> used) & mask];
+            if (__builtin_expect(!(e >> 8), 0)) e = huff_long(c, x >> used);
             sym[i] = (uint8_t)e;
             used += e >> 8;
         }
@@ -305,7 +359,7 @@ int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len)
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
     huff_chunk chunk, *c = &chunk;
-    int rc = huff_open(c, src, len, n);
+    int rc = huff_open(c, src, len, n, HUFF_MAX_BITS);
     uint32_t h[HUFF_SYMBOLS] = {0};
     uint8_t sym[HUFF_GROUP];
     uint64_t last_ck = 0;
@@ -338,7 +392,7 @@ int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len)
 int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
 {
     huff_chunk chunk, *c = &chunk;
-    int rc = huff_open(c, src, len, n);
+    int rc = huff_open(c, src, len, n, nat <= HUFF_FEW_VALUES ? HUFF_FEW_BITS : HUFF_MAX_BITS);
     uint8_t sym[HUFF_GROUP];
     size_t next_row = SIZE_MAX; /* the row whose code the stream is at, when it is in the current group */
     for (size_t j = 0; rc == 0 && j < nat; j++) {
@@ -359,7 +413,7 @@ int huff_decode_first(int64_t *v, size_t count, size_t n, const uint8_t *src, si
 {
     if (count > n) return ANPR_EINVAL;
     huff_chunk chunk, *c = &chunk;
-    int rc = huff_open(c, src, len, n);
+    int rc = huff_open(c, src, len, n, HUFF_MAX_BITS);
     uint8_t sym[HUFF_GROUP];
     for (size_t i = 0; rc == 0 && i < count; i += HUFF_GROUP) {
         size_t cnt = count - i < HUFF_GROUP ? count - i : HUFF_GROUP;

@@ -89,7 +89,7 @@ struct anpr_cursor {
     enc_plate_target *target; /* the plate (or partial plate) sought, as blocks' plates are searched for it */
     int find;               /* blocks' plates are searched by codes, not decoded */
     uint32_t *hit;          /* the rows of a block whose plate matches */
-    qfile *files;
+    qfile *files;           /* in the manifest's order: by day, then file id */
     size_t nfiles;
     anpr_row *mem;          /* matching buffered reads, sorted by time */
     size_t nmem;
@@ -447,9 +447,15 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
 static int plan_day(anpr_cursor *c, int32_t day, uint64_t *rows)
 {
     int64_t from = c->q.from_ms, to = c->q.to_ms;
-    for (size_t i = 0; i < c->nfiles; i++) {
+    /* The files are in the manifest's order, by day: the day's come together, found by bisection. */
+    size_t lo = 0, hi = c->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->files[mid].f.day < day) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < c->nfiles && c->files[i].f.day == day; i++) {
         qfile *qf = &c->files[i];
-        if (qf->f.day != day) continue;
         /* A plate's blocks come from the index probe done at open; otherwise every block is a candidate. */
         const uint32_t *probe = c->pm.kind == MATCH_EXACT ? qf->probe : NULL;
         size_t nprobe = c->pm.kind == MATCH_EXACT ? qf->nprobe : qf->info.blocks;

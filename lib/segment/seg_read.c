@@ -29,6 +29,8 @@ typedef struct chunk_ref {
 typedef struct block_meta {
     anpr_block_info info;
     chunk_ref col[SEG_NCOLUMNS];
+    uint64_t span_off; /* the bytes from its first chunk to the end of its last, worked out at open */
+    uint32_t span_len;
 } block_meta;
 
 struct seg_reader {
@@ -97,6 +99,7 @@ static int chunk_sane(const chunk_ref *c, uint64_t limit, uint64_t max_encoded, 
 static int check_named_chunk(seg_reader *r, const chunk_ref *c, const uint8_t *stored, const char *what,
                              const char *column, long long which)
 {
+    if (!what) what = "chunk"; /* callers name one or the other */
     if (anpr_checksum(stored, c->stored) != c->checksum)
         return column ? anpr_fail(r->err, ANPR_ECORRUPT, "column %s, block %lld: checksum mismatch", column, which)
                       : anpr_fail(r->err, ANPR_ECORRUPT, "%s %lld: checksum mismatch", what, which);
@@ -185,13 +188,21 @@ static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
         bi->stored_bytes = 0;
         /* Even zero bits a value leaves a width byte per miniblock; 24 bytes a row bounds every codec. */
         uint64_t max_encoded = (uint64_t)bi->rows * 24 + 64;
+        uint64_t lo = UINT64_MAX, hi = 0;
         for (unsigned c = 0; c < SEG_NCOLUMNS; c++) {
             const uint8_t *ce = e + BD_COLUMNS + c * SEG_COLUMN_ENTRY;
-            chunk_decode(&m->col[c], ce);
-            if (!chunk_sane(&m->col[c], data_end, max_encoded, ce))
+            chunk_ref *cr = &m->col[c];
+            chunk_decode(cr, ce);
+            if (!chunk_sane(cr, data_end, max_encoded, ce))
                 return corrupt(r, "block", b, "chunk lies outside the data or has a bad size");
-            bi->stored_bytes += m->col[c].stored;
+            bi->stored_bytes += cr->stored;
+            if (cr->offset < lo) lo = cr->offset;
+            if (cr->offset + cr->stored > hi) hi = cr->offset + cr->stored;
         }
+        /* One read takes a block's chunks, so they must lie within 4 GB of each other. */
+        if (hi - lo > UINT32_MAX) return corrupt(r, "block", b, "chunks spread too far");
+        m->span_off = lo;
+        m->span_len = (uint32_t)(hi - lo);
     }
     if (next_row != in->rows) return anpr_fail(r->err, ANPR_ECORRUPT, "block directory: rows do not add up");
     return 0;
@@ -388,17 +399,9 @@ static int check_block_rows(const seg_reader *r, const anpr_block_info *bi, cons
 int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len)
 {
     if (block >= r->info.blocks) return ANPR_EINVAL;
-    const block_meta *m = &r->blocks[block];
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
-        const chunk_ref *c = &m->col[col];
-        if (c->offset < lo) lo = c->offset;
-        if (c->offset + c->stored > hi) hi = c->offset + c->stored;
-    }
-    /* The directory was checked at open: every chunk lies inside the data, so the span does too. */
-    if (hi - lo > UINT32_MAX) return anpr_fail(r->err, ANPR_ECORRUPT, "block %u: chunks spread too far", block);
-    *off = lo;
-    *len = (uint32_t)(hi - lo);
+    /* Worked out and checked with the directory at open: every chunk lies inside the data, so the span does too. */
+    *off = r->blocks[block].span_off;
+    *len = r->blocks[block].span_len;
     return 0;
 }
 
