@@ -504,7 +504,7 @@ static long split_walk(split_parts *sp, size_t n, const enc_plate_target *t, uin
 static long shapes_rank_hits(const shapes_parts *gp, size_t n, size_t f1, uint32_t *at, anpr_row *out)
 {
     const size_t none = SIZE_MAX;
-    /* Without huffman-ck's full check (a whole decode makes it): the table's counts are checked as the hits are ranked. */
+    /* Without huffman-ck's canonical check (a whole decode makes it); the table's counts are checked here. */
     int64_t *ids = malloc((gp->m + 1) * sizeof *ids);
     long rc = ids ? huff_decode_first(ids, gp->m, gp->m, gp->ids, gp->ids_len) : -ENOMEM;
     size_t *seen = calloc(gp->ngroups, sizeof *seen), *next = malloc(gp->ngroups * sizeof *next);
@@ -515,7 +515,7 @@ static long shapes_rank_hits(const shapes_parts *gp, size_t n, size_t f1, uint32
     /* Hit h sits at n - 1 - h; next[g] is group g's first hit not yet ranked. */
     for (size_t h = f1; rc == 0 && h-- > 0;) next[at[n - 1 - h] >> 16] = h;
     size_t left = f1;
-    for (size_t k = 0; rc == 0 && left && k < gp->m; k++) {
+    for (size_t k = 0; rc == 0 && k < gp->m; k++) {
         size_t g = (size_t)ids[k], j = seen[g]++, h = next[g];
         if (h == none || (at[n - 1 - h] & 0xFFFF) != j) continue;
         ranked[2 * (f1 - left)] = (uint32_t)k;
@@ -523,7 +523,9 @@ static long shapes_rank_hits(const shapes_parts *gp, size_t n, size_t f1, uint32
         left--;
         next[g] = h + 1 < f1 && at[n - 2 - h] >> 16 == g ? h + 1 : none;
     }
-    /* Every hit lies within its group's count: the indexes hold fewer plates of a group than the table says. */
+    /* Each group's plates as many as the table says, as the decoder requires: else a hit's row could be another's. */
+    for (size_t g = 0; rc == 0 && g < gp->ngroups; g++)
+        if (seen[g] != gp->groups[g].count) rc = ANPR_ECORRUPT;
     if (rc == 0 && left) rc = ANPR_ECORRUPT;
     if (rc == 0) {
         qsort(ranked, f1, 2 * sizeof *ranked, split_cmp_u32_pair);
