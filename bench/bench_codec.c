@@ -6,10 +6,10 @@
  *   column/<name>/encode|decode   each column's light encoding (the one the
  *                                 writer picks for it) over every block
  *   column/<name>/decode_at       one row of each block picked out
- *   plate/<enc>/encode|decode     plate-uk and plate-split
+ *   plate/<enc>/encode|decode     plate-uk, plate-split and plate-shapes
  *   plate/<enc>/find[_fuzzy]      a plate's rows in each block, by code (with
- *                                 fuzzy, misread-tolerant: every long-form
- *                                 plate of the block is looked at)
+ *                                 fuzzy, misread-tolerant: the long-form
+ *                                 plates a misreading could be are looked at)
  *   zstd/confidence               level-3 compression and decompression of the
  *                                 confidence bytes (format version 2's form)
  *   segment/write                 a day into a segment file (index included)
@@ -227,8 +227,8 @@ static void bench_plate_decode(gbench_state *st, void *arg)
 }
 
 /*
- * Each block searched for the plate of one of its own rows (a current-format
- * one when it has any), exactly or, with fold, misread-tolerant.
+ * Each block searched for the plate of its middle row (outside the current
+ * format in about one block of seven), exactly or, with fold, misread-tolerant.
  */
 static void plate_find(gbench_state *st, const plate_enc *p, int fold)
 {
