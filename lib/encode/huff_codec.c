@@ -104,9 +104,11 @@ static void huff_lengths(const uint32_t *h, unsigned ns, uint8_t *len)
 /*
  * Canonical codes for lengths len[0..ns), as stored (bit-reversed, so the
  * code's first bit is the stream's next). ANPR_ECORRUPT unless the lengths
- * make a complete code, or a lone symbol of length 1.
+ * make a complete code, or a lone symbol of length 1. With count and first
+ * (HUFF_MAX_BITS + 1 entries), also how many codes each length has and the
+ * first of them, as a canonical decoder wants them.
  */
-static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev)
+static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev, uint16_t *count_out, uint16_t *first_out)
 {
     unsigned count[HUFF_MAX_BITS + 1] = {0}, present = 0;
     uint32_t kraft = 0;
@@ -123,6 +125,8 @@ static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev)
     for (unsigned b = 1; b <= HUFF_MAX_BITS; b++) {
         code = (code + count[b - 1]) << 1;
         next[b] = code;
+        if (count_out) count_out[b] = (uint16_t)count[b];
+        if (first_out) first_out[b] = (uint16_t)code;
     }
     for (unsigned s = 0; s < ns; s++)
         if (len[s]) rev[s] = (uint16_t)(rev16(next[len[s]]++) >> (16 - len[s]));
@@ -155,7 +159,7 @@ static int huff_plan_make(huff_plan *p, const int64_t *v, size_t n, uint64_t *ck
     uint32_t h[HUFF_SYMBOLS] = {0};
     for (size_t i = 0; i < n; i++) h[(uint64_t)v[i] - p->min]++;
     huff_lengths(h, p->ns, p->len);
-    if (huff_codes(p->len, p->ns, p->rev) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
+    if (huff_codes(p->len, p->ns, p->rev, NULL, NULL) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
     /* Where each group starts: the lengths of the codes before it. */
     p->groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
     uint64_t bits = 0, last = 0;
@@ -278,19 +282,16 @@ static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, un
     c->br = (bit_reader){src + pos, len - pos, 0};
 
     uint16_t rev[HUFF_SYMBOLS];
-    if (huff_codes(c->len, c->ns, rev) < 0) return ANPR_ECORRUPT;
     c->tabbits = c->maxbits < tabbits ? c->maxbits : tabbits;
+    int partial = c->tabbits < c->maxbits;
+    if (huff_codes(c->len, c->ns, rev, partial ? c->count : NULL, partial ? c->first : NULL) < 0)
+        return ANPR_ECORRUPT;
     size_t size = (size_t)1 << c->tabbits;
-    if (c->tabbits < c->maxbits) {
+    if (partial) {
         /* Some codes are longer than the table: it starts empty, and they are decoded canonically. */
         memset(c->tab, 0, size * sizeof c->tab[0]);
-        memset(c->count, 0, sizeof c->count);
-        for (unsigned s = 0; s < c->ns; s++) c->count[c->len[s]]++;
-        c->count[0] = 0;
-        unsigned code = 0, at = 0;
+        unsigned at = 0;
         for (unsigned b = 1; b <= c->maxbits; b++) {
-            code = (code + c->count[b - 1]) << 1;
-            c->first[b] = (uint16_t)code;
             c->start[b] = (uint16_t)at;
             at += c->count[b];
         }

@@ -55,6 +55,18 @@ size_t select_next(bit_select *s, size_t rank)
     }
 }
 
+size_t rank_next(bit_select *s, size_t i, int *bit)
+{
+    for (; s->word < i / 64; s->word++) {
+        uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
+        s->before += ones64(s->set ? w : ~w);
+    }
+    uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
+    if (!s->set) w = ~w;
+    *bit = (int)((w >> (i % 64)) & 1);
+    return s->before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+}
+
 /* plate-split's bitmap and values; with long_forms, its long forms after them. */
 int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms)
 {
@@ -231,10 +243,12 @@ int split_cmp_u32_pair(const void *a, const void *b)
 }
 
 /*
- * The bytes after plate-split's values, for the m long forms among rows:
- * 1 when they have more than SHAPES_MAX heads (nothing written).
+ * The bytes after plate-split's values, for the m long forms among rows
+ * (bit i of out's bytes from bitmap_at set for each): -E2BIG when they have
+ * more than SHAPES_MAX heads. The bitmap is read before anything is
+ * appended, which may move the buffer.
  */
-static int shapes_encode_long_forms(enc_buf *out, const anpr_row *rows, size_t n, const uint8_t *bitmap, size_t m)
+static int shapes_encode_long_forms(enc_buf *out, size_t bitmap_at, const anpr_row *rows, size_t n, size_t m)
 {
     if (m == 0) return 0;
     /* (head, rank) of each long form, sorted: the groups, each with its long forms in row order. */
@@ -242,7 +256,7 @@ static int shapes_encode_long_forms(enc_buf *out, const anpr_row *rows, size_t n
     int64_t *group = malloc(m * sizeof *group);
     int rc = pairs && row && group ? 0 : -ENOMEM;
     for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
-        if (!((bitmap[i / 8] >> (i % 8)) & 1)) continue;
+        if (!((out->data[bitmap_at + i / 8] >> (i % 8)) & 1)) continue;
         size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
         int64_t shape = uk_plate_shape(rows[i].plate, len);
         if (shape < 0) rc = ANPR_EINVAL;
@@ -253,7 +267,7 @@ static int shapes_encode_long_forms(enc_buf *out, const anpr_row *rows, size_t n
     if (rc == 0) qsort(pairs, m, 2 * sizeof *pairs, split_cmp_u32_pair);
     size_t h = 0;
     for (size_t a = 0; rc == 0 && a < m; a++) h += a == 0 || pairs[2 * a] != pairs[2 * a - 2];
-    if (rc == 0 && h > SHAPES_MAX) rc = 1;
+    if (rc == 0 && h > SHAPES_MAX) rc = -E2BIG;
     /* The table: the number of heads less one, the heads as distances, their counts less one. */
     uint8_t nh = (uint8_t)(h - 1);
     if (rc == 0) rc = enc_buf_append(out, &nh, 1);
@@ -296,15 +310,9 @@ int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n)
     if (rc < 0) return rc;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) m += (out->data[start + i / 8] >> (i % 8)) & 1;
-    /* The bitmap is copied: the buffer may move as the rest is appended. */
-    uint8_t *bitmap = malloc((n + 7) / 8);
-    if (!bitmap) return -ENOMEM;
-    memcpy(bitmap, out->data + start, (n + 7) / 8);
-    rc = shapes_encode_long_forms(out, rows, n, bitmap, m);
-    free(bitmap);
-    if (rc != 1) return rc;
-    out->len = start;
-    return -E2BIG;
+    rc = shapes_encode_long_forms(out, start, rows, n, m);
+    if (rc == -E2BIG) out->len = start;
+    return rc;
 }
 
 /*
@@ -317,15 +325,15 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
 {
     int64_t *ids = NULL;
     size_t *seen = NULL; /* each group's long forms before the reader's */
-    size_t word = 0, others_before = 0, done = 0;
+    size_t done = 0;
+    bit_select others = {gp->sp.bitmap, n, 1, 0, 0};
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < nat; k++) {
         size_t i = at ? at[k] : k;
-        for (; word < i / 64; word++) others_before += ones64(bitmap_word(gp->sp.bitmap, n, word));
-        uint64_t w = bitmap_word(gp->sp.bitmap, n, word);
-        size_t rank1 = others_before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+        int other;
+        size_t rank1 = rank_next(&others, i, &other);
         memset(out[k].plate, 0, sizeof out[k].plate);
-        if ((w >> (i % 64)) & 1) {
+        if (other) {
             if (!ids && (rc = shapes_ids(gp, &ids)) == 0 && !(seen = calloc(gp->ngroups, sizeof *seen))) rc = -ENOMEM;
             for (; rc == 0 && done < rank1; done++) seen[ids[done]]++;
             if (rc < 0) break;
@@ -370,15 +378,14 @@ int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t
 {
     split_parts sp;
     if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
-    size_t word = 0, others_before = 0; /* others in the bitmap's words before `word` */
-    size_t others_done = 0;             /* long forms the reader has passed */
+    bit_select others = {sp.bitmap, n, 1, 0, 0};
+    size_t others_done = 0; /* long forms the reader has passed */
     for (size_t k = 0; k < nat; k++) {
         size_t i = at[k];
-        for (; word < i / 64; word++) others_before += ones64(bitmap_word(sp.bitmap, n, word));
-        uint64_t w = bitmap_word(sp.bitmap, n, word);
-        size_t rank1 = others_before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
+        int other;
+        size_t rank1 = rank_next(&others, i, &other);
         memset(out[k].plate, 0, sizeof out[k].plate);
-        if ((w >> (i % 64)) & 1) {
+        if (other) {
             for (; others_done < rank1; others_done++) {
                 size_t bits = uk_other_size(br_peek(&sp.others));
                 if (bits == 0 || br_left(&sp.others) < bits) return ANPR_ECORRUPT;

@@ -60,7 +60,9 @@ int split_value(const split_parts *sp, size_t j, uint32_t *v);
 
 /*
  * Rows by rank among the bitmap's bits equal to `set`, asked for in
- * increasing rank: one walk of the bitmap serves all the hits of a block.
+ * increasing rank (select_next), or ranks by row, asked for in increasing
+ * row (rank_next): one walk of the bitmap serves all the rows of a block.
+ * A walk asks one of the two.
  */
 typedef struct bit_select {
     const uint8_t *bitmap;
@@ -72,6 +74,8 @@ typedef struct bit_select {
 
 /* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
 size_t select_next(bit_select *s, size_t rank);
+/* The bits equal to set before row i, and in *bit row i's own; i at least the last one asked for. */
+size_t rank_next(bit_select *s, size_t i, int *bit);
 
 /* plate-split's bitmap and values; with long_forms, its long forms after them. */
 int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms);
