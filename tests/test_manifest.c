@@ -59,8 +59,12 @@ START_TEST(encode_decode)
     }
     manifest_free(&back);
     free(buf);
+    /* Found by day and id, each at its place in the order; not by the wrong day or an absent id. */
+    ck_assert(manifest_has(&m, 20424, 4) && manifest_has(&m, 20424, 8) && manifest_has(&m, 20425, 9));
+    ck_assert(!manifest_has(&m, 20425, 8) && !manifest_has(&m, 20424, 5) && !manifest_has(&m, 20426, 9));
     ck_assert_int_eq(manifest_remove(&m, 8), 1);
     ck_assert_int_eq(manifest_remove(&m, 8), 0);
+    ck_assert(!manifest_has(&m, 20424, 8) && manifest_has(&m, 20424, 4));
     ck_assert_uint_eq(m.nfiles, 2);
     manifest_free(&m);
 }

@@ -215,6 +215,20 @@ int manifest_remove(manifest *m, uint64_t id)
     return 0;
 }
 
+int manifest_has(const manifest *m, int32_t day, uint64_t id)
+{
+    const manifest_file want = {.id = id, .day = day};
+    size_t lo = 0, hi = m->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = file_order(&m->files[mid], &want);
+        if (c == 0) return 1;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
 void manifest_free(manifest *m)
 {
     free(m->files);

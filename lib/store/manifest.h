@@ -76,6 +76,9 @@ int manifest_add(manifest *m, const manifest_file *f);
 /* Remove the file with this id; returns 1 if it was there. */
 int manifest_remove(manifest *m, uint64_t id);
 
+/* Does the manifest name the file of this day and id? By bisection: the files are in (day, id) order. */
+int manifest_has(const manifest *m, int32_t day, uint64_t id);
+
 void manifest_free(manifest *m);
 
 /* Civil date of a UTC day number, for file names and printing. */

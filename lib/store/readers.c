@@ -77,6 +77,7 @@ int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out)
     slot = calloc(1, sizeof *slot);
     if (!slot) return -ENOMEM;
     slot->id = f->id;
+    slot->day = f->day;
     slot->src.fd = -1;
     char name[64], path[4096];
     manifest_file_name(name, sizeof name, f);
@@ -139,9 +140,7 @@ void store_readers_prune(anpr_store *s, const manifest *m)
     pthread_mutex_lock(&s->readers_mu);
     for (size_t c = 0; c < STORE_READER_CHAINS; c++) {
         for (store_reader **pp = &s->reader_chains[c]; *pp;) {
-            int live = 0;
-            for (size_t i = 0; i < m->nfiles && !live; i++) live = m->files[i].id == (*pp)->id;
-            if (live) {
+            if (manifest_has(m, (*pp)->day, (*pp)->id)) {
                 pp = &(*pp)->chain;
                 continue;
             }

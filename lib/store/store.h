@@ -27,6 +27,7 @@
 /* An open segment reader, cached on the store between queries (readers.c). */
 typedef struct store_reader {
     uint64_t id;               /* the file's manifest id */
+    int32_t day;               /* and its day: the two find it in a manifest */
     anpr_source src;
     seg_reader *r;
     anpr_errmsg_buf err;       /* the reader's messages */
