@@ -340,8 +340,9 @@ START_TEST(int_garbage_refused)
         size_t n = next() % 300;
         enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
-        static const unsigned plate_ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
-        enc_plate_decode(rows, n, plate_ids[next() % 5], buf, len);
+        static const unsigned plate_ids[] = {ENC_RAW,         ENC_PLATE6,       ENC_PLATE_UK,
+                                             ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
+        enc_plate_decode(rows, n, plate_ids[next() % 6], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -364,8 +365,8 @@ START_TEST(plates_round_trip)
     const char *uk[] = {"AA00AAA", "YY99ZZZ", "AB12CDE", "LB07SEO", "AZ12CDE", "AB12CDQ", "IB12CDE",
                         "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
     for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
-    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
-    for (int c = 0; c < 5; c++) {
+    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
+    for (int c = 0; c < 6; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -435,8 +436,8 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
     anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found);
     uint32_t *at = calloc(n, sizeof *at);
     ck_assert(back && found && at);
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
-    for (int c = 0; c < 3; c++) {
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
+    for (int c = 0; c < 4; c++) {
         unsigned id = ids[c];
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
@@ -502,6 +503,9 @@ START_TEST(plate_find_matches_decoding)
                                           8, a character at a time, last first */
                                        "A123BCD", "X812C0E", "A8I2CDE", "A812C0F", "A8I2C0E8", "AB12CDE8B",
                                        "S05OS5O5", "ZZ9B", "ABC123", "B0B0B0B0B0B0B0B", "ABCDEFGH1", "A23456789",
+                                       /* AB12CDE's letters with other ages: plate-age finds them by
+                                          their letters, then tells them apart by their ages */
+                                       "AB13CDE", "AB62CDE", "AB02CDE",
                                        /* under 12 bits, so followed by the next plate's within the 12
                                           bits the finder looks up */
                                        "Z", "7", "B"};
@@ -509,7 +513,8 @@ START_TEST(plate_find_matches_decoding)
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % npool]);
     check_find(rows, N, pool, npool);
     /* Partial plates of single-character wildcards, found by codes the same way. */
-    static const char *const partial[] = {"AB1?CDE", "A??2CDE", "?B12CD?", "AIZ12?4", "?A", "A8?2C0E", "???????"};
+    static const char *const partial[] = {"AB1?CDE", "A??2CDE", "?B12CD?", "AIZ12?4",
+                                          "?A",      "A8?2C0E", "???????", "AB??CDE"};
     check_find(rows, N, partial, sizeof partial / sizeof partial[0]);
 }
 END_TEST
@@ -548,8 +553,9 @@ START_TEST(plate_decode_at_matches_decoding)
                                        /* over 8 characters, with no letter past the eighth */
                                        "ABCDEFGH1", "A23456789", "1111111111"};
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % (sizeof pool / sizeof pool[0])]);
-    static const unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES};
-    for (int c = 0; c < 5; c++) {
+    static const unsigned ids[] = {ENC_RAW,         ENC_PLATE6,       ENC_PLATE_UK,
+                                   ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
+    for (int c = 0; c < 6; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
@@ -658,10 +664,106 @@ START_TEST(plate_shapes_bytes)
         if (n == 257) ck_assert_uint_eq(b.len, 0);
         b.len = 0;
         ck_assert_int_eq(enc_plate_encode_best(&b, &id, many, n), 0);
-        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_SHAPES : ENC_PLATE_SPLIT);
+        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_AGE : ENC_PLATE_SPLIT);
         ck_assert_int_eq(enc_plate_decode(got, n, id, b.data, b.len), 0);
         for (size_t i = 0; i < n; i++) ck_assert_str_eq(got[i].plate, many[i].plate);
     }
+    enc_buf_free(&b);
+}
+END_TEST
+
+/*
+ * plate-age byte for byte (the example in docs/format.md): plate-shapes'
+ * bytes but for the current-format values, now their letters in 23 bits,
+ * then the bitmap of their ages and each one's rank among those. Read
+ * back whole, by row and by search; damage is refused; a plate with the
+ * same letters and another age is not a hit.
+ */
+START_TEST(plate_age_bytes)
+{
+    static const char *const plates[] = {"A1", "AB12CDE", "Z9", "7", "XY51ABC"};
+    static const uint8_t want[] = {0x0d,                                     /* bitmap */
+                                   0xcc, 0x3a, 0x00, 0x0d, 0x43, 0x35,       /* letters 15,052 and 6,981,146 */
+                                   0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x08, /* ages 12 and 51 */
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00,       /* */
+                                   0x02,                                     /* ranks 0, 1 */
+                                   0x01, 0x01, 0x10, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x11, 0x00, 0x03, 0x17, 0x60, 0x20};
+    enum { N = 5 };
+    anpr_row rows[N], back[N];
+    uint32_t at[N];
+    size_t nhit;
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < N; i++) strcpy(rows[i].plate, plates[i]);
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_AGE, rows, N), 0);
+    ck_assert_uint_eq(b.len, sizeof want);
+    ck_assert_mem_eq(b.data, want, sizeof want);
+    ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_AGE, b.data, b.len), 0);
+    for (int i = 0; i < N; i++) ck_assert_str_eq(back[i].plate, plates[i]);
+    uint32_t pick[2] = {1, 4};
+    ck_assert_int_eq(enc_plate_decode_at(back, pick, 2, NULL, N, ENC_PLATE_AGE, b.data, b.len), 0);
+    ck_assert_str_eq(back[0].plate, "AB12CDE");
+    ck_assert_str_eq(back[1].plate, "XY51ABC");
+    /* AB12CDE exactly and misread-tolerant; AB51CDE, its letters with the block's other age, is not there. */
+    static const struct {
+        const char *plate;
+        int fold;
+        size_t hits;
+        uint32_t row;
+    } finds[] = {{"AB12CDE", 0, 1, 1}, {"A812CDE", 1, 1, 1}, {"AB51CDE", 0, 0, 0},
+                 {"AB?1CDE", 0, 0, 0}, {"AB1?CDE", 1, 1, 1}, {"XY5?ABC", 0, 1, 4}};
+    for (size_t f = 0; f < sizeof finds / sizeof finds[0]; f++) {
+        enc_plate_target *tg;
+        ck_assert_int_eq(enc_plate_target_new(&tg, finds[f].plate, finds[f].fold), 0);
+        for (int vector = 0; vector < 2; vector++) {
+            ck_assert_int_eq(enc_plate_find_with(ENC_PLATE_AGE, b.data, b.len, N, tg, at, back, &nhit, vector), 0);
+            ck_assert_msg(nhit == finds[f].hits, "%s: %zu hits", finds[f].plate, nhit);
+            if (nhit) ck_assert(at[0] == finds[f].row && strcmp(back[0].plate, plates[finds[f].row]) == 0);
+        }
+        enc_plate_target_free(tg);
+    }
+    /* Each damage is refused by the decoder, and by a search for XY51ABC (which reads its age) where it reads it. */
+    static const struct {
+        size_t at;
+        uint8_t to;
+        int find; /* -1: the search refuses too; else the hits it finds, not reading where the damage is */
+    } damage[] = {
+        {6, 0x75, -1},  /* a padding bit of the letters */
+        {19, 0x10, -1}, /* an age past 99 in the bitmap */
+        {20, 0x06, -1}, /* a padding bit of the ranks */
+        {8, 0x00, 1},   /* no age 12: one age (51), ranks of no bits, plate-shapes' table read from the ranks */
+        {20, 0x00, 0},  /* both plates of age 12: age 51 listed but unused; XY51ABC reads as XY12ABC */
+    };
+    enc_plate_target *tg;
+    ck_assert_int_eq(enc_plate_target_new(&tg, "XY51ABC", 0), 0);
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+        uint8_t bad[sizeof want];
+        memcpy(bad, want, sizeof want);
+        bad[damage[d].at] = damage[d].to;
+        ck_assert_msg(enc_plate_decode(back, N, ENC_PLATE_AGE, bad, sizeof bad) == ANPR_ECORRUPT, "damage %zu", d);
+        int frc = enc_plate_find(ENC_PLATE_AGE, bad, sizeof bad, N, tg, at, back, &nhit);
+        if (damage[d].find < 0) ck_assert_msg(frc == ANPR_ECORRUPT, "damage %zu: find %d", d, frc);
+        else ck_assert_msg(frc == 0 && nhit == (size_t)damage[d].find, "damage %zu: find %d, %zu", d, frc, nhit);
+    }
+    enc_plate_target_free(tg);
+    /* No current-format plate: no ages, and nothing between the bitmap and plate-shapes' table. */
+    b.len = 0;
+    strcpy(rows[1].plate, "B2");
+    strcpy(rows[4].plate, "B3");
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_AGE, rows, N), 0);
+    ck_assert_uint_eq(b.data[0], 0x1f);
+    ck_assert_uint_eq(b.data[1], 0x01); /* G - 1: heads 1 and 18 */
+    ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_AGE, b.data, b.len), 0);
+    ck_assert_str_eq(back[4].plate, "B3");
+    /* One age: ranks of no bits. */
+    b.len = 0;
+    strcpy(rows[1].plate, "AB12CDE");
+    strcpy(rows[4].plate, "XY12ABC");
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_AGE, rows, N), 0);
+    ck_assert_uint_eq(b.len, sizeof want - 1);
+    ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_AGE, b.data, b.len), 0);
+    ck_assert_str_eq(back[4].plate, "XY12ABC");
     enc_buf_free(&b);
 }
 END_TEST
@@ -681,20 +783,26 @@ START_TEST(plate_find_refuses_out_of_range_values)
     enc_plate_target *tg;
     size_t nhit;
     ck_assert_int_eq(enc_plate_target_new(&tg, "AB12CDE", 0), 0);
-    for (size_t j = 0; j < N; j += 17) {
-        enc_buf b = {0};
-        ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SPLIT, rows, N), 0);
-        /* Value j (all rows are current-format) starts at bit 30 j after the bitmap's (N + 7) / 8 bytes. */
-        for (unsigned k = 0; k < 30; k++) {
-            size_t bit = 8 * ((N + 7) / 8) + 30 * j + k;
-            b.data[bit / 8] |= (uint8_t)(1u << (bit % 8)); /* all ones: 2^30 - 1, past 731,289,600 */
+    /* plate-split's 30-bit values, and plate-age's 23-bit letters (7,312,896 of them) */
+    static const struct {
+        unsigned id, width;
+    } encs[] = {{ENC_PLATE_SPLIT, 30}, {ENC_PLATE_AGE, 23}};
+    for (size_t e = 0; e < 2; e++)
+        for (size_t j = 0; j < N; j += 17) {
+            unsigned id = encs[e].id, w = encs[e].width;
+            enc_buf b = {0};
+            ck_assert_int_eq(enc_plate_encode(&b, id, rows, N), 0);
+            /* Value j (all rows are current-format) starts at bit w j after the bitmap's (N + 7) / 8 bytes. */
+            for (unsigned k = 0; k < w; k++) {
+                size_t bit = 8 * ((N + 7) / 8) + w * j + k;
+                b.data[bit / 8] |= (uint8_t)(1u << (bit % 8)); /* all ones: 2^w - 1, past the last value */
+            }
+            ck_assert_int_eq(enc_plate_decode(back, N, id, b.data, b.len), ANPR_ECORRUPT);
+            for (int vector = 0; vector < 2; vector++)
+                ck_assert_int_eq(enc_plate_find_with(id, b.data, b.len, N, tg, at, back, &nhit, vector),
+                                 ANPR_ECORRUPT);
+            enc_buf_free(&b);
         }
-        ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_SPLIT, b.data, b.len), ANPR_ECORRUPT);
-        for (int vector = 0; vector < 2; vector++)
-            ck_assert_int_eq(enc_plate_find_with(ENC_PLATE_SPLIT, b.data, b.len, N, tg, at, back, &nhit, vector),
-                             ANPR_ECORRUPT);
-        enc_buf_free(&b);
-    }
     enc_plate_target_free(tg);
 }
 END_TEST
@@ -752,6 +860,7 @@ int main(void)
     tcase_add_test(tc, plate_find_small_blocks_of_hits);
     tcase_add_test(tc, plate_find_refuses_out_of_range_values);
     tcase_add_test(tc, plate_shapes_bytes);
+    tcase_add_test(tc, plate_age_bytes);
     tcase_add_test(tc, plate_decode_at_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);

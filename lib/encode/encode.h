@@ -47,6 +47,7 @@ enum enc_id {
     ENC_HUFF_CK = 10,  /* minimum, then (value - minimum) Huffman-coded, with checkpoints; range under 256 */
     ENC_DELTA_RICE_CK2 = 11, /* delta-rice-ck with a checkpoint every 2 groups, in a table read directly */
     ENC_PLATE_SHAPES = 12, /* plates: plate-split with the long forms grouped by length and shape */
+    ENC_PLATE_AGE = 13, /* plates: plate-shapes with each current-format value's age identifier Huffman-coded apart */
     ENC_COUNT
 };
 
@@ -76,10 +77,11 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);
 
 /*
  * Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT,
- * ENC_PLATE_SHAPES) over normalised plates in anpr_row. ENC_PLATE_SHAPES
- * fails with -E2BIG, writing nothing, when the plates outside the current
- * format have more than 256 lengths and shapes between them;
- * enc_plate_encode_best then writes ENC_PLATE_SPLIT instead and says so in *id.
+ * ENC_PLATE_SHAPES, ENC_PLATE_AGE) over normalised plates in anpr_row.
+ * ENC_PLATE_SHAPES and ENC_PLATE_AGE fail with -E2BIG, writing nothing,
+ * when the plates outside the current format have more than 256 lengths
+ * and shapes between them; enc_plate_encode_best writes ENC_PLATE_AGE, or
+ * then ENC_PLATE_SPLIT instead, and says which in *id.
  */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
 int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size_t n);
@@ -87,8 +89,8 @@ int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*
  * Only the plates of rows at[0..nat) (strictly increasing, each below n)
- * into out[0..nat).plate, as enc_int_decode_at for integers: plate-split
- * and plate-shapes find each by its rank (scratch unused, may be NULL); the
+ * into out[0..nat).plate, as enc_int_decode_at for integers: plate-split,
+ * plate-shapes and plate-age find each by its rank (scratch unused, may be NULL); the
  * other encodings decode all n into scratch. Checks what it decodes, not the
  * plates it passes over.
  */
@@ -96,7 +98,7 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
                         const uint8_t *src, size_t len);
 
 /*
- * Finding one plate in a plate-uk, plate-split or plate-shapes chunk without building
+ * Finding one plate in a plate-uk, plate-split, plate-shapes or plate-age chunk without building
  * every plate's text. A target is what a finder looks for, worked out once
  * for many chunks: the sorted 30-bit codes of the current-format plates
  * equal to plate (or, with fold, folding to it; plate is then folded),

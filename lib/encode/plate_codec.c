@@ -1,8 +1,8 @@
 /*
  * Plate encodings (encode.h): fixed 16-byte slots; plate6, a 4-bit length
  * plus 6 bits a character; plate-uk, the UK packing as one stream
- * (plate_uk.h); plate-split and plate-shapes, the same packing in parts
- * (plate_split.h). Here each call goes to its encoding.
+ * (plate_uk.h); plate-split, plate-shapes and plate-age, the same packing
+ * in parts (plate_split.h). Here each call goes to its encoding.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +22,8 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
     for (size_t k = 0; k < nat; k++)
         if (at[k] >= n || (k > 0 && at[k] <= at[k - 1])) return ANPR_EINVAL;
     if (id == ENC_PLATE_SPLIT) return split_decode_at(out, at, nat, src, len, n);
-    if (id == ENC_PLATE_SHAPES) return shapes_decode_at(out, at, nat, src, len, n);
+    if (id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE)
+        return shapes_decode_at(out, at, nat, src, len, n, id == ENC_PLATE_AGE);
     /* The other encodings are walked whole: written only by version 1, or never by the writer. */
     int rc = enc_plate_decode(scratch, n, id, src, len);
     for (size_t k = 0; rc == 0 && k < nat; k++) memcpy(out[k].plate, scratch[at[k]].plate, sizeof out[k].plate);
@@ -43,8 +44,8 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
         out->len += n * 16;
         return 0;
     }
-    if (id == ENC_PLATE_SPLIT) return split_encode(out, rows, n, 1);
-    if (id == ENC_PLATE_SHAPES) return shapes_encode(out, rows, n);
+    if (id == ENC_PLATE_SPLIT) return split_encode(out, rows, n, 1, 0);
+    if (id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE) return shapes_encode(out, rows, n, id == ENC_PLATE_AGE);
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_EINVAL;
     bit_writer bw = {out, 0, 0};
     if (id == ENC_PLATE_UK) {
@@ -72,11 +73,11 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
 
 int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size_t n)
 {
-    *id = ENC_PLATE_SHAPES;
-    int rc = shapes_encode(out, rows, n);
+    *id = ENC_PLATE_AGE;
+    int rc = shapes_encode(out, rows, n, 1);
     if (rc != -E2BIG) return rc;
     *id = ENC_PLATE_SPLIT;
-    return split_encode(out, rows, n, 1);
+    return split_encode(out, rows, n, 1, 0);
 }
 
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len)
@@ -97,7 +98,7 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
         return 0;
     }
     if (id == ENC_PLATE_SPLIT) return split_decode(rows, n, src, len);
-    if (id == ENC_PLATE_SHAPES) return shapes_decode(rows, n, src, len);
+    if (id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE) return shapes_decode(rows, n, src, len, id == ENC_PLATE_AGE);
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_ECORRUPT;
     bit_reader br = {src, len, 0};
     if (id == ENC_PLATE_UK) {

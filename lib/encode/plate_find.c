@@ -171,6 +171,8 @@ struct enc_plate_target {
     int walk_others;              /* a long-form plate may match: folding, no current-format spelling, or a '?' */
     uint32_t *codes;
     code_set cs;
+    uint32_t *letters;            /* plate-age: the codes' letters (plate_uk.h), sorted, each once */
+    code_set cs_letters;
     size_t nspell;                /* SIZE_MAX: not spelt out; a long-form plate is decoded to be compared */
     uint64_t spell[SPELL_MAX];    /* sorted */
     uint64_t heads[4096 / 64];    /* the first 12 bits of each spelling */
@@ -258,6 +260,18 @@ int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold)
         return rc;
     }
     code_set_init(&t->cs, t->codes, ncodes);
+    /* Sorted codes with the same letters lie apart (the age sits above the random letters): sort theirs again. */
+    t->letters = malloc((ncodes + 1) * sizeof *t->letters);
+    if (!t->letters) {
+        enc_plate_target_free(t);
+        return -ENOMEM;
+    }
+    size_t nletters = 0;
+    for (size_t k = 0; k < ncodes; k++) t->letters[k] = uk_value_letters(t->codes[k]);
+    qsort(t->letters, ncodes, sizeof *t->letters, cmp_u32);
+    for (size_t k = 0; k < ncodes; k++)
+        if (k == 0 || t->letters[k] != t->letters[k - 1]) t->letters[nletters++] = t->letters[k];
+    code_set_init(&t->cs_letters, t->letters, nletters);
     t->walk_others = fold || ncodes == 0 || strchr(plate, '?');
     t->nspell = SIZE_MAX;
     spell_others(t);
@@ -269,6 +283,7 @@ void enc_plate_target_free(enc_plate_target *t)
 {
     if (!t) return;
     free(t->codes);
+    free(t->letters);
     free(t);
 }
 
@@ -417,6 +432,42 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
     return j;
 }
 
+/*
+ * plate-age's letters (23 bits) the same way: in a group of eight, value k
+ * starts at bit 23k, bytes 0, 2, 5 and 8 from the group's byte 0 and bytes
+ * 0, 3, 6 and 9 from its byte 11, shifted right by 0, 7, 6, 5 and then 4,
+ * 3, 2, 1; four bytes hold each, so one shuffle fills the lanes. Returns
+ * the values scanned (whole groups while 27 bytes remain).
+ */
+__attribute__((target("avx2"))) static size_t letters_scan_avx2(const uint8_t *p, size_t n0, size_t len,
+                                                                const uint32_t *codes, size_t ncodes, uint32_t *hit,
+                                                                size_t *found, uint32_t *top)
+{
+    const __m256i first4 = _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, /* from p */
+                                            0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12 /* from p + 11 */);
+    const __m256i right = _mm256_setr_epi32(0, 7, 6, 5, 4, 3, 2, 1);
+    const __m256i mask = _mm256_set1_epi32((1 << UK_LETTERS_BITS) - 1);
+    __m256i want[SCAN_AVX2_CODES];
+    for (size_t c = 0; c < ncodes; c++) want[c] = _mm256_set1_epi32((int)codes[c]);
+    __m256i hi = _mm256_setzero_si256();
+    size_t j = 0, f = *found;
+    for (; j + 8 <= n0 && 23 * (j / 8) + 27 <= len; j += 8, p += 23) {
+        __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const void *)p)),
+                                            _mm_loadu_si128((const void *)(p + 11)), 1);
+        __m256i v = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(x, first4), right), mask);
+        hi = _mm256_max_epu32(hi, v);
+        __m256i eq = _mm256_cmpeq_epi32(v, want[0]);
+        for (size_t c = 1; c < ncodes; c++) eq = _mm256_or_si256(eq, _mm256_cmpeq_epi32(v, want[c]));
+        int m = _mm256_movemask_ps(_mm256_castsi256_ps(eq));
+        for (; m; m &= m - 1) hit[f++] = (uint32_t)(j + (size_t)__builtin_ctz((unsigned)m));
+    }
+    uint32_t lanes[8];
+    _mm256_storeu_si256((void *)lanes, hi);
+    for (int k = 0; k < 8; k++) *top = *top > lanes[k] ? *top : lanes[k];
+    *found = f;
+    return j;
+}
+
 #endif
 
 /*
@@ -426,8 +477,11 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
  * overlapping 8-byte loads (or, with vector and a few codes on a CPU with
  * AVX2, a vector of them): this loop is most of a plate history's work.
  */
+static long letters_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector);
+
 static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
 {
+    if (sp->width == UK_LETTERS_BITS) return letters_scan(sp, cs, hit, vector);
     const uint32_t mask = (UINT32_C(1) << UK_CURRENT_BITS) - 1;
     const uint32_t one = cs->n == 1 ? cs->codes[0] : UINT32_MAX; /* UINT32_MAX is never a value */
     const uint8_t *p = sp->values;
@@ -455,6 +509,48 @@ static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit,
             if (code_wanted(cs, v[k])) hit[found++] = (uint32_t)(j + k);
     }
     if (top >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
+    for (; j < sp->n0; j++) {
+        uint32_t v;
+        if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
+        if (code_wanted(cs, v)) hit[found++] = (uint32_t)j;
+    }
+    return (long)found;
+}
+
+/*
+ * split_scan for plate-age's 23-bit letters: eight values a step from 23
+ * bytes, each with one 4-byte load (or the AVX2 scan of them).
+ */
+static long letters_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
+{
+    static const uint8_t byte[8] = {0, 2, 5, 8, 11, 14, 17, 20}, shift[8] = {0, 7, 6, 5, 4, 3, 2, 1};
+    const uint32_t mask = (UINT32_C(1) << UK_LETTERS_BITS) - 1;
+    const uint32_t one = cs->n == 1 ? cs->codes[0] : UINT32_MAX; /* UINT32_MAX is never a value */
+    const uint8_t *p = sp->values;
+    size_t j = 0, found = 0;
+    uint32_t top = 0; /* the largest value seen: past UK_LETTERS_VALUES means corrupt */
+#ifdef SPLIT_SCAN_AVX2
+    if (vector && cs->n >= 1 && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2")) {
+        j = letters_scan_avx2(p, sp->n0, sp->values_len, cs->codes, cs->n, hit, &found, &top);
+        p += 23 * (j / 8);
+    }
+#else
+    (void)vector;
+#endif
+    for (; j + 8 <= sp->n0 && 23 * (j / 8) + 24 <= sp->values_len; j += 8, p += 23) {
+        uint32_t v[8], m = 0;
+        unsigned any = cs->n > 1;
+        for (unsigned k = 0; k < 8; k++) {
+            v[k] = (get_u32(p + byte[k]) >> shift[k]) & mask;
+            m = m > v[k] ? m : v[k];
+            any |= v[k] == one;
+        }
+        top = top > m ? top : m;
+        if (!any) continue;
+        for (unsigned k = 0; k < 8; k++)
+            if (code_wanted(cs, v[k])) hit[found++] = (uint32_t)(j + k);
+    }
+    if (top >= UK_LETTERS_VALUES) return ANPR_ECORRUPT;
     for (; j < sp->n0; j++) {
         uint32_t v;
         if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
@@ -593,21 +689,30 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
     shapes_parts gp;
     split_parts *sp = &gp.sp;
     gp.groups = gp.room;
-    int rc = split_open(sp, src, len, n);
+    const int grouped = id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE, aged = id == ENC_PLATE_AGE;
+    int rc = split_open(sp, src, len, n, aged);
     /* plate-shapes' parts after the values are only opened for a search that looks at the long forms. */
-    if (rc == 0 && id == ENC_PLATE_SHAPES && t->walk_others) rc = shapes_open_rest(&gp, n);
+    if (rc == 0 && grouped && t->walk_others) rc = shapes_open_rest(&gp, n);
     if (rc < 0) goto done;
-    /* Current-format plates: one pass over the array, no text; the row comes from the bitmap. */
-    long f0 = split_scan(sp, &t->cs, at, vector);
-    rc = f0 < 0 || !bp_tail_zero(sp->values, sp->n0, UK_CURRENT_BITS) ? ANPR_ECORRUPT : 0;
+    /*
+     * Current-format plates: one pass over the array, no text; the row
+     * comes from the bitmap. plate-age's array holds the letters alone:
+     * each value found is joined to its age, and kept if that is a code.
+     */
+    long f0 = split_scan(sp, aged ? &t->cs_letters : &t->cs, at, vector);
+    rc = f0 < 0 || !bp_tail_zero(sp->values, sp->n0, sp->width) ? ANPR_ECORRUPT : 0;
     bit_select current = {sp->bitmap, n, 0, 0, 0};
+    long kept = 0;
     for (long k = 0; rc == 0 && k < f0; k++) {
-        uint32_t v;
+        uint32_t v, age = 0;
         if ((rc = split_value(sp, at[k], &v)) < 0) break;
-        memset(out[k].plate, 0, sizeof out[k].plate);
-        uk_current_plate(out[k].plate, v);
-        at[k] = (uint32_t)select_next(&current, at[k]);
+        if (aged && ((rc = split_age(sp, at[k], &age)) < 0 || !code_wanted(&t->cs, uk_value_join(v, age)))) continue;
+        memset(out[kept].plate, 0, sizeof out[kept].plate);
+        if (aged) uk_letters_plate(out[kept].plate, v, age);
+        else uk_current_plate(out[kept].plate, v);
+        at[kept++] = (uint32_t)select_next(&current, at[k]);
     }
+    f0 = kept;
     /*
      * The others can only match a plate outside the current format, or one
      * that folding or a '?' may reach from outside it. Their hits go to the
@@ -615,7 +720,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
      */
     size_t f1 = 0;
     if (rc == 0 && t->walk_others) {
-        long w = id == ENC_PLATE_SHAPES ? shapes_walk(&gp, n, t, at, out) : split_walk(sp, n, t, at, out);
+        long w = grouped ? shapes_walk(&gp, n, t, at, out) : split_walk(sp, n, t, at, out);
         if (w < 0) rc = (int)w;
         else f1 = (size_t)w;
     }
@@ -646,7 +751,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
     }
     if (rc == 0) *nhit = (size_t)f0 + f1;
 done:
-    if (id == ENC_PLATE_SHAPES) shapes_close(&gp);
+    if (grouped) shapes_close(&gp);
     return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
 }
 
@@ -655,7 +760,8 @@ int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, c
 {
     *nhit = 0;
     if (id == ENC_PLATE_UK) return uk_find(src, len, n, t, at, out, nhit);
-    if (id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES) return split_find(src, len, n, t, at, out, nhit, vector, id);
+    if (id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE)
+        return split_find(src, len, n, t, at, out, nhit, vector, id);
     return ANPR_EINVAL;
 }
 

@@ -12,7 +12,7 @@
 #include "encode/plate_uk.h"
 #include "encode/varint.h"
 
-int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n)
+int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged)
 {
     size_t nb = (n + 7) / 8;
     if (len < nb) return ANPR_ECORRUPT;
@@ -21,18 +21,41 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n)
     for (size_t k = 0; k < (n + 63) / 64; k++) others += ones64(bitmap_word(src, n, k));
     sp->bitmap = src;
     sp->n0 = n - others;
+    sp->width = aged ? UK_LETTERS_BITS : UK_CURRENT_BITS;
+    sp->limit = aged ? UK_LETTERS_VALUES : UK_CURRENT_VALUES;
     sp->values = src + nb;
-    sp->values_len = (sp->n0 * UK_CURRENT_BITS + 7) / 8;
+    sp->values_len = (sp->n0 * sp->width + 7) / 8;
+    sp->ranks = NULL;
+    sp->ranks_len = 0;
+    sp->nages = sp->age_width = 0;
+    size_t at = nb + sp->values_len;
     if (len - nb < sp->values_len) return ANPR_ECORRUPT;
-    sp->others = (bit_reader){src + nb + sp->values_len, len - nb - sp->values_len, 0};
+    if (aged && sp->n0) {
+        /* The bitmap of the block's ages (0..99, the padding bits zero), then each value's rank among them. */
+        if (len - at < UK_AGE_BITMAP_BYTES) return ANPR_ECORRUPT;
+        const uint8_t *ages = src + at;
+        if (ages[UK_AGE_BITMAP_BYTES - 1] >> (UK_AGES % 8)) return ANPR_ECORRUPT;
+        uint64_t word[2] = {get_u64(ages), 0};
+        for (unsigned b = 8; b < UK_AGE_BITMAP_BYTES; b++) word[1] |= (uint64_t)ages[b] << (8 * (b - 8));
+        for (unsigned k = 0; k < 2; k++)
+            for (uint64_t w = word[k]; w; w &= w - 1) sp->age_at[sp->nages++] = (uint8_t)(64 * k + __builtin_ctzll(w));
+        if (sp->nages == 0) return ANPR_ECORRUPT;
+        sp->age_width = bp_width(sp->nages - 1);
+        at += UK_AGE_BITMAP_BYTES;
+        sp->ranks = src + at;
+        sp->ranks_len = bp_bytes(sp->n0, sp->age_width);
+        if (len - at < sp->ranks_len || !bp_tail_zero(sp->ranks, sp->n0, sp->age_width)) return ANPR_ECORRUPT;
+        at += sp->ranks_len;
+    }
+    sp->others = (bit_reader){src + at, len - at, 0};
     return 0;
 }
 
 /* Value j of the array (j < n0), checked. */
 int split_value(const split_parts *sp, size_t j, uint32_t *v)
 {
-    *v = (uint32_t)bp_get(sp->values, sp->values_len, j, UK_CURRENT_BITS);
-    return *v < UK_CURRENT_VALUES ? 0 : ANPR_ECORRUPT;
+    *v = (uint32_t)bp_get(sp->values, sp->values_len, j, sp->width);
+    return *v < sp->limit ? 0 : ANPR_ECORRUPT;
 }
 
 /* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
@@ -67,8 +90,8 @@ size_t rank_next(bit_select *s, size_t i, int *bit)
     return s->before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
 }
 
-/* plate-split's bitmap and values; with long_forms, its long forms after them. */
-int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms)
+/* plate-split's bitmap and values (aged: plate-age's letters and ages); with long_forms, its long forms after them. */
+int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms, int aged)
 {
     if (n == 0) return 0; /* no plates, no bytes */
     size_t nb = (n + 7) / 8;
@@ -78,15 +101,37 @@ int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms)
     size_t bitmap_at = out->len;
     memset(out->data + bitmap_at, 0, nb);
     out->len += nb;
+    uint8_t *ages = aged ? malloc(n) : NULL;
+    if (aged && !ages) return -ENOMEM;
+    size_t n0 = 0;
     bit_writer bw = {out, 0, 0};
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         size_t len = strnlen(rows[i].plate, ANPR_PLATE_MAX);
-        if (len == 0) return ANPR_EINVAL;
-        int64_t cur = uk_current_value(rows[i].plate, len);
-        if (cur < 0) out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
-        else if ((rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS)) < 0) return rc;
+        int64_t cur = len ? uk_current_value(rows[i].plate, len) : -1;
+        if (len == 0) rc = ANPR_EINVAL;
+        else if (cur < 0) out->data[bitmap_at + i / 8] |= (uint8_t)(1u << (i % 8));
+        else if (!aged) rc = bw_put(&bw, (uint64_t)cur, UK_CURRENT_BITS);
+        else {
+            ages[n0++] = (uint8_t)uk_value_age((uint32_t)cur);
+            rc = bw_put(&bw, uk_value_letters((uint32_t)cur), UK_LETTERS_BITS);
+        }
     }
-    if ((rc = bw_finish(&bw)) < 0 || !long_forms) return rc;
+    if (rc == 0) rc = bw_finish(&bw);
+    if (rc == 0 && n0) {
+        /* plate-age: the bitmap of the ages, then each value's age as its rank among them. */
+        uint8_t bitmap[UK_AGE_BITMAP_BYTES] = {0}, rank[UK_AGES];
+        for (size_t j = 0; j < n0; j++) bitmap[ages[j] / 8] |= (uint8_t)(1u << (ages[j] % 8));
+        unsigned nages = 0;
+        for (unsigned a = 0; a < UK_AGES; a++)
+            if ((bitmap[a / 8] >> (a % 8)) & 1) rank[a] = (uint8_t)nages++;
+        unsigned w = bp_width(nages - 1);
+        rc = enc_buf_append(out, bitmap, sizeof bitmap);
+        bw = (bit_writer){out, 0, 0};
+        for (size_t j = 0; rc == 0 && w && j < n0; j++) rc = bw_put(&bw, rank[ages[j]], w);
+        if (rc == 0) rc = bw_finish(&bw);
+    }
+    free(ages);
+    if (rc < 0 || !long_forms) return rc;
     bw = (bit_writer){out, 0, 0};
     for (size_t i = 0; i < n; i++)
         if ((out->data[bitmap_at + i / 8] >> (i % 8)) & 1 &&
@@ -98,7 +143,7 @@ int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms)
 int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
 {
     split_parts sp;
-    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    if (split_open(&sp, src, len, n, 0) < 0) return ANPR_ECORRUPT;
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         memset(rows[i].plate, 0, sizeof rows[i].plate);
@@ -195,11 +240,11 @@ int shapes_open_rest(shapes_parts *gp, size_t n)
     return 0;
 }
 
-int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n)
+int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n, int aged)
 {
     gp->groups = gp->room;
     gp->ngroups = 0;
-    if (split_open(&gp->sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    if (split_open(&gp->sp, src, len, n, aged) < 0) return ANPR_ECORRUPT;
     return shapes_open_rest(gp, n);
 }
 
@@ -302,11 +347,11 @@ static int shapes_encode_long_forms(enc_buf *out, size_t bitmap_at, const anpr_r
 }
 
 /* -E2BIG, with nothing written, for rows whose long forms have more than SHAPES_MAX heads. */
-int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n)
+int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n, int aged)
 {
     if (n == 0) return 0;
     size_t start = out->len;
-    int rc = split_encode(out, rows, n, 0);
+    int rc = split_encode(out, rows, n, 0, aged);
     if (rc < 0) return rc;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) m += (out->data[start + i / 8] >> (i % 8)) & 1;
@@ -315,11 +360,26 @@ int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n)
     return rc;
 }
 
+/* plate-age: every age of the bitmap is some plate's (one encoding a block), for a decoder of the whole column. */
+static int shapes_ages_used(const split_parts *sp)
+{
+    uint8_t used[UK_AGES] = {0};
+    for (size_t j = 0; j < sp->n0; j++) {
+        uint64_t r = bp_get(sp->ranks, sp->ranks_len, j, sp->age_width);
+        if (r >= sp->nages) return ANPR_ECORRUPT;
+        used[r] = 1;
+    }
+    for (unsigned r = 0; r < sp->nages; r++)
+        if (!used[r]) return ANPR_ECORRUPT;
+    return 0;
+}
+
 /*
  * The plates of rows at[0..nat) (strictly increasing; every row when at is
  * NULL) into out[]: a current-format row's value by its rank among such
- * rows, a long form through its group, whose indexes are decoded (and
- * checked whole) for the first long form asked for.
+ * rows (with plate-age, its age by the same rank), a long
+ * form through its group, whose indexes are decoded (and checked whole)
+ * for the first long form asked for.
  */
 static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size_t nat, size_t n)
 {
@@ -340,8 +400,10 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
             size_t g = (size_t)ids[done++];
             if ((rc = shapes_plate(gp, g, seen[g]++, out[k].plate, NULL, 0)) > 0) rc = 0;
         } else {
-            uint32_t v;
-            if ((rc = split_value(&gp->sp, i - rank1, &v)) == 0) uk_current_plate(out[k].plate, v);
+            uint32_t v, age;
+            if ((rc = split_value(&gp->sp, i - rank1, &v)) < 0) break;
+            if (!gp->sp.ranks) uk_current_plate(out[k].plate, v);
+            else if ((rc = split_age(&gp->sp, i - rank1, &age)) == 0) uk_letters_plate(out[k].plate, v, age);
         }
     }
     free(ids);
@@ -349,20 +411,22 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
     return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
 }
 
-int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
+int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int aged)
 {
     shapes_parts gp;
-    int rc = shapes_open(&gp, src, len, n);
+    int rc = shapes_open(&gp, src, len, n, aged);
     if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n);
-    if (rc == 0 && !bp_tail_zero(gp.sp.values, gp.sp.n0, UK_CURRENT_BITS)) rc = ANPR_ECORRUPT;
+    if (rc == 0 && !bp_tail_zero(gp.sp.values, gp.sp.n0, gp.sp.width)) rc = ANPR_ECORRUPT;
+    if (rc == 0 && gp.sp.ranks) rc = shapes_ages_used(&gp.sp);
     shapes_close(&gp);
     return rc;
 }
 
-int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n)
+int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n,
+                     int aged)
 {
     shapes_parts gp;
-    int rc = shapes_open(&gp, src, len, n);
+    int rc = shapes_open(&gp, src, len, n, aged);
     if (rc == 0) rc = shapes_rows(&gp, out, at, nat, n);
     shapes_close(&gp);
     return rc;
@@ -377,7 +441,7 @@ int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_
 int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n)
 {
     split_parts sp;
-    if (split_open(&sp, src, len, n) < 0) return ANPR_ECORRUPT;
+    if (split_open(&sp, src, len, n, 0) < 0) return ANPR_ECORRUPT;
     bit_select others = {sp.bitmap, n, 1, 0, 0};
     size_t others_done = 0; /* long forms the reader has passed */
     for (size_t k = 0; k < nat; k++) {

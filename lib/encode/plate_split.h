@@ -1,8 +1,9 @@
 /*
- * plate-split and plate-shapes (docs/format.md): the plates of a block in
- * parts, the current-format plates' 30-bit values as one array and the
- * others (long forms) after them, in a stream (plate-split) or grouped by
- * length and shape (plate-shapes). The layouts, their encoders and
+ * plate-split, plate-shapes and plate-age (docs/format.md): the plates of a
+ * block in parts, the current-format plates' 30-bit values as one array
+ * (plate-age: their letters' 23 bits, and their ages apart) and the others
+ * (long forms) after them, in a stream (plate-split) or grouped by length
+ * and shape (plate-shapes, plate-age). The layouts, their encoders and
  * decoders; the finder (plate_find.c) searches the same parts.
  */
 #ifndef ANPR_ENCODE_PLATE_SPLIT_H
@@ -15,6 +16,7 @@
 #include "common/bytes.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
+#include "encode/plate_uk.h"
 
 /*
  * plate-split: a bitmap of the plates not in the current format, then the
@@ -24,9 +26,16 @@
  */
 typedef struct split_parts {
     const uint8_t *bitmap; /* n bits: 1 = not in the current format */
-    const uint8_t *values; /* n0 values of 30 bits */
+    const uint8_t *values; /* n0 values of width bits, each below limit */
     size_t values_len;
-    bit_reader others;     /* plate-split: the long forms; plate-shapes: what follows the values */
+    unsigned width;        /* UK_CURRENT_BITS; plate-age: UK_LETTERS_BITS, the values without their age */
+    uint32_t limit;
+    /* plate-age (n0 > 0): each value's age identifier as its rank among the block's, in age_width bits */
+    const uint8_t *ranks;  /* NULL otherwise */
+    size_t ranks_len;
+    unsigned nages, age_width;
+    uint8_t age_at[UK_AGES]; /* the block's ages by rank, from its bitmap of them */
+    bit_reader others;     /* plate-split: the long forms; plate-shapes, plate-age: what follows */
     size_t n0;
 } split_parts;
 
@@ -53,10 +62,23 @@ static inline uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
     return w;
 }
 
-/* Opens plate-split's parts for n rows: ANPR_ECORRUPT when the sizes do not fit len. */
-int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n);
-/* Value j of the array (j < n0), checked. */
+/*
+ * Opens plate-split's parts for n rows, or with aged plate-age's (its
+ * values of 23 bits and the ages after them): ANPR_ECORRUPT when the sizes
+ * do not fit len.
+ */
+int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged);
+/* Value j of the array (j < n0), checked: the whole 30-bit value, or plate-age's letters. */
 int split_value(const split_parts *sp, size_t j, uint32_t *v);
+
+/* plate-age: value j's age identifier (0..99), checked. */
+static inline int split_age(const split_parts *sp, size_t j, uint32_t *age)
+{
+    uint64_t r = bp_get(sp->ranks, sp->ranks_len, j, sp->age_width);
+    if (r >= sp->nages) return ANPR_ECORRUPT;
+    *age = sp->age_at[r];
+    return 0;
+}
 
 /*
  * Rows by rank among the bitmap's bits equal to `set`, asked for in
@@ -77,8 +99,11 @@ size_t select_next(bit_select *s, size_t rank);
 /* The bits equal to set before row i, and in *bit row i's own; i at least the last one asked for. */
 size_t rank_next(bit_select *s, size_t i, int *bit);
 
-/* plate-split's bitmap and values; with long_forms, its long forms after them. */
-int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms);
+/*
+ * plate-split's bitmap and values (aged: plate-age's letters and ages);
+ * with long_forms, plate-split's long forms after them.
+ */
+int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms, int aged);
 int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len);
 int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n);
 
@@ -118,14 +143,24 @@ typedef struct shapes_parts {
 
 /* The parts after the values, with gp->sp open (no allocation left behind on failure: shapes_close anyway). */
 int shapes_open_rest(shapes_parts *gp, size_t n);
-int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n);
+/* plate-shapes' parts, or with aged plate-age's. */
+int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n, int aged);
 void shapes_close(shapes_parts *gp);
 /* Plate j of group g, whole and checked, into p; with want, 0 for a plate that does not match (as uk_decode_chunks). */
 int shapes_plate(const shapes_parts *gp, size_t g, size_t j, char *p, const char *want, int fold);
-/* -E2BIG, with nothing written, for rows whose long forms have more than SHAPES_MAX heads. */
-int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n);
-int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len);
-int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n);
+/*
+ * plate-shapes, or with aged plate-age (format 5): the same but for the
+ * current-format values, whose age identifiers come apart from their
+ * letters (plate_uk.h, UK_LETTERS_BITS), each as its rank among the ages
+ * the block holds (a bitmap of them): a block of the traffic holds 38, so
+ * an age costs 6 bits where the radix 100 took 6.6, and a finder reads it
+ * as directly as the letters. -E2BIG, with nothing written, for rows whose
+ * long forms have more than SHAPES_MAX heads.
+ */
+int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n, int aged);
+int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int aged);
+int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t *src, size_t len, size_t n,
+                     int aged);
 
 /* qsort's order for pairs of uint32_t: by the first, then the second. */
 int split_cmp_u32_pair(const void *a, const void *b);

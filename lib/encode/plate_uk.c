@@ -52,6 +52,17 @@ void uk_current_plate(char *p, uint32_t v)
     p[0] = UK_TAG_SET[v];
 }
 
+void uk_letters_plate(char *p, uint32_t u, uint32_t age)
+{
+    p[6] = UK_RAND_SET[u % 24], u /= 24;
+    p[5] = UK_RAND_SET[u % 24], u /= 24;
+    p[4] = UK_RAND_SET[u % 24], u /= 24;
+    p[3] = (char)('0' + age % 10);
+    p[2] = (char)('0' + age / 10);
+    p[1] = UK_TAG_SET[u % 23];
+    p[0] = UK_TAG_SET[u / 23];
+}
+
 int uk_current_allows(size_t pos, char c)
 {
     if (pos == 2 || pos == 3) return plate_is_digit(c);

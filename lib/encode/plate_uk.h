@@ -22,6 +22,37 @@
 #define UK_CURRENT_BITS 30
 #define UK_CURRENT_VALUES UINT32_C(731289600)
 
+/*
+ * plate-age keeps a current-format value in two parts: its letters, the
+ * value without the age identifier (23 * 23 * 24 * 24 * 24 = 7,312,896
+ * values, so 23 bits), and its age (0..99) apart. A block's plates have a
+ * few dozen ages between them (two a year of registrations on the road),
+ * which fit fewer bits than the radix 100's 6.6; the letters are uniformly
+ * random and need their 22.8 bits.
+ */
+#define UK_AGES 100
+#define UK_AGE_BITMAP_BYTES 13 /* a bit an age, 0..99 */
+#define UK_LETTERS_BITS 23
+#define UK_LETTERS_VALUES UINT32_C(7312896)
+#define UK_RAND_VALUES 13824u /* 24 * 24 * 24: the three random letters */
+
+/* The letters and the age of a current-format value v. */
+static inline uint32_t uk_value_letters(uint32_t v)
+{
+    return v / (100 * UK_RAND_VALUES) * UK_RAND_VALUES + v % UK_RAND_VALUES;
+}
+
+static inline uint32_t uk_value_age(uint32_t v)
+{
+    return v / UK_RAND_VALUES % 100;
+}
+
+/* The current-format value of letters u (below UK_LETTERS_VALUES) and an age below 100. */
+static inline uint32_t uk_value_join(uint32_t u, uint32_t age)
+{
+    return (u / UK_RAND_VALUES * 100 + age) * UK_RAND_VALUES + u % UK_RAND_VALUES;
+}
+
 /* '0'-'9' are 0..9, 'A'-'Z' are 10..35; -1 for anything else. */
 static inline int plate_char_code(char c)
 {
@@ -39,6 +70,8 @@ static inline int plate_is_digit(char c)
 int64_t uk_current_value(const char *p, size_t len);
 /* The plate of value v (below UK_CURRENT_VALUES) into p[0..7). */
 void uk_current_plate(char *p, uint32_t v);
+/* The same from plate-age's parts: letters u (below UK_LETTERS_VALUES) and an age below 100. */
+void uk_letters_plate(char *p, uint32_t u, uint32_t age);
 /* May character c stand at position pos (0..6) of a current-format plate? */
 int uk_current_allows(size_t pos, char c);
 

@@ -20,12 +20,12 @@
 typedef struct enc_plate_target enc_plate_target; /* encode/encode.h */
 
 /*
- * Writers write version 4; readers read 1 to 4. Version 2 added encodings
+ * Writers write version 5; readers read 1 to 5. Version 2 added encodings
  * (plate-split, delta-rice-ck), version 3 two more (huffman-ck,
- * delta-rice-ck2) and version 4 one (plate-shapes), nothing else, so one
- * reader serves them all.
+ * delta-rice-ck2), version 4 one (plate-shapes) and version 5 one
+ * (plate-age), nothing else, so one reader serves them all.
  */
-#define SEG_FORMAT_VERSION 4
+#define SEG_FORMAT_VERSION 5
 #define SEG_FORMAT_OLDEST 1
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u
