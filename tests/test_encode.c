@@ -780,9 +780,11 @@ START_TEST(plate_find_refuses_out_of_range_values)
     uint32_t at[N];
     memset(rows, 0, sizeof rows);
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, i % 2 ? "AB12CDE" : "XY51ABC");
-    enc_plate_target *tg;
+    /* A current-format target, and one without a current-format code (the scan then only checks the range). */
+    enc_plate_target *tg, *tg_other;
     size_t nhit;
     ck_assert_int_eq(enc_plate_target_new(&tg, "AB12CDE", 0), 0);
+    ck_assert_int_eq(enc_plate_target_new(&tg_other, "A1", 0), 0);
     /* plate-split's 30-bit values, and plate-age's 23-bit letters (7,312,896 of them) */
     static const struct {
         unsigned id, width;
@@ -798,12 +800,16 @@ START_TEST(plate_find_refuses_out_of_range_values)
                 b.data[bit / 8] |= (uint8_t)(1u << (bit % 8)); /* all ones: 2^w - 1, past the last value */
             }
             ck_assert_int_eq(enc_plate_decode(back, N, id, b.data, b.len), ANPR_ECORRUPT);
-            for (int vector = 0; vector < 2; vector++)
+            for (int vector = 0; vector < 2; vector++) {
                 ck_assert_int_eq(enc_plate_find_with(id, b.data, b.len, N, tg, at, back, &nhit, vector),
                                  ANPR_ECORRUPT);
+                ck_assert_int_eq(enc_plate_find_with(id, b.data, b.len, N, tg_other, at, back, &nhit, vector),
+                                 ANPR_ECORRUPT);
+            }
             enc_buf_free(&b);
         }
     enc_plate_target_free(tg);
+    enc_plate_target_free(tg_other);
 }
 END_TEST
 

@@ -384,7 +384,7 @@ static void merge_back(uint32_t *at, anpr_row *out, size_t f0, const uint32_t *b
 #define SPLIT_SCAN_AVX2 1
 
 /*
- * The scan with AVX2 for up to SCAN_AVX2_CODES codes, eight values a step:
+ * The scan with AVX2 for up to SCAN_AVX2_CODES codes (or none: the range check alone), eight values a step:
  * two 16-byte loads (at the group's byte 0 and 15, a half of four values
  * each) put each value's first four bytes and its fifth into a 32-bit lane
  * by two byte shuffles; the lane is shifted right by the value's offset
@@ -410,6 +410,7 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
     const __m256i left = _mm256_setr_epi32(32, 26, 28, 30, 32, 26, 28, 30); /* 32: the lane needs no fifth byte */
     const __m256i mask = _mm256_set1_epi32((1 << UK_CURRENT_BITS) - 1);
     __m256i want[SCAN_AVX2_CODES];
+    want[0] = _mm256_set1_epi32(-1); /* no code: all ones, which no value is */
     for (size_t c = 0; c < ncodes; c++) want[c] = _mm256_set1_epi32((int)codes[c]);
     __m256i hi = _mm256_setzero_si256();
     size_t j = 0, f = *found;
@@ -448,6 +449,7 @@ __attribute__((target("avx2"))) static size_t letters_scan_avx2(const uint8_t *p
     const __m256i right = _mm256_setr_epi32(0, 7, 6, 5, 4, 3, 2, 1);
     const __m256i mask = _mm256_set1_epi32((1 << UK_LETTERS_BITS) - 1);
     __m256i want[SCAN_AVX2_CODES];
+    want[0] = _mm256_set1_epi32(-1); /* no code: all ones, which no value is */
     for (size_t c = 0; c < ncodes; c++) want[c] = _mm256_set1_epi32((int)codes[c]);
     __m256i hi = _mm256_setzero_si256();
     size_t j = 0, f = *found;
@@ -471,86 +473,82 @@ __attribute__((target("avx2"))) static size_t letters_scan_avx2(const uint8_t *p
 #endif
 
 /*
- * The current-format values a finder wants, as indexes into the array
- * (ascending) in hit[]; their count is returned, or ANPR_ECORRUPT for a
- * value out of range. Four values at a time come out of 15 bytes with two
- * overlapping 8-byte loads (or, with vector and a few codes on a CPU with
- * AVX2, a vector of them): this loop is most of a plate history's work.
+ * The portable scan's group of values at p: plate-split's 30-bit values
+ * four from 15 bytes with two overlapping 8-byte loads, plate-age's 23-bit
+ * letters eight from 23 bytes with a 4-byte load each.
  */
-static long letters_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector);
-
-static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
+static inline void scan_group(const uint8_t *p, unsigned width, uint32_t *v)
 {
-    if (sp->width == UK_LETTERS_BITS) return letters_scan(sp, cs, hit, vector);
-    const uint32_t mask = (UINT32_C(1) << UK_CURRENT_BITS) - 1;
-    const uint32_t one = cs->n == 1 ? cs->codes[0] : UINT32_MAX; /* UINT32_MAX is never a value */
-    const uint8_t *p = sp->values;
-    size_t j = 0, found = 0;
-    uint32_t top = 0; /* the largest value seen: past UK_CURRENT_VALUES means corrupt */
-#ifdef SPLIT_SCAN_AVX2
-    if (vector && cs->n >= 1 && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2")) {
-        j = split_scan_avx2(p, sp->n0, sp->values_len, cs->codes, cs->n, hit, &found, &top);
-        p += 15 * (j / 4);
-    }
-#else
-    (void)vector;
-#endif
-    for (; j + 4 <= sp->n0 && 15 * (j / 4) + 15 <= sp->values_len; j += 4, p += 15) {
+    if (width == UK_CURRENT_BITS) {
+        const uint32_t mask = (UINT32_C(1) << UK_CURRENT_BITS) - 1;
         uint64_t a = get_u64(p), b = get_u64(p + 7);
-        uint32_t v0 = (uint32_t)a & mask, v1 = (uint32_t)(a >> 30) & mask, v2 = (uint32_t)(b >> 4) & mask,
-                 v3 = (uint32_t)(b >> 34) & mask;
-        uint32_t m01 = v0 > v1 ? v0 : v1, m23 = v2 > v3 ? v2 : v3, m = m01 > m23 ? m01 : m23;
-        top = top > m ? top : m;
-        /* The common case, one code, without a branch a value; a set of codes through its filter. */
-        unsigned any = cs->n == 1 ? (v0 == one) | (v1 == one) | (v2 == one) | (v3 == one) : cs->n > 1;
-        if (!any) continue;
-        uint32_t v[4] = {v0, v1, v2, v3};
-        for (unsigned k = 0; k < 4; k++)
-            if (code_wanted(cs, v[k])) hit[found++] = (uint32_t)(j + k);
+        v[0] = (uint32_t)a & mask, v[1] = (uint32_t)(a >> 30) & mask;
+        v[2] = (uint32_t)(b >> 4) & mask, v[3] = (uint32_t)(b >> 34) & mask;
+        return;
     }
-    if (top >= UK_CURRENT_VALUES) return ANPR_ECORRUPT;
-    for (; j < sp->n0; j++) {
-        uint32_t v;
-        if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
-        if (code_wanted(cs, v)) hit[found++] = (uint32_t)j;
-    }
-    return (long)found;
+    static const uint8_t byte[8] = {0, 2, 5, 8, 11, 14, 17, 20}, shift[8] = {0, 7, 6, 5, 4, 3, 2, 1};
+    const uint32_t mask = (UINT32_C(1) << UK_LETTERS_BITS) - 1;
+    for (unsigned k = 0; k < 8; k++) v[k] = (get_u32(p + byte[k]) >> shift[k]) & mask;
 }
 
 /*
- * split_scan for plate-age's 23-bit letters: eight values a step from 23
- * bytes, each with one 4-byte load (or the AVX2 scan of them).
+ * The portable scan from value j, a group at a time while the group's
+ * loads fit (the rest is the caller's); returns where it stopped. Called
+ * with a constant width, so that each array gets a loop of its own group.
  */
-static long letters_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
+static inline __attribute__((always_inline)) size_t scan_groups(const split_parts *sp, const code_set *cs, size_t j,
+                                                               unsigned width, uint32_t *hit, size_t *found,
+                                                               uint32_t *top)
 {
-    static const uint8_t byte[8] = {0, 2, 5, 8, 11, 14, 17, 20}, shift[8] = {0, 7, 6, 5, 4, 3, 2, 1};
-    const uint32_t mask = (UINT32_C(1) << UK_LETTERS_BITS) - 1;
+    /* A group: its values, its bytes, and the bytes its loads need. */
+    const size_t per = width == UK_CURRENT_BITS ? 4 : 8, bytes = width == UK_CURRENT_BITS ? 15 : 23,
+                 need = width == UK_CURRENT_BITS ? 15 : 24;
     const uint32_t one = cs->n == 1 ? cs->codes[0] : UINT32_MAX; /* UINT32_MAX is never a value */
-    const uint8_t *p = sp->values;
-    size_t j = 0, found = 0;
-    uint32_t top = 0; /* the largest value seen: past UK_LETTERS_VALUES means corrupt */
-#ifdef SPLIT_SCAN_AVX2
-    if (vector && cs->n >= 1 && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2")) {
-        j = letters_scan_avx2(p, sp->n0, sp->values_len, cs->codes, cs->n, hit, &found, &top);
-        p += 23 * (j / 8);
-    }
-#else
-    (void)vector;
-#endif
-    for (; j + 8 <= sp->n0 && 23 * (j / 8) + 24 <= sp->values_len; j += 8, p += 23) {
+    const uint8_t *p = sp->values + bytes * (j / per);
+    size_t f = *found;
+    uint32_t hi = *top;
+    for (; j + per <= sp->n0 && bytes * (j / per) + need <= sp->values_len; j += per, p += bytes) {
         uint32_t v[8], m = 0;
+        scan_group(p, width, v);
+        /* The common case, one code, without a branch a value; a set of codes through its filter. */
         unsigned any = cs->n > 1;
-        for (unsigned k = 0; k < 8; k++) {
-            v[k] = (get_u32(p + byte[k]) >> shift[k]) & mask;
+        for (size_t k = 0; k < per; k++) {
             m = m > v[k] ? m : v[k];
             any |= v[k] == one;
         }
-        top = top > m ? top : m;
+        hi = hi > m ? hi : m;
         if (!any) continue;
-        for (unsigned k = 0; k < 8; k++)
-            if (code_wanted(cs, v[k])) hit[found++] = (uint32_t)(j + k);
+        for (size_t k = 0; k < per; k++)
+            if (code_wanted(cs, v[k])) hit[f++] = (uint32_t)(j + k);
     }
-    if (top >= UK_LETTERS_VALUES) return ANPR_ECORRUPT;
+    *found = f;
+    *top = hi;
+    return j;
+}
+
+/*
+ * The current-format values (or plate-age's letters) a finder wants, as
+ * indexes into the array (ascending) in hit[]; their count is returned, or
+ * ANPR_ECORRUPT for a value out of range. A group of values at a time
+ * (scan_group), or with vector and at most a few codes on a CPU with AVX2,
+ * eight in a vector: this loop is most of a plate history's work. A search
+ * with no current-format code still scans, for the range check.
+ */
+static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
+{
+    const int wide = sp->width == UK_CURRENT_BITS;
+    size_t j = 0, found = 0;
+    uint32_t top = 0; /* the largest value seen: past the array's limit means corrupt */
+#ifdef SPLIT_SCAN_AVX2
+    if (vector && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2"))
+        j = (wide ? split_scan_avx2 : letters_scan_avx2)(sp->values, sp->n0, sp->values_len, cs->codes, cs->n, hit,
+                                                         &found, &top);
+#else
+    (void)vector;
+#endif
+    if (wide) j = scan_groups(sp, cs, j, UK_CURRENT_BITS, hit, &found, &top);
+    else j = scan_groups(sp, cs, j, UK_LETTERS_BITS, hit, &found, &top);
+    if (top >= sp->limit) return ANPR_ECORRUPT;
     for (; j < sp->n0; j++) {
         uint32_t v;
         if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
