@@ -40,9 +40,10 @@ typedef struct row {
     uint32_t long_bits; /* its long form's size, when it is not in the current format */
 } row;
 
+/* A plate and a number: one of its blocks, or (for the dictionary's other plates) its long-form size. */
 typedef struct pair {
     uint64_t plate;
-    uint32_t block;
+    uint32_t aux;
 } pair;
 
 static int by_camera_time(const void *a, const void *b)
@@ -56,7 +57,7 @@ static int by_pair(const void *a, const void *b)
 {
     const pair *x = a, *y = b;
     if (x->plate != y->plate) return x->plate < y->plate ? -1 : 1;
-    return (x->block > y->block) - (x->block < y->block);
+    return (x->aux > y->aux) - (x->aux < y->aux);
 }
 
 static int by_u64(const void *a, const void *b)
@@ -125,12 +126,12 @@ int main(int argc, char **argv)
     size_t npairs = 0, plates = 0;
     double count_bits = 0;
     for (size_t i = 0, run = 0; i < n; i++) {
-        if (i > 0 && pairs[i].plate == pairs[i - 1].plate && pairs[i].block == pairs[i - 1].block) continue;
+        if (i > 0 && pairs[i].plate == pairs[i - 1].plate && pairs[i].aux == pairs[i - 1].aux) continue;
         npairs++;
         run++;
         /* The plate's last pair: its count of blocks, Elias gamma. */
         size_t next = i + 1;
-        while (next < n && pairs[next].plate == pairs[i].plate && pairs[next].block == pairs[i].block) next++;
+        while (next < n && pairs[next].plate == pairs[i].plate && pairs[next].aux == pairs[i].aux) next++;
         if (next == n || pairs[next].plate != pairs[i].plate) {
             count_bits += 2.0 * (double)(width(run + 1) - 1) + 1;
             plates++;
@@ -152,11 +153,13 @@ int main(int argc, char **argv)
     qsort(pairs, n, sizeof *pairs, by_pair);
     size_t longs = 0;
     for (size_t i = 0; i < n; i++)
-        if (pairs[i].block && (i == 0 || pairs[i].plate != pairs[i - 1].plate)) long_bits += pairs[i].block, longs++;
+        if (pairs[i].aux && (i == 0 || pairs[i].plate != pairs[i - 1].plate)) long_bits += pairs[i].aux, longs++;
 
     double per = (double)n, dict = (current_bits + long_bits) / 8 / per;
-    double codes = width(plates) / 8.0, postings = (double)npairs * width(blocks) / 8 / per, counts = count_bits / 8 / per;
-    printf("reads %zu in %zu blocks of %d; distinct plates %zu (%zu current-format, %zu other); %zu (plate, block) pairs\n",
+    double codes = width(plates) / 8.0, postings = (double)npairs * width(blocks) / 8 / per;
+    double counts = count_bits / 8 / per;
+    printf("reads %zu in %zu blocks of %d; distinct plates %zu (%zu current-format, %zu other); "
+           "%zu (plate, block) pairs\n",
            n, blocks, BLOCK_ROWS, plates, distinct, longs, npairs);
     printf("bytes a read: dictionary %.3f (current-format %.2f bits a plate, others %.1f), codes %.3f (%u bits),\n"
            "  postings %.3f (%u bits each), counts %.3f; plate column and index together %.3f\n",
