@@ -384,79 +384,62 @@ static void merge_back(uint32_t *at, anpr_row *out, size_t f0, const uint32_t *b
 #define SPLIT_SCAN_AVX2 1
 
 /*
- * The scan with AVX2 for up to SCAN_AVX2_CODES codes (or none: the range check alone), eight values a step:
- * two 16-byte loads (at the group's byte 0 and 15, a half of four values
- * each) put each value's first four bytes and its fifth into a 32-bit lane
- * by two byte shuffles; the lane is shifted right by the value's offset
+ * The scan with AVX2 for up to SCAN_AVX2_CODES codes (or none: the range
+ * check alone), eight values a step: two 16-byte loads (at the group's
+ * byte 0 and a later one, a half of four values each) put each value's
+ * first four bytes and, where it needs one, its fifth into a 32-bit lane by
+ * two byte shuffles; the lane is shifted right by the value's offset
  * within its first byte, the fifth byte's bits added above it, and the
- * whole masked to 30 bits, compared with each code and kept for the range
- * check. Twice as many values a step as 64-bit lanes held, for a few more
- * instructions. Returns the values scanned (whole groups of eight while 31
- * bytes remain); the caller does the rest.
+ * whole masked to the width, compared with each code and kept for the
+ * range check. Returns the values scanned (whole groups of eight while the
+ * loads fit); the caller does the rest.
  */
 #define SCAN_AVX2_CODES 8
 
-__attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, size_t n0, size_t len,
+typedef struct avx2_group {
+    int8_t first4[32], fifth[32]; /* the shuffles, from the first load, then from the second */
+    int32_t right[8], left[8];    /* left 32: the lane needs no fifth byte */
+    unsigned bytes, second, need; /* a group's bytes, the second load's offset, the bytes the loads need */
+} avx2_group;
+
+/* plate-split's 30-bit values: in each half, value k starts at bit 30k, bytes 0, 3, 7 and 11 of it. */
+static const avx2_group avx2_values = {
+    {0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14},
+    {4, -128, -128, -128, 7, -128, -128, -128, 11, -128, -128, -128, 15, -128, -128, -128,
+     4, -128, -128, -128, 7, -128, -128, -128, 11, -128, -128, -128, 15, -128, -128, -128},
+    {0, 6, 4, 2, 0, 6, 4, 2},
+    {32, 26, 28, 30, 32, 26, 28, 30},
+    30, 15, 31};
+
+/* plate-age's 23-bit letters: bytes 0, 2, 5 and 8 of the group, then 0, 3, 6 and 9 of its byte 11; four hold each. */
+static const avx2_group avx2_letters = {
+    {0, 1, 2, 3, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12},
+    {-128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
+     -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128},
+    {0, 7, 6, 5, 4, 3, 2, 1},
+    {32, 32, 32, 32, 32, 32, 32, 32},
+    23, 11, 27};
+
+__attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, size_t n0, size_t len, unsigned width,
                                                               const uint32_t *codes, size_t ncodes, uint32_t *hit,
                                                               size_t *found, uint32_t *top)
 {
-    /* In each half, value k starts at bit 30k: bytes 0, 3, 7 and 11, shifted right by 0, 6, 4 and 2. */
-    const __m256i first4 = _mm256_setr_epi8(0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, /* from p */
-                                            0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 /* from p + 15 */);
-    const __m256i fifth = _mm256_setr_epi8(4, -128, -128, -128, 7, -128, -128, -128, 11, -128, -128, -128, 15, -128,
-                                           -128, -128, 4, -128, -128, -128, 7, -128, -128, -128, 11, -128, -128, -128,
-                                           15, -128, -128, -128);
-    const __m256i right = _mm256_setr_epi32(0, 6, 4, 2, 0, 6, 4, 2);
-    const __m256i left = _mm256_setr_epi32(32, 26, 28, 30, 32, 26, 28, 30); /* 32: the lane needs no fifth byte */
-    const __m256i mask = _mm256_set1_epi32((1 << UK_CURRENT_BITS) - 1);
+    const avx2_group *g = width == UK_CURRENT_BITS ? &avx2_values : &avx2_letters;
+    const __m256i first4 = _mm256_loadu_si256((const void *)g->first4);
+    const __m256i fifth = _mm256_loadu_si256((const void *)g->fifth);
+    const __m256i right = _mm256_loadu_si256((const void *)g->right), left = _mm256_loadu_si256((const void *)g->left);
+    const __m256i mask = _mm256_set1_epi32((int)((UINT32_C(1) << width) - 1));
     __m256i want[SCAN_AVX2_CODES];
     want[0] = _mm256_set1_epi32(-1); /* no code: all ones, which no value is */
     for (size_t c = 0; c < ncodes; c++) want[c] = _mm256_set1_epi32((int)codes[c]);
     __m256i hi = _mm256_setzero_si256();
     size_t j = 0, f = *found;
-    for (; j + 8 <= n0 && 30 * (j / 8) + 31 <= len; j += 8, p += 30) {
+    for (; j + 8 <= n0 && g->bytes * (j / 8) + g->need <= len; j += 8, p += g->bytes) {
         __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const void *)p)),
-                                            _mm_loadu_si128((const void *)(p + 15)), 1);
+                                            _mm_loadu_si128((const void *)(p + g->second)), 1);
         __m256i v = _mm256_or_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(x, first4), right),
                                     _mm256_sllv_epi32(_mm256_shuffle_epi8(x, fifth), left));
         v = _mm256_and_si256(v, mask);
-        hi = _mm256_max_epu32(hi, v);
-        __m256i eq = _mm256_cmpeq_epi32(v, want[0]);
-        for (size_t c = 1; c < ncodes; c++) eq = _mm256_or_si256(eq, _mm256_cmpeq_epi32(v, want[c]));
-        int m = _mm256_movemask_ps(_mm256_castsi256_ps(eq));
-        for (; m; m &= m - 1) hit[f++] = (uint32_t)(j + (size_t)__builtin_ctz((unsigned)m));
-    }
-    uint32_t lanes[8];
-    _mm256_storeu_si256((void *)lanes, hi);
-    for (int k = 0; k < 8; k++) *top = *top > lanes[k] ? *top : lanes[k];
-    *found = f;
-    return j;
-}
-
-/*
- * plate-age's letters (23 bits) the same way: in a group of eight, value k
- * starts at bit 23k, bytes 0, 2, 5 and 8 from the group's byte 0 and bytes
- * 0, 3, 6 and 9 from its byte 11, shifted right by 0, 7, 6, 5 and then 4,
- * 3, 2, 1; four bytes hold each, so one shuffle fills the lanes. Returns
- * the values scanned (whole groups while 27 bytes remain).
- */
-__attribute__((target("avx2"))) static size_t letters_scan_avx2(const uint8_t *p, size_t n0, size_t len,
-                                                                const uint32_t *codes, size_t ncodes, uint32_t *hit,
-                                                                size_t *found, uint32_t *top)
-{
-    const __m256i first4 = _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, /* from p */
-                                            0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12 /* from p + 11 */);
-    const __m256i right = _mm256_setr_epi32(0, 7, 6, 5, 4, 3, 2, 1);
-    const __m256i mask = _mm256_set1_epi32((1 << UK_LETTERS_BITS) - 1);
-    __m256i want[SCAN_AVX2_CODES];
-    want[0] = _mm256_set1_epi32(-1); /* no code: all ones, which no value is */
-    for (size_t c = 0; c < ncodes; c++) want[c] = _mm256_set1_epi32((int)codes[c]);
-    __m256i hi = _mm256_setzero_si256();
-    size_t j = 0, f = *found;
-    for (; j + 8 <= n0 && 23 * (j / 8) + 27 <= len; j += 8, p += 23) {
-        __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const void *)p)),
-                                            _mm_loadu_si128((const void *)(p + 11)), 1);
-        __m256i v = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(x, first4), right), mask);
         hi = _mm256_max_epu32(hi, v);
         __m256i eq = _mm256_cmpeq_epi32(v, want[0]);
         for (size_t c = 1; c < ncodes; c++) eq = _mm256_or_si256(eq, _mm256_cmpeq_epi32(v, want[c]));
@@ -541,8 +524,7 @@ static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit,
     uint32_t top = 0; /* the largest value seen: past the array's limit means corrupt */
 #ifdef SPLIT_SCAN_AVX2
     if (vector && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2"))
-        j = (wide ? split_scan_avx2 : letters_scan_avx2)(sp->values, sp->n0, sp->values_len, cs->codes, cs->n, hit,
-                                                         &found, &top);
+        j = split_scan_avx2(sp->values, sp->n0, sp->values_len, sp->width, cs->codes, cs->n, hit, &found, &top);
 #else
     (void)vector;
 #endif
