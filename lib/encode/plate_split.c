@@ -58,6 +58,20 @@ int split_value(const split_parts *sp, size_t j, uint32_t *v)
     return *v < sp->limit ? 0 : ANPR_ECORRUPT;
 }
 
+int split_plate(const split_parts *sp, size_t j, char *p, uint8_t *ages_seen)
+{
+    uint32_t v, age;
+    if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
+    if (!sp->ranks) {
+        uk_current_plate(p, v);
+        return 0;
+    }
+    if (split_age(sp, j, &age) < 0) return ANPR_ECORRUPT;
+    if (ages_seen) ages_seen[age] = 1;
+    uk_letters_plate(p, v, age); /* from the parts, without joining them into a value first */
+    return 0;
+}
+
 /* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
 size_t select_next(bit_select *s, size_t rank)
 {
@@ -149,10 +163,8 @@ int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
         memset(rows[i].plate, 0, sizeof rows[i].plate);
         if ((sp.bitmap[i / 8] >> (i % 8)) & 1) {
             if (uk_decode_other(&sp.others, rows[i].plate) < 0) return ANPR_ECORRUPT;
-        } else {
-            uint32_t v;
-            if (split_value(&sp, j++, &v) < 0) return ANPR_ECORRUPT;
-            uk_current_plate(rows[i].plate, v);
+        } else if (split_plate(&sp, j++, rows[i].plate, NULL) < 0) {
+            return ANPR_ECORRUPT;
         }
     }
     return bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS) ? br_finish(&sp.others) : ANPR_ECORRUPT;
@@ -360,28 +372,14 @@ int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n, int aged)
     return rc;
 }
 
-/* plate-age: every age of the bitmap is some plate's (one encoding a block), for a decoder of the whole column. */
-static int shapes_ages_used(const split_parts *sp)
-{
-    uint8_t used[UK_AGES] = {0};
-    for (size_t j = 0; j < sp->n0; j++) {
-        uint64_t r = bp_get(sp->ranks, sp->ranks_len, j, sp->age_width);
-        if (r >= sp->nages) return ANPR_ECORRUPT;
-        used[r] = 1;
-    }
-    for (unsigned r = 0; r < sp->nages; r++)
-        if (!used[r]) return ANPR_ECORRUPT;
-    return 0;
-}
-
 /*
  * The plates of rows at[0..nat) (strictly increasing; every row when at is
  * NULL) into out[]: a current-format row's value by its rank among such
- * rows (with plate-age, its age by the same rank), a long
- * form through its group, whose indexes are decoded (and checked whole)
- * for the first long form asked for.
+ * rows (with plate-age, its age by the same rank, marked in ages_seen when
+ * given), a long form through its group, whose indexes are decoded (and
+ * checked whole) for the first long form asked for.
  */
-static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size_t nat, size_t n)
+static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size_t nat, size_t n, uint8_t *ages_seen)
 {
     int64_t *ids = NULL;
     size_t *seen = NULL; /* each group's long forms before the reader's */
@@ -400,10 +398,7 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
             size_t g = (size_t)ids[done++];
             if ((rc = shapes_plate(gp, g, seen[g]++, out[k].plate, NULL, 0)) > 0) rc = 0;
         } else {
-            uint32_t v, age;
-            if ((rc = split_value(&gp->sp, i - rank1, &v)) < 0) break;
-            if (!gp->sp.ranks) uk_current_plate(out[k].plate, v);
-            else if ((rc = split_age(&gp->sp, i - rank1, &age)) == 0) uk_letters_plate(out[k].plate, v, age);
+            rc = split_plate(&gp->sp, i - rank1, out[k].plate, ages_seen);
         }
     }
     free(ids);
@@ -414,10 +409,13 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
 int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int aged)
 {
     shapes_parts gp;
+    uint8_t ages_seen[UK_AGES] = {0};
     int rc = shapes_open(&gp, src, len, n, aged);
-    if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n);
+    if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n, ages_seen);
     if (rc == 0 && !bp_tail_zero(gp.sp.values, gp.sp.n0, gp.sp.width)) rc = ANPR_ECORRUPT;
-    if (rc == 0 && gp.sp.ranks) rc = shapes_ages_used(&gp.sp);
+    /* plate-age: every age of the bitmap is some plate's (one encoding a block). */
+    for (unsigned r = 0; rc == 0 && r < gp.sp.nages; r++)
+        if (!ages_seen[gp.sp.age_at[r]]) rc = ANPR_ECORRUPT;
     shapes_close(&gp);
     return rc;
 }
@@ -427,7 +425,7 @@ int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_
 {
     shapes_parts gp;
     int rc = shapes_open(&gp, src, len, n, aged);
-    if (rc == 0) rc = shapes_rows(&gp, out, at, nat, n);
+    if (rc == 0) rc = shapes_rows(&gp, out, at, nat, n, NULL);
     shapes_close(&gp);
     return rc;
 }
@@ -457,10 +455,8 @@ int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t
             }
             if (uk_decode_other(&sp.others, out[k].plate) < 0) return ANPR_ECORRUPT;
             others_done++;
-        } else {
-            uint32_t v;
-            if (split_value(&sp, i - rank1, &v) < 0) return ANPR_ECORRUPT;
-            uk_current_plate(out[k].plate, v);
+        } else if (split_plate(&sp, i - rank1, out[k].plate, NULL) < 0) {
+            return ANPR_ECORRUPT;
         }
     }
     return 0;

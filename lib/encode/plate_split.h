@@ -81,6 +81,13 @@ static inline int split_age(const split_parts *sp, size_t j, uint32_t *age)
 }
 
 /*
+ * The current-format plate of value j (j < n0) into p[0..7), checked:
+ * plate-split's value, or plate-age's letters and age. With ages_seen (100
+ * entries, plate-age's whole decode), its age is marked there.
+ */
+int split_plate(const split_parts *sp, size_t j, char *p, uint8_t *ages_seen);
+
+/*
  * Rows by rank among the bitmap's bits equal to `set`, asked for in
  * increasing rank (select_next), or ranks by row, asked for in increasing
  * row (rank_next): one walk of the bitmap serves all the rows of a block.
