@@ -97,6 +97,12 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
 int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
                         const uint8_t *src, size_t len);
 
+/* The plate encodings that find a row by its rank (decode_at needs no scratch): plate-split, -shapes, -age. */
+static inline int enc_plate_ranked(unsigned id)
+{
+    return id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE;
+}
+
 /*
  * Finding one plate in a plate-uk, plate-split, plate-shapes or plate-age chunk without building
  * every plate's text. A target is what a finder looks for, worked out once
@@ -120,6 +126,11 @@ int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold);
 void enc_plate_target_free(enc_plate_target *t);
 int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
                    anpr_row *out, size_t *nhit);
+/* The plate encodings enc_plate_find searches: plate-uk and the ranked ones. */
+static inline int enc_plate_findable(unsigned id)
+{
+    return id == ENC_PLATE_UK || enc_plate_ranked(id);
+}
 /* 0 if the table of long-form plate sizes (plate_other_bits.h) agrees with their computation; for tests. */
 int enc_plate_other_bits_check(void);
 /* The same, with vector = 0 keeping to the portable scan where the CPU has a vector one (tests run both). */

@@ -740,8 +740,7 @@ int enc_plate_find_with(unsigned id, const uint8_t *src, size_t len, size_t n, c
 {
     *nhit = 0;
     if (id == ENC_PLATE_UK) return uk_find(src, len, n, t, at, out, nhit);
-    if (id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE)
-        return split_find(src, len, n, t, at, out, nhit, vector, id);
+    if (enc_plate_ranked(id)) return split_find(src, len, n, t, at, out, nhit, vector, id);
     return ANPR_EINVAL;
 }
 

@@ -499,8 +499,7 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
         if (rc < 0) return rc;
         if (col == SEG_COL_PLATE) {
             /* Only an encoding without positions (version 1's) needs a whole block of rows to decode into. */
-            int positions =
-                c->encoding == ENC_PLATE_SPLIT || c->encoding == ENC_PLATE_SHAPES || c->encoding == ENC_PLATE_AGE;
+            int positions = enc_plate_ranked(c->encoding);
             anpr_row *all = positions ? NULL : malloc(m->info.rows * sizeof *all);
             if (!positions && !all) return -ENOMEM;
             rc = enc_plate_decode_at(out, at, nat, all, m->info.rows, c->encoding, r->chunk, c->encoded);
@@ -537,9 +536,7 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     if (block >= r->info.blocks) return ANPR_EINVAL;
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
-    if (c->encoding != ENC_PLATE_UK && c->encoding != ENC_PLATE_SPLIT && c->encoding != ENC_PLATE_SHAPES &&
-        c->encoding != ENC_PLATE_AGE)
-        return ANPR_EINVAL; /* the caller decodes */
+    if (!enc_plate_findable(c->encoding)) return ANPR_EINVAL; /* the caller decodes */
     int rc = block_column(r, block, span, SEG_COL_PLATE, &c);
     if (rc < 0) return rc; /* named by the check */
     rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, t, at, out, nhit);
