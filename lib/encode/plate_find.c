@@ -685,11 +685,10 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
     long kept = 0;
     for (long k = 0; rc == 0 && k < f0; k++) {
         uint32_t v, age = 0;
-        if ((rc = split_value(sp, at[k], &v)) < 0) break;
-        if (aged && ((rc = split_age(sp, at[k], &age)) < 0 || !code_wanted(&t->cs, uk_value_join(v, age)))) continue;
+        if ((rc = split_value(sp, at[k], &v)) < 0 || (aged && (rc = split_age(sp, at[k], &age)) < 0)) break;
+        if (aged && !code_wanted(&t->cs, uk_value_join(v, age))) continue;
         memset(out[kept].plate, 0, sizeof out[kept].plate);
-        if (aged) uk_letters_plate(out[kept].plate, v, age);
-        else uk_current_plate(out[kept].plate, v);
+        if ((rc = split_plate(sp, at[k], out[kept].plate, NULL)) < 0) break;
         at[kept++] = (uint32_t)select_next(&current, at[k]);
     }
     f0 = kept;
