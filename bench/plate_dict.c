@@ -21,6 +21,7 @@
  * collide with odds of about 1 in 60,000). Resent duplicates are counted,
  * as the store would not; they are under 0.5 % of reads.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,11 +88,28 @@ static double rice_gap_bits(const uint64_t *v, size_t n)
     return best;
 }
 
+/* A whole decimal number from s into *v: 0, or -1 when s is not one. */
+static int whole(const char *s, uint64_t *v)
+{
+    char *end;
+    if (*s < '0' || *s > '9') return -1;
+    errno = 0;
+    *v = strtoull(s, &end, 10);
+    return *end || errno ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    uint64_t reads = 60000000, seed = 1;
+    int bad = argc > 3 || (argc > 1 && (whole(argv[1], &reads) < 0 || reads == 0));
+    if (bad || (argc > 2 && whole(argv[2], &seed) < 0)) {
+        fprintf(stderr, "usage: plate_dict [READS_PER_DAY] [SEED]: READS_PER_DAY a whole number of at least 1, "
+                        "SEED a whole number\n");
+        return 2;
+    }
     synth_config cfg;
-    synth_config_default(&cfg, argc > 1 ? strtoull(argv[1], NULL, 10) : 60000000);
-    if (argc > 2) cfg.seed = strtoull(argv[2], NULL, 10);
+    synth_config_default(&cfg, reads);
+    cfg.seed = seed;
     cfg.days = 1;
     synth *s;
     if (synth_new(&s, &cfg) != 0) return 1;
