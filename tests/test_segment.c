@@ -1,11 +1,12 @@
 /*
  * Segment files: rows written and read back field for field (edge values,
  * every plate shape, unknown positions, block boundaries), the directory's
- * per-block summaries, the writer's order and day checks, and the
+ * per-block summaries, the writer's order and day checks, its writes in whole pieces, and the
  * plate-hash index: every block holding a plate is found by one probe, and
  * a misread of the plate finds the same blocks.
  */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,13 +88,15 @@ static anpr_row *make_rows(size_t n)
     return rows;
 }
 
-static int write_segment(const char *path, const anpr_row *rows, size_t n, uint32_t block_rows)
+/* Write a segment through vfs; the writer's message, if it fails, goes to err (which may be NULL). */
+static int write_segment_via(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
+                             uint32_t block_rows, anpr_errmsg_buf *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
-    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    anpr_sink sink = {vfs, fd, 0};
     seg_writer *w;
-    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, NULL), ANPR_OK);
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, err), ANPR_OK);
     /* In uneven pieces, as the merge feeds it. */
     int rc = ANPR_OK;
     for (size_t at = 0; rc == ANPR_OK && at < n;) {
@@ -111,6 +114,11 @@ static int write_segment(const char *path, const anpr_row *rows, size_t n, uint3
     seg_writer_free(w);
     close(fd);
     return rc;
+}
+
+static int write_segment(const char *path, const anpr_row *rows, size_t n, uint32_t block_rows)
+{
+    return write_segment_via(anpr_vfs_posix(), path, rows, n, block_rows, NULL);
 }
 
 static void assert_same(const anpr_row *a, const anpr_row *b, size_t i)
@@ -225,8 +233,71 @@ START_TEST(round_trip_sizes)
         size_t n;
         uint32_t block_rows;
     } cases[] = {{1, 4096}, {2, 1}, {100, 100}, {101, 100}, {4096, 4096}, {4097, 4096}, {20000, 4096},
-                 {3000, 65536}};
+                 {3000, 65536}, {400000, 4096} /* a file of two SEG_WRITE_PIECEs */};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) round_trip(cases[c].n, cases[c].block_rows);
+}
+END_TEST
+
+/* The real file system, with every write recorded, and failed with ENOSPC from fail_at on. */
+static struct {
+    anpr_vfs vfs;
+    uint64_t fail_at;
+    size_t nwrites;
+    uint64_t off[64];
+    size_t len[64];
+} piece_fs;
+
+static ssize_t piece_pwrite(const anpr_vfs *v, int fd, const void *buf, size_t n, uint64_t off)
+{
+    (void)v;
+    if (off + n > piece_fs.fail_at) return -ENOSPC;
+    if (piece_fs.nwrites < 64) {
+        piece_fs.off[piece_fs.nwrites] = off;
+        piece_fs.len[piece_fs.nwrites] = n;
+    }
+    piece_fs.nwrites++;
+    return anpr_vfs_posix()->pwrite(anpr_vfs_posix(), fd, buf, n, off);
+}
+
+START_TEST(writer_writes_whole_pieces)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/pieces.seg", dir);
+    size_t n = 400000; /* about 5.4 MB: a whole piece, then the rest */
+    anpr_row *rows = make_rows(n);
+    piece_fs.vfs = *anpr_vfs_posix();
+    piece_fs.vfs.pwrite = piece_pwrite;
+    piece_fs.fail_at = UINT64_MAX;
+    piece_fs.nwrites = 0;
+    ck_assert_int_eq(write_segment_via(&piece_fs.vfs, path, rows, n, 4096, NULL), ANPR_OK);
+
+    /* Every write but the last is one whole piece at a multiple of its size; together they are the file. */
+    long long size = tu_file_size(path);
+    ck_assert_int_gt(size, (long long)SEG_WRITE_PIECE);
+    ck_assert_uint_eq(piece_fs.nwrites, (size + SEG_WRITE_PIECE - 1) / SEG_WRITE_PIECE);
+    for (size_t i = 0; i < piece_fs.nwrites; i++) {
+        ck_assert_uint_eq(piece_fs.off[i], i * SEG_WRITE_PIECE);
+        if (i + 1 < piece_fs.nwrites) ck_assert_uint_eq(piece_fs.len[i], SEG_WRITE_PIECE);
+    }
+    ck_assert_uint_eq(piece_fs.off[piece_fs.nwrites - 1] + piece_fs.len[piece_fs.nwrites - 1], (uint64_t)size);
+
+    /*
+     * A failed write is the writer's error, with its message: the first piece's
+     * (while rows are added), and the last one's (in finish).
+     */
+    uint64_t fail_at[] = {1, (uint64_t)size - 1};
+    for (size_t k = 0; k < 2; k++) {
+        piece_fs.fail_at = fail_at[k];
+        piece_fs.nwrites = 0;
+        anpr_errmsg_buf err = {{0}};
+        ck_assert_int_eq(write_segment_via(&piece_fs.vfs, path, rows, n, 4096, &err), -ENOSPC);
+        ck_assert_msg(strstr(err.text, "segment: write") != NULL, "message: %s", err.text);
+        ck_assert_uint_eq(piece_fs.nwrites, fail_at[k] / SEG_WRITE_PIECE);
+    }
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
 }
 END_TEST
 
@@ -509,6 +580,7 @@ int main(void)
     TCase *tc = tcase_create("segment");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, round_trip_sizes);
+    tcase_add_test(tc, writer_writes_whole_pieces);
     tcase_add_test(tc, writer_refuses_disorder);
     tcase_add_test(tc, plate_index_finds_every_block);
     tcase_add_test(tc, plate_rows_picked_out);

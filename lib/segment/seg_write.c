@@ -19,6 +19,7 @@
 
 struct seg_writer {
     anpr_sink *sink;
+    enc_buf pending;          /* bytes not yet written; they start at sink->off */
     anpr_errmsg_buf *err;
     int32_t day;
     int level;
@@ -36,6 +37,41 @@ struct seg_writer {
     ZSTD_CCtx *cctx;
     int failed;
 };
+
+/* Where the next byte goes in the file. */
+static uint64_t position(const seg_writer *w)
+{
+    return w->sink->off + w->pending.len;
+}
+
+/* Write out what is pending. Returns 0 or -errno. */
+static int flush_pending(seg_writer *w)
+{
+    int rc = anpr_sink_write(w->sink, w->pending.data, w->pending.len);
+    if (rc == 0) w->pending.len = 0;
+    return rc;
+}
+
+/* Append n bytes to the file, writing each piece as it fills. Returns 0 or -errno. */
+static int put_bytes(seg_writer *w, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    if (w->pending.cap < SEG_WRITE_PIECE && enc_buf_reserve(&w->pending, SEG_WRITE_PIECE - w->pending.len) < 0)
+        return -ENOMEM;
+    while (n > 0) {
+        size_t take = SEG_WRITE_PIECE - w->pending.len;
+        if (take > n) take = n;
+        memcpy(w->pending.data + w->pending.len, b, take);
+        w->pending.len += take;
+        b += take;
+        n -= take;
+        if (w->pending.len == SEG_WRITE_PIECE) {
+            int rc = flush_pending(w);
+            if (rc < 0) return rc;
+        }
+    }
+    return 0;
+}
 
 static int row_order(const anpr_row *a, const anpr_row *b)
 {
@@ -70,10 +106,10 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
     uint8_t h[SEG_HEADER_SIZE] = {0};
     memcpy(h, SEG_MAGIC, 8);
     put_u16(h + 8, SEG_FORMAT_VERSION);
-    int rc = anpr_sink_write(sink, h, sizeof h);
+    int rc = put_bytes(w, h, sizeof h);
     if (rc < 0) {
         seg_writer_free(w);
-        return anpr_fail(err, rc, "segment: write: %s", anpr_strerror(rc));
+        return rc;
     }
     *out = w;
     return ANPR_OK;
@@ -111,14 +147,14 @@ static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
         len = w->comp.len;
         compression = SEG_ZSTD;
     }
-    put_u64(e + CE_OFFSET, w->sink->off);
+    put_u64(e + CE_OFFSET, position(w));
     put_u32(e + CE_STORED, (uint32_t)len);
     put_u32(e + CE_ENCODED, (uint32_t)w->enc.len);
     e[CE_ENCODING] = (uint8_t)encoding;
     e[CE_COMPRESSION] = compression;
     /* The checksum lives here, in the parent, so a misdirected write cannot vouch for itself. */
     put_u64(e + CE_CHECKSUM, anpr_checksum(data, len));
-    int rc = anpr_sink_write(w->sink, data, len);
+    int rc = put_bytes(w, data, len);
     if (rc < 0) return anpr_fail(w->err, rc, "segment: write: %s", anpr_strerror(rc));
     return 0;
 }
@@ -247,10 +283,10 @@ static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint
                        uint64_t *index_bytes)
 {
     unsigned bits = index_bucket_bits(w->rows);
-    uint64_t start_off = w->sink->off;
+    uint64_t start_off = position(w);
     page_out po = {w, pagedir};
     int rc = index_build_finish(w->index, w->blocks, bits, emit_page, &po, postings_out);
-    *index_bytes = w->sink->off - start_off;
+    *index_bytes = position(w) - start_off;
     *bits_out = bits;
     return rc;
 }
@@ -263,10 +299,10 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
     unsigned bits = 0;
     uint64_t postings = 0, index_bytes = 0;
     if (rc == 0) rc = write_index(w, &pagedir, &bits, &postings, &index_bytes);
-    uint64_t pagedir_off = w->sink->off;
-    if (rc == 0) rc = anpr_sink_write(w->sink, pagedir.data, pagedir.len);
-    uint64_t dir_off = w->sink->off;
-    if (rc == 0) rc = anpr_sink_write(w->sink, w->dir.data, w->dir.len);
+    uint64_t pagedir_off = position(w);
+    if (rc == 0) rc = put_bytes(w, pagedir.data, pagedir.len);
+    uint64_t dir_off = position(w);
+    if (rc == 0) rc = put_bytes(w, w->dir.data, w->dir.len);
     if (rc == 0) {
         uint8_t f[SEG_FOOTER_SIZE] = {0};
         memcpy(f + FT_MAGIC, SEG_FOOTER_MAGIC, 8);
@@ -288,8 +324,9 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
         put_u64(f + FT_POSTINGS, postings);
         put_u64(f + FT_INDEX_BYTES, index_bytes + pagedir.len);
         put_u64(f + FT_SUM, anpr_checksum(f, FT_SUM));
-        rc = anpr_sink_write(w->sink, f, sizeof f);
+        rc = put_bytes(w, f, sizeof f);
     }
+    if (rc == 0) rc = flush_pending(w);
     enc_buf_free(&pagedir);
     if (rc < 0) {
         w->failed = rc;
@@ -312,6 +349,7 @@ void seg_writer_free(seg_writer *w)
     free(w->block);
     free(w->values);
     index_build_free(w->index);
+    enc_buf_free(&w->pending);
     enc_buf_free(&w->dir);
     enc_buf_free(&w->enc);
     enc_buf_free(&w->comp);

@@ -57,10 +57,21 @@ typedef struct seg_write_summary {
 } seg_write_summary;
 
 /*
+ * The writer's bytes go to the sink in pieces of this size, at offsets that
+ * are multiples of it, rather than a write per chunk (many of them under a
+ * page). Besides sparing system calls, a write this large lets the kernel
+ * keep the new file in large page-cache folios where it can, and a query
+ * then reads the segment through fewer page lookups (docs/performance.md).
+ * A failed write is reported by whichever call filled the piece, or by
+ * finish for the last one.
+ */
+#define SEG_WRITE_PIECE ((size_t)4 << 20)
+
+/*
  * Start a segment of UTC day `day`, written to sink from its current offset
  * (which must be 0). block_rows 0 means SEG_BLOCK_ROWS_DEFAULT.
- * Memory held until finish: the current block, plus about 4.3 bytes a row
- * for the plate-hash index (index_build.h).
+ * Memory held until finish: the current block, SEG_WRITE_PIECE bytes not yet
+ * written, plus about 4.3 bytes a row for the plate-hash index (index_build.h).
  */
 int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_level,
                    uint32_t block_rows, anpr_errmsg_buf *err);
