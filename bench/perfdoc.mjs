@@ -10,6 +10,7 @@
 //   year.json       anpr-bench year --json ...        (io_uring)
 //   year-pread.json ANPR_IO=pread anpr-bench year --reuse ... --json ...
 //   compare.json    bench/compare/compare.sh (WORK/compare.json)
+//   national-N.json, year-N.json   the same two scenarios with --block-rows N (N = 2048, 1024)
 //
 // Each block sits between "<!-- perfdoc:NAME -->" and "<!-- /perfdoc:NAME -->";
 // the prose around the blocks is written by hand and left as it is.
@@ -128,6 +129,36 @@ blocks.projection = (n, y) => {
   return [`Deployment: ${int(p.reads_per_day)} reads a day kept ${int(p.retention_days)} days.`, '', table(['projection', 'figure'], rows)].join('\n');
 };
 
+// The block-size trade: the default runs against the --block-rows ones, scenario by scenario.
+function blockRowsOf(j) {
+  const m = / --block-rows (\d+)/.exec(j.command);
+  return m ? Number(m[1]) : 4096;
+}
+
+blocks['block-size'] = (...runs) => {
+  const rows = [];
+  for (let i = 0; i < runs.length; i += 2) {
+    const n = runs[i], y = runs[i + 1];
+    if (blockRowsOf(n) !== blockRowsOf(y)) throw new Error(`block-size: ${n.command} and ${y.command} differ in --block-rows`);
+    const warm = (k) => y.queries[k].warm;
+    rows.push([
+      `${int(blockRowsOf(n))}${blockRowsOf(n) === 4096 ? ' (default)' : ''}`,
+      `${perRead(n.bytes.total, n.bytes.reads)} (index ${perRead(n.bytes.index, n.bytes.reads)}, directory ${perRead(n.bytes.directory, n.bytes.reads)})`,
+      perRead(y.bytes.total, y.bytes.reads),
+      `${fmt(warm('plate').p50_ms)} / ${fmt(warm('plate').p99_ms)}`,
+      fmt(warm('plate_fuzzy').p50_ms),
+      fmt(warm('camera_hour').p50_ms),
+      fmt(warm('area_hour').p50_ms),
+    ]);
+  }
+  return [
+    `Runs: ${runs.map((j) => `\`${j.command}\``).join(', ')}.`,
+    '',
+    table(['rows a block', 'national day, bytes a read (target ≤ 8)', 'year store, bytes a read',
+      'year: plate history p50 / p99 ms (target p50 ≤ 5)', 'misread-tolerant p50', 'one camera, one hour p50', 'an area, one hour p50'], rows),
+  ].join('\n');
+};
+
 const peerNames = { 'duckdb-table': 'DuckDB table', 'duckdb-parquet': 'DuckDB Parquet', sqlite: 'SQLite' };
 const shapeTitles = {
   plate: 'plate history, whole period',
@@ -169,6 +200,12 @@ function render(doc) {
     projection: national && [national, year],
     compare: compare && [compare],
   };
+  const sized = [national, year];
+  for (const rows of [2048, 1024]) {
+    const n = load(`national-${rows}.json`), y = load(`year-${rows}.json`);
+    if (n && y) sized.push(n, y);
+  }
+  if (national && year && sized.length > 2) inputs['block-size'] = sized;
   return doc.replace(/<!-- perfdoc:([a-z-]+) -->\n[\s\S]*?<!-- \/perfdoc:\1 -->/g, (whole, name) => {
     if (!blocks[name]) throw new Error(`docs/performance.md: unknown block perfdoc:${name}`);
     if (!inputs[name]) throw new Error(`perfdoc:${name} needs its JSON in bench/results/ (see the header of bench/perfdoc.mjs)`);

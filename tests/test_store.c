@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,67 @@ START_TEST(open_errors)
     ck_assert_int_eq(anpr_store_open(NULL, dir, NULL), ANPR_EINVAL);
     anpr_store_close(NULL);
     ck_assert_int_eq(anpr_writer_close(NULL), ANPR_OK);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(block_rows_option)
+{
+    enum { N = 2500, ROWS = 1000 };
+    char *dir = tu_tmpdir("store-blocks");
+    char err[512] = "";
+    anpr_store *s = NULL;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    unsigned bad[] = {1, 255, 65537};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        o.block_rows = bad[i];
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+        ck_assert_msg(strstr(err, "block_rows") != NULL, "message: %s", err);
+    }
+
+    /* A caller built against version 1's header passes a struct that ends before block_rows. */
+    size_t v1_size = offsetof(anpr_store_options, block_rows);
+    anpr_store_options *v1 = malloc(v1_size);
+    o.version = 1;
+    memcpy(v1, &o, v1_size);
+    ck_assert_msg(anpr_store_open(&s, dir, v1) == ANPR_OK, "version 1: %s", err);
+    anpr_store_close(s);
+    free(v1);
+    o.version = ANPR_STORE_OPTIONS_VERSION;
+
+    /* Files written with block_rows hold blocks of that many rows, and every read. */
+    o.block_rows = ROWS;
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r = malloc(N * sizeof *r);
+    plate_buf *p = malloc(N * sizeof *p);
+    make_reads(r, p, N, 1, 3);
+    ck_assert_int_eq(anpr_writer_append(w, r, N, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_file_info *files;
+    size_t nfiles;
+    ck_assert_int_eq(anpr_store_files(s, &files, &nfiles), ANPR_OK);
+    ck_assert_uint_eq(nfiles, 1);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, files[0].name);
+    anpr_segment *g;
+    anpr_segment_info info;
+    ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
+    ck_assert_int_eq(anpr_segment_info_get(g, &info), ANPR_OK);
+    ck_assert_uint_eq(info.block_rows, ROWS);
+    ck_assert_uint_eq(info.blocks, (N + ROWS - 1) / ROWS);
+    anpr_segment_close(g);
+    free(files);
+    anpr_store_close(s);
+    assert_store_holds(dir, r, N);
+    free(r);
+    free(p);
     tu_rmrf(dir);
     free(dir);
 }
@@ -629,6 +691,7 @@ int main(void)
     TCase *tc = tcase_create("store");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, open_errors);
+    tcase_add_test(tc, block_rows_option);
     tcase_add_test(tc, append_validates_each_read);
     tcase_add_test(tc, days_duplicates_and_merge);
     tcase_add_test(tc, late_reads_land_in_their_day);

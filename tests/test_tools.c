@@ -286,7 +286,7 @@ static double json_number(const char *json, const char *key)
 START_TEST(bench_measures_and_reports)
 {
     ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 4000 --days 3 --samples 5 --cold-samples 2 "
-                         "--expire-days 1 --json r.json --csv reads.csv --no-progress --dir kept",
+                         "--expire-days 1 --block-rows 1000 --json r.json --csv reads.csv --no-progress --dir kept",
                          tools),
                      0);
     char *out = slurp("out.txt");
@@ -305,6 +305,10 @@ START_TEST(bench_measures_and_reports)
     ck_assert_ptr_nonnull(strstr(json, "\"expire\": {\n    \"days\": 1"));
     ck_assert(json_number(json, "disk_bytes") > 0);
     free(json);
+
+    /* The store's segments have blocks of --block-rows rows. */
+    ck_assert_int_eq(run("%s/anpr-dump kept", tools), 0);
+    assert_file_has("out.txt", "blocks of up to 1000 rows");
 
     /* The CSV holds the same reads: ingested by `anpr`, they make a store of as many reads. */
     ck_assert_int_eq(run("%s/anpr ingest from-csv reads.csv && %s/anpr stats from-csv", tools, tools), 0);
@@ -331,6 +335,10 @@ START_TEST(bench_measures_and_reports)
     ck_assert_int_eq(run("%s/anpr-bench custom --days 2", tools), 2);
     ck_assert_int_eq(run("%s/anpr-bench year --samples many", tools), 2);
     assert_file_has("err.txt", "--samples: 'many'");
+    ck_assert_int_eq(run("%s/anpr-bench year --block-rows 100", tools), 2);
+    assert_file_has("err.txt", "--block-rows: '100' is not a whole number of at least 256");
+    ck_assert_int_eq(run("%s/anpr-bench year --block-rows 70000", tools), 2);
+    assert_file_has("err.txt", "--block-rows: 70000 is over 65536");
     ck_assert_int_eq(run("%s/anpr-bench year --reuse", tools), 2);
     ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 10 --days 1 --dir kept", tools), 2);
     assert_file_has("err.txt", "kept exists");

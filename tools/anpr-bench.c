@@ -54,8 +54,9 @@ static const char usage_text[] =
     "                           removed at the end)\n"
     "  --reuse                  DIR already holds this scenario's store: measure without ingesting\n"
     "  --commit-every N         reads between commits (100,000)\n"
-    "  --budget MB              the store's memory budget (the library's default, 256)\n"
+    "  --budget MB              the store's memory budget (the library's default, 512)\n"
     "  --level L                zstd level (the library's default)\n"
+    "  --block-rows N           rows a segment block holds, 256..65536 (the library's default, 4096)\n"
     "\n"
     "measure:\n"
     "  --samples N              warm queries of each shape (200; national 30, where a partial plate\n"
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 {
     enum {
         O_SEED = 256, O_FRACTION, O_RPD, O_DAYS, O_CAMERAS, O_VEHICLES, O_MISREAD, O_LATE, O_DUP, O_MOBILE,
-        O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_SAMPLES, O_COLD, O_EXPIRE, O_DEPLOY_RPD,
+        O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_BLOCK_ROWS, O_SAMPLES, O_COLD, O_EXPIRE, O_DEPLOY_RPD,
         O_DEPLOY_DAYS, O_JSON, O_NO_PROGRESS, O_HELP, O_VERSION,
     };
     static const struct option opts[] = {
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
         {"commit-every", required_argument, 0, O_COMMIT},
         {"budget", required_argument, 0, O_BUDGET},
         {"level", required_argument, 0, O_LEVEL},
+        {"block-rows", required_argument, 0, O_BLOCK_ROWS},
         {"samples", required_argument, 0, O_SAMPLES},
         {"cold-samples", required_argument, 0, O_COLD},
         {"expire-days", required_argument, 0, O_EXPIRE},
@@ -146,7 +148,8 @@ int main(int argc, char **argv)
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0},
     };
-    uint64_t seed = 1, rpd = 0, days = 0, cameras = 0, vehicles = 0, commit_every = 100000, budget = 0, level = 0;
+    uint64_t seed = 1, rpd = 0, days = 0, cameras = 0, vehicles = 0, commit_every = 100000, budget = 0, level = 0,
+             block_rows = 0;
     uint64_t samples = UINT64_MAX, cold_samples = UINT64_MAX, expire_days = UINT64_MAX, deploy_rpd = 60000000, deploy_days = 365;
     double fraction = 0.01, misread = -1, late = -1, dup = -1, mobile = -1;
     const char *csv_path = NULL, *dir = NULL, *json_path = NULL;
@@ -175,6 +178,10 @@ int main(int argc, char **argv)
         case O_COMMIT: bad = parse_u64(name, optarg, 1, &commit_every); break;
         case O_BUDGET: bad = parse_u64(name, optarg, 1, &budget); break;
         case O_LEVEL: bad = parse_u64(name, optarg, 1, &level); break;
+        case O_BLOCK_ROWS:
+            bad = parse_u64(name, optarg, 256, &block_rows);
+            if (!bad && block_rows > 65536) bad = usage_error("--block-rows: %s is over 65536", optarg);
+            break;
         case O_SAMPLES: bad = parse_u64(name, optarg, 0, &samples); break;
         case O_COLD: bad = parse_u64(name, optarg, 0, &cold_samples); break;
         case O_EXPIRE: bad = parse_u64(name, optarg, 0, &expire_days); break;
@@ -250,7 +257,8 @@ int main(int argc, char **argv)
     int bad = 0;
     if (!reuse) {
         bench_ingest_opts io = {.workload = *w, .commit_every = commit_every, .budget_mb = budget,
-                                .compression_level = (int)level, .progress = progress};
+                                .compression_level = (int)level, .block_rows = (unsigned)block_rows,
+                                .progress = progress};
         FILE *csv = NULL;
         if (csv_path && !(csv = io.csv = fopen(csv_path, "w"))) {
             fprintf(stderr, "anpr-bench: %s: %s\n", csv_path, strerror(errno));

@@ -151,7 +151,7 @@ enum anpr_io_mode {
     ANPR_IO_PREAD = 2   /* plain pread/pwrite */
 };
 
-#define ANPR_STORE_OPTIONS_VERSION 1
+#define ANPR_STORE_OPTIONS_VERSION 2 /* version 1 lacked block_rows; still accepted */
 
 /*
  * Options for anpr_store_open. Start from ANPR_STORE_OPTIONS_INIT and set
@@ -178,9 +178,18 @@ typedef struct anpr_store_options {
      * reads committed by the writer are seen within this many ms. Default 1000.
      */
     unsigned refresh_ms;
+    /*
+     * Rows in each block of the segment and part files written from now on,
+     * 256..65536; default 4096. Files already written keep theirs. A plate
+     * lookup reads every block that may hold the plate, so smaller blocks
+     * make it read and search less, and cost more bytes a read (postings
+     * wider by a bit at each halving, and a directory entry a block): see
+     * docs/performance.md for the measured trade.
+     */
+    unsigned block_rows;
 } anpr_store_options;
 
-#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0}
+#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0}
 
 /*
  * Open the store in directory path (created with ANPR_OPEN_CREATE).

@@ -15,7 +15,7 @@ int store_file_begin(anpr_store *s, store_file_out *fo, int32_t day, uint8_t kin
     manifest_file_name(name, sizeof name, &fo->f);
     int rc = anpr_publish_begin(&fo->pub, s->vfs, s->dir, name, err);
     if (rc < 0) return rc;
-    rc = seg_writer_new(&fo->sw, &fo->pub.sink, day, s->opts.compression_level, 0, err);
+    rc = seg_writer_new(&fo->sw, &fo->pub.sink, day, s->opts.compression_level, s->opts.block_rows, err);
     if (rc < 0) {
         anpr_publish_abort(&fo->pub);
         fo->pub.sink.fd = -1;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +90,16 @@ static int resolve_io_mode(int asked, int *mode)
 static int check_options(anpr_store_options *o, const anpr_store_options *in, anpr_errmsg_buf *err)
 {
     anpr_store_options defaults = ANPR_STORE_OPTIONS_INIT;
-    *o = in ? *in : defaults;
+    *o = defaults;
+    if (in && in->version == 1) {
+        /* A caller built against version 1's header: its struct ends before block_rows. */
+        memcpy(o, in, offsetof(anpr_store_options, block_rows));
+        o->version = ANPR_STORE_OPTIONS_VERSION;
+    } else if (in) {
+        *o = *in;
+    }
     if (o->version != ANPR_STORE_OPTIONS_VERSION)
-        return anpr_fail(err, ANPR_EINVAL, "options: version %u, expected %u (use ANPR_STORE_OPTIONS_INIT)",
+        return anpr_fail(err, ANPR_EINVAL, "options: version %u, expected 1 or %u (use ANPR_STORE_OPTIONS_INIT)",
                          o->version, ANPR_STORE_OPTIONS_VERSION);
     if (o->flags & ~(unsigned)(ANPR_OPEN_CREATE | ANPR_OPEN_READONLY))
         return anpr_fail(err, ANPR_EINVAL, "options: unknown flags 0x%x", o->flags);
@@ -109,6 +117,10 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
     if (o->refresh_ms == 0) o->refresh_ms = 1000;
     if (o->max_future_ms < 0)
         return anpr_fail(err, ANPR_EINVAL, "options: max_future_ms is negative");
+    if (o->block_rows == 0) o->block_rows = SEG_BLOCK_ROWS_DEFAULT;
+    if (o->block_rows < ANPR_MIN_BLOCK_ROWS || o->block_rows > SEG_BLOCK_ROWS_MAX)
+        return anpr_fail(err, ANPR_EINVAL, "options: block_rows %u is outside %u..%u", o->block_rows,
+                         ANPR_MIN_BLOCK_ROWS, SEG_BLOCK_ROWS_MAX);
     if (o->retention_days > 100000)
         return anpr_fail(err, ANPR_EINVAL, "options: retention_days %u is absurd", o->retention_days);
     o->errbuf = NULL;
