@@ -21,7 +21,7 @@
 
 #define ANPR_DEFAULT_MEMORY_BUDGET ((size_t)512 << 20)
 #define ANPR_DEFAULT_LEVEL 3
-/* The smallest block_rows a store accepts: below it, each block's directory entry (about 300 bytes) costs over a byte a read. */
+/* The smallest block_rows accepted: below it a block's directory entry (about 300 bytes) costs over a byte a read. */
 #define ANPR_MIN_BLOCK_ROWS 256u
 #define ANPR_DEFAULT_MAX_FUTURE_MS (INT64_C(24) * 3600 * 1000)
 #define ANPR_LOCK_NAME "LOCK"
