@@ -211,7 +211,36 @@ START_TEST(block_rows_option)
     anpr_segment_close(g);
     free(files);
     anpr_store_close(s);
-    assert_store_holds(dir, r, N);
+
+    /* A next day written with the default blocks: a plate history spans both block sizes. */
+    o.block_rows = 0;
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r2 = malloc(N * sizeof *r2);
+    plate_buf *p2 = malloc(N * sizeof *p2);
+    make_reads(r2, p2, N, 1, 5);
+    for (size_t i = 0; i < N; i++) r2[i].ts_ms += DAY_MS;
+    r2[N / 2].plate = r[0].plate;
+    ck_assert_int_eq(anpr_writer_append(w, r2, N, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    size_t want = 0, got = 0;
+    for (size_t i = 0; i < N; i++)
+        want += (strcmp(r[i].plate, r[0].plate) == 0) + (strcmp(r2[i].plate, r[0].plate) == 0);
+    anpr_query q = ANPR_QUERY_INIT;
+    q.plate = r[0].plate;
+    anpr_cursor *c;
+    anpr_batch b;
+    int rc;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
+    while ((rc = anpr_cursor_next(c, &b)) > 0) got += b.n;
+    ck_assert_int_eq(rc, 0);
+    anpr_cursor_close(c);
+    ck_assert_uint_ge(want, 2);
+    ck_assert_uint_eq(got, want);
+    anpr_store_close(s);
+    free(r2);
+    free(p2);
     free(r);
     free(p);
     tu_rmrf(dir);
