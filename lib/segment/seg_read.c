@@ -42,8 +42,10 @@ struct seg_reader {
     uint32_t page_buckets, npages;
     chunk_ref *pages;          /* loaded on the first probe */
     uint64_t pagedir_off;
-    uint32_t pagedir_len;
+    uint32_t pagedir_len;      /* as stored */
+    uint32_t pagedir_raw;      /* its layout's bytes: pagedir_len before format 6, more once inflated */
     uint64_t pagedir_sum;
+    int zstd_dirs;             /* format 6 on: both directories are zstd frames */
     uint8_t *stored, *encoded; /* scratch */
     const uint8_t *chunk;      /* the last checked chunk's encoded bytes (check_chunk) */
     size_t stored_cap, encoded_cap;
@@ -208,6 +210,42 @@ static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
     return 0;
 }
 
+/*
+ * Does a directory of raw bytes fit in `stored` bytes as this version keeps
+ * it: exactly, before format 6; from it, as a zstd frame, which is never
+ * longer than zstd's bound (and never empty).
+ */
+static int stored_size_ok(const seg_reader *r, uint64_t stored, uint64_t raw)
+{
+    if (!r->zstd_dirs) return stored == raw;
+    return raw <= UINT32_MAX && stored >= 1 && stored <= ZSTD_compressBound((size_t)raw);
+}
+
+/*
+ * A directory's bytes as stored (checksummed by the caller) to its raw
+ * layout: the stored bytes themselves before format 6, else a new buffer
+ * (the caller frees it when it is not `stored`). ANPR_ECORRUPT, naming
+ * `what`, for a frame that does not hold exactly `raw` bytes.
+ */
+static int inflate_directory(seg_reader *r, const uint8_t *stored, uint32_t stored_len, uint32_t raw, uint8_t **out,
+                             const char *what)
+{
+    *out = (uint8_t *)stored;
+    if (!r->zstd_dirs) return 0;
+    uint8_t *buf = malloc(raw ? raw : 1);
+    if (!buf) return -ENOMEM;
+    if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
+        free(buf);
+        return -ENOMEM;
+    }
+    if (enc_zstd_decompress(buf, raw, r->dctx, stored, stored_len) < 0) {
+        free(buf);
+        return anpr_fail(r->err, ANPR_ECORRUPT, "%s: zstd frame does not decode to %u bytes", what, raw);
+    }
+    *out = buf;
+    return 0;
+}
+
 int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *err)
 {
     *out = NULL;
@@ -216,7 +254,8 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
     r->src = src;
     r->err = err;
     uint8_t f[SEG_FOOTER_SIZE];
-    uint8_t *dir = NULL;
+    uint8_t *dir = NULL, *dir_stored = NULL;
+    uint32_t dir_raw = 0;
     int rc = read_footer(r, f);
     if (rc < 0) goto fail;
     anpr_segment_info *in = &r->info;
@@ -243,13 +282,24 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
     int ok = in->day >= 0 && in->block_rows >= 1 && in->block_rows <= SEG_BLOCK_ROWS_MAX &&
              in->blocks <= SEG_MAX_BLOCKS && in->rows <= (uint64_t)in->blocks * in->block_rows &&
              (in->rows == 0) == (in->blocks == 0) &&
-             (uint64_t)dir_len == (uint64_t)in->blocks * SEG_BLOCK_ENTRY && dir_off + dir_len == footer_off &&
+             dir_off + dir_len == footer_off &&
              r->pagedir_off + r->pagedir_len == dir_off && r->pagedir_off >= SEG_HEADER_SIZE &&
              r->bucket_bits <= 32 && r->page_buckets >= 1 && r->page_buckets <= (1u << 20);
     if (ok) {
-        uint64_t nb = UINT64_C(1) << r->bucket_bits;
-        r->npages = (uint32_t)((nb + r->page_buckets - 1) / r->page_buckets);
-        ok = (uint64_t)r->npages * SEG_PAGE_ENTRY == r->pagedir_len &&
+        uint64_t nb = UINT64_C(1) << r->bucket_bits, npages = (nb + r->page_buckets - 1) / r->page_buckets;
+        r->npages = npages > UINT32_MAX ? 0 : (uint32_t)npages;
+        /*
+         * Before format 6 the directories are stored as they are; from it, as
+         * zstd frames of them. A frame can stand for far more bytes than it
+         * takes, so the counts that size them are held to the data: every
+         * block and every index page has at least a byte of it.
+         */
+        r->zstd_dirs = in->format_version >= SEG_FORMAT_ZSTD_DIRS;
+        uint64_t body = r->pagedir_off - SEG_HEADER_SIZE;
+        uint64_t pagedir_raw = npages * SEG_PAGE_ENTRY;
+        dir_raw = in->blocks * SEG_BLOCK_ENTRY; /* in->blocks <= SEG_MAX_BLOCKS: no overflow */
+        ok = npages <= UINT32_MAX && (!r->zstd_dirs || (in->blocks <= body && npages <= body)) &&
+             stored_size_ok(r, r->pagedir_len, pagedir_raw) && stored_size_ok(r, dir_len, dir_raw) &&
              (in->rows == 0 || (in->min_ts_ms <= in->max_ts_ms && anpr_day_of(in->min_ts_ms) == in->day &&
                                 anpr_day_of(in->max_ts_ms) == in->day && in->min_ts_ms >= 0));
     }
@@ -257,32 +307,37 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
         rc = anpr_fail(err, ANPR_ECORRUPT, "footer: fields are inconsistent with each other or the file size");
         goto fail;
     }
+    r->pagedir_raw = r->npages * SEG_PAGE_ENTRY; /* fits: stored_size_ok checked it */
     in->index_buckets = (uint32_t)((UINT64_C(1) << r->bucket_bits) > UINT32_MAX ? UINT32_MAX : (UINT64_C(1) << r->bucket_bits));
     in->directory_bytes = dir_len + SEG_FOOTER_SIZE + SEG_HEADER_SIZE; /* the page directory counts as index */
-    dir = malloc(dir_len ? dir_len : 1);
+    dir_stored = malloc(dir_len ? dir_len : 1);
     r->blocks = calloc(in->blocks ? in->blocks : 1, sizeof *r->blocks);
     r->values = malloc((in->block_rows ? in->block_rows : 1) * sizeof *r->values);
     r->picked = malloc((in->block_rows ? in->block_rows : 1) * sizeof *r->picked);
-    if (!dir || !r->blocks || !r->values || !r->picked) {
+    if (!dir_stored || !r->blocks || !r->values || !r->picked) {
         rc = -ENOMEM;
         goto fail;
     }
-    rc = anpr_source_read(src, dir, dir_len, dir_off);
+    rc = anpr_source_read(src, dir_stored, dir_len, dir_off);
     if (rc < 0) {
         anpr_fail(err, rc, "block directory: read: %s", anpr_strerror(rc));
         goto fail;
     }
-    if (anpr_checksum(dir, dir_len) != get_u64(f + FT_DIR_SUM)) {
+    if (anpr_checksum(dir_stored, dir_len) != get_u64(f + FT_DIR_SUM)) {
         rc = anpr_fail(err, ANPR_ECORRUPT, "block directory: checksum mismatch");
         goto fail;
     }
+    rc = inflate_directory(r, dir_stored, dir_len, dir_raw, &dir, "block directory");
+    if (rc < 0) goto fail;
     rc = check_directory(r, dir, r->pagedir_off);
     if (rc < 0) goto fail;
-    free(dir);
+    if (dir != dir_stored) free(dir);
+    free(dir_stored);
     *out = r;
     return 0;
 fail:
-    free(dir);
+    if (dir != dir_stored) free(dir);
+    free(dir_stored);
     seg_reader_free(r);
     return rc;
 }
@@ -578,6 +633,10 @@ int seg_reader_load_pagedir(seg_reader *r, const uint8_t *bytes)
     }
     if (rc == 0 && anpr_checksum(bytes, r->pagedir_len) != r->pagedir_sum)
         rc = anpr_fail(r->err, ANPR_ECORRUPT, "index page directory: checksum mismatch");
+    const uint8_t *stored = bytes;
+    uint8_t *raw = NULL;
+    if (rc == 0) rc = inflate_directory(r, stored, r->pagedir_len, r->pagedir_raw, &raw, "index page directory");
+    if (rc == 0) bytes = raw;
     /* A page holds a count per bucket and at most a posting per (bucket, block), 16 bits or less each. */
     uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks) + 2;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
@@ -586,6 +645,7 @@ int seg_reader_load_pagedir(seg_reader *r, const uint8_t *bytes)
         if (!chunk_sane(&pages[p], r->pagedir_off, max_raw, e) || pages[p].encoding != 0)
             rc = corrupt(r, "index page", p, "lies outside the index or has a bad size");
     }
+    if (raw != stored) free(raw);
     free(own);
     if (rc < 0) {
         free(pages);

@@ -299,10 +299,14 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
     unsigned bits = 0;
     uint64_t postings = 0, index_bytes = 0;
     if (rc == 0) rc = write_index(w, &pagedir, &bits, &postings, &index_bytes);
+    /* The two directories as zstd frames (format 6): a reader inflates each once, when it opens the file. */
+    enc_buf pagedir_z = {0}, dir_z = {0};
+    if (rc == 0) rc = enc_zstd_compress(&pagedir_z, w->cctx, w->level, pagedir.data, pagedir.len);
+    if (rc == 0) rc = enc_zstd_compress(&dir_z, w->cctx, w->level, w->dir.data, w->dir.len);
     uint64_t pagedir_off = position(w);
-    if (rc == 0) rc = put_bytes(w, pagedir.data, pagedir.len);
+    if (rc == 0) rc = put_bytes(w, pagedir_z.data, pagedir_z.len);
     uint64_t dir_off = position(w);
-    if (rc == 0) rc = put_bytes(w, w->dir.data, w->dir.len);
+    if (rc == 0) rc = put_bytes(w, dir_z.data, dir_z.len);
     if (rc == 0) {
         uint8_t f[SEG_FOOTER_SIZE] = {0};
         memcpy(f + FT_MAGIC, SEG_FOOTER_MAGIC, 8);
@@ -314,20 +318,22 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
         put_i64(f + FT_MIN_TS, w->rows ? w->min_ts : 0);
         put_i64(f + FT_MAX_TS, w->rows ? w->max_ts : 0);
         put_u64(f + FT_DIR_OFF, dir_off);
-        put_u32(f + FT_DIR_LEN, (uint32_t)w->dir.len);
+        put_u32(f + FT_DIR_LEN, (uint32_t)dir_z.len);
         put_u32(f + FT_PAGE_BUCKETS, SEG_PAGE_BUCKETS);
-        put_u64(f + FT_DIR_SUM, anpr_checksum(w->dir.data, w->dir.len));
+        put_u64(f + FT_DIR_SUM, anpr_checksum(dir_z.data, dir_z.len));
         put_u64(f + FT_PAGEDIR_OFF, pagedir_off);
-        put_u32(f + FT_PAGEDIR_LEN, (uint32_t)pagedir.len);
+        put_u32(f + FT_PAGEDIR_LEN, (uint32_t)pagedir_z.len);
         put_u32(f + FT_BUCKET_BITS, bits);
-        put_u64(f + FT_PAGEDIR_SUM, anpr_checksum(pagedir.data, pagedir.len));
+        put_u64(f + FT_PAGEDIR_SUM, anpr_checksum(pagedir_z.data, pagedir_z.len));
         put_u64(f + FT_POSTINGS, postings);
-        put_u64(f + FT_INDEX_BYTES, index_bytes + pagedir.len);
+        put_u64(f + FT_INDEX_BYTES, index_bytes + pagedir_z.len);
         put_u64(f + FT_SUM, anpr_checksum(f, FT_SUM));
         rc = put_bytes(w, f, sizeof f);
     }
     if (rc == 0) rc = flush_pending(w);
     enc_buf_free(&pagedir);
+    enc_buf_free(&pagedir_z);
+    enc_buf_free(&dir_z);
     if (rc < 0) {
         w->failed = rc;
         if (rc != -ENOMEM && rc != ANPR_EINVAL) anpr_fail(w->err, rc, "segment: write: %s", anpr_strerror(rc));

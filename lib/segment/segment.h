@@ -20,13 +20,15 @@
 typedef struct enc_plate_target enc_plate_target; /* encode/encode.h */
 
 /*
- * Writers write version 5; readers read 1 to 5. Version 2 added encodings
+ * Writers write version 6; readers read 1 to 6. Version 2 added encodings
  * (plate-split, delta-rice-ck), version 3 two more (huffman-ck,
  * delta-rice-ck2), version 4 one (plate-shapes) and version 5 one
- * (plate-age), nothing else, so one reader serves them all.
+ * (plate-age); version 6 stores the block directory and the index's page
+ * directory as zstd frames. One reader serves them all.
  */
-#define SEG_FORMAT_VERSION 5
+#define SEG_FORMAT_VERSION 6
 #define SEG_FORMAT_OLDEST 1
+#define SEG_FORMAT_ZSTD_DIRS 6 /* the first version whose directories are zstd frames */
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u
 

@@ -5,10 +5,13 @@
  * the footer's checksum is recomputed over whatever the bytes now are (where
  * the entries point inside the file), so that the mutations reach the
  * header, footer and directory checks and the column and index decoders.
- * Then the same checks as fuzz_segment (segment_check.c).
+ * From format 6 the directories are zstd frames: they are inflated,
+ * re-signed inside and deflated again. Then the same checks as
+ * fuzz_segment (segment_check.c).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "common/bytes.h"
 #include "common/hash.h"
@@ -22,6 +25,7 @@ enum {
     BLOCK_FIXED = 56,
     COLUMN_ENTRY = 32,
     COLUMNS = 8,
+    ZSTD_DIRS_VERSION = 6, /* from this format version both directories are zstd frames */
 };
 
 /* Re-sign a 32-byte chunk entry if its chunk lies inside the file. */
@@ -38,24 +42,102 @@ static uint8_t *region(uint8_t *f, size_t size, uint64_t off, uint64_t len)
     return off <= size - FOOTER && len <= size - FOOTER - off ? f + off : NULL;
 }
 
-static void resign(uint8_t *f, size_t size)
+/* Re-sign the chunk entries of a block directory (len bytes) and of a page directory. */
+static void sign_dir(uint8_t *f, size_t size, uint8_t *dir, size_t len)
 {
-    if (size < 16 + FOOTER) return;
+    for (size_t b = 0; b + BLOCK_ENTRY <= len; b += BLOCK_ENTRY)
+        for (int c = 0; c < COLUMNS; c++) sign_entry(f, size, dir + b + BLOCK_FIXED + c * COLUMN_ENTRY);
+}
+
+static void sign_pagedir(uint8_t *f, size_t size, uint8_t *pagedir, size_t len)
+{
+    for (size_t p = 0; p + COLUMN_ENTRY <= len; p += COLUMN_ENTRY) sign_entry(f, size, pagedir + p);
+}
+
+/* Directories stored as they are (formats 1 to 5): re-signed in place. */
+static void resign_raw(uint8_t *f, size_t size)
+{
     uint8_t *foot = f + size - FOOTER;
     uint64_t dir_off = get_u64(foot + 48), pagedir_off = get_u64(foot + 72);
     uint32_t dir_len = get_u32(foot + 56), pagedir_len = get_u32(foot + 80);
     uint8_t *dir = region(f, size, dir_off, dir_len);
     if (dir) {
-        for (uint32_t b = 0; b + BLOCK_ENTRY <= dir_len; b += BLOCK_ENTRY)
-            for (int c = 0; c < COLUMNS; c++) sign_entry(f, size, dir + b + BLOCK_FIXED + c * COLUMN_ENTRY);
+        sign_dir(f, size, dir, dir_len);
         put_u64(foot + 64, anpr_checksum(dir, dir_len));
     }
     uint8_t *pagedir = region(f, size, pagedir_off, pagedir_len);
     if (pagedir) {
-        for (uint32_t p = 0; p + COLUMN_ENTRY <= pagedir_len; p += COLUMN_ENTRY) sign_entry(f, size, pagedir + p);
+        sign_pagedir(f, size, pagedir, pagedir_len);
         put_u64(foot + 88, anpr_checksum(pagedir, pagedir_len));
     }
     put_u64(foot + 120, anpr_checksum(foot, 120));
+}
+
+/* A zstd frame's content (at most 64 MiB), or NULL; its size in *n. */
+static uint8_t *inflate(const uint8_t *src, size_t len, size_t *n)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(src, len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > ((size_t)64 << 20)) return NULL;
+    uint8_t *out = malloc(size ? size : 1);
+    if (out && ZSTD_decompress(out, size, src, len) != size) {
+        free(out);
+        return NULL;
+    }
+    *n = size;
+    return out;
+}
+
+/*
+ * Directories stored as zstd frames (format 6): where both inflate, their
+ * entries are re-signed and the file is rebuilt with them deflated again
+ * (their sizes change, so the footer moves); otherwise the frames' own
+ * checksums are made right, so that the mutated frames reach the reader.
+ * Returns the new file (the caller frees it) and its size, or NULL.
+ */
+static uint8_t *resign_zstd(uint8_t *f, size_t size, size_t *out_size)
+{
+    uint8_t *foot = f + size - FOOTER;
+    uint64_t dir_off = get_u64(foot + 48), pagedir_off = get_u64(foot + 72);
+    uint32_t dir_len = get_u32(foot + 56), pagedir_len = get_u32(foot + 80);
+    uint8_t *dir = region(f, size, dir_off, dir_len), *pagedir = region(f, size, pagedir_off, pagedir_len);
+    size_t n_dir = 0, n_pagedir = 0;
+    uint8_t *raw_dir = dir ? inflate(dir, dir_len, &n_dir) : NULL;
+    uint8_t *raw_pagedir = pagedir ? inflate(pagedir, pagedir_len, &n_pagedir) : NULL;
+    uint8_t *out = NULL;
+    if (raw_dir && raw_pagedir) {
+        sign_dir(f, size, raw_dir, n_dir);
+        sign_pagedir(f, size, raw_pagedir, n_pagedir);
+        size_t bound = ZSTD_compressBound(n_dir) + ZSTD_compressBound(n_pagedir);
+        out = malloc(pagedir_off + bound + FOOTER);
+        if (out) {
+            memcpy(out, f, pagedir_off);
+            size_t zp = ZSTD_compress(out + pagedir_off, bound, raw_pagedir, n_pagedir, 1);
+            size_t zd = ZSTD_isError(zp) ? zp : ZSTD_compress(out + pagedir_off + zp, bound - zp, raw_dir, n_dir, 1);
+            if (ZSTD_isError(zp) || ZSTD_isError(zd)) {
+                free(out);
+                out = NULL;
+            } else {
+                uint8_t *nf = out + pagedir_off + zp + zd;
+                memcpy(nf, foot, FOOTER);
+                put_u64(nf + 72, pagedir_off);
+                put_u32(nf + 80, (uint32_t)zp);
+                put_u64(nf + 88, anpr_checksum(out + pagedir_off, zp));
+                put_u64(nf + 48, pagedir_off + zp);
+                put_u32(nf + 56, (uint32_t)zd);
+                put_u64(nf + 64, anpr_checksum(out + pagedir_off + zp, zd));
+                put_u64(nf + 120, anpr_checksum(nf, 120));
+                *out_size = pagedir_off + zp + zd + FOOTER;
+            }
+        }
+    }
+    free(raw_dir);
+    free(raw_pagedir);
+    if (!out) {
+        if (dir) put_u64(foot + 64, anpr_checksum(dir, dir_len));
+        if (pagedir) put_u64(foot + 88, anpr_checksum(pagedir, pagedir_len));
+        put_u64(foot + 120, anpr_checksum(foot, 120));
+    }
+    return out;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -63,8 +145,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *copy = malloc(size ? size : 1);
     if (!copy) return 0;
     memcpy(copy, data, size);
-    resign(copy, size);
-    segment_check_bytes(copy, size);
+    uint8_t *rebuilt = NULL;
+    size_t rebuilt_size = 0;
+    if (size >= 16 + FOOTER) {
+        if (get_u16(copy + size - FOOTER + 8) >= ZSTD_DIRS_VERSION)
+            rebuilt = resign_zstd(copy, size, &rebuilt_size);
+        else
+            resign_raw(copy, size);
+    }
+    if (rebuilt) segment_check_bytes(rebuilt, rebuilt_size);
+    else segment_check_bytes(copy, size);
+    free(rebuilt);
     free(copy);
     return 0;
 }
