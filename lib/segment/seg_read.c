@@ -42,10 +42,8 @@ struct seg_reader {
     uint32_t page_buckets, npages;
     chunk_ref *pages;          /* loaded on the first probe */
     uint64_t pagedir_off;
-    uint32_t pagedir_len;      /* as stored */
-    uint32_t pagedir_raw;      /* its layout's bytes: pagedir_len before format 6, more once inflated */
+    uint32_t pagedir_len;      /* as stored; its layout's bytes are npages * SEG_PAGE_ENTRY */
     uint64_t pagedir_sum;
-    int zstd_dirs;             /* format 6 on: both directories are zstd frames */
     uint8_t *stored, *encoded; /* scratch */
     const uint8_t *chunk;      /* the last checked chunk's encoded bytes (check_chunk) */
     size_t stored_cap, encoded_cap;
@@ -210,6 +208,12 @@ static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
     return 0;
 }
 
+/* From format 6 both directories are stored as zstd frames. */
+static int zstd_dirs(const seg_reader *r)
+{
+    return r->info.format_version >= SEG_FORMAT_ZSTD_DIRS;
+}
+
 /*
  * Does a directory of raw bytes fit in `stored` bytes as this version keeps
  * it: exactly, before format 6; from it, as a zstd frame, which is never
@@ -217,7 +221,7 @@ static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
  */
 static int stored_size_ok(const seg_reader *r, uint64_t stored, uint64_t raw)
 {
-    if (!r->zstd_dirs) return stored == raw;
+    if (!zstd_dirs(r)) return stored == raw;
     return raw <= UINT32_MAX && stored >= 1 && stored <= ZSTD_compressBound((size_t)raw);
 }
 
@@ -225,21 +229,23 @@ static int stored_size_ok(const seg_reader *r, uint64_t stored, uint64_t raw)
  * A directory's bytes as stored (checksummed by the caller) to its raw
  * layout: the stored bytes themselves before format 6, else a new buffer
  * (the caller frees it when it is not `stored`). ANPR_ECORRUPT, naming
- * `what`, for a frame that does not hold exactly `raw` bytes.
+ * `what`, for a frame that does not hold exactly `raw` bytes. A reader
+ * inflates each directory once, so it borrows its chunks' zstd context if
+ * it has one and otherwise makes one for the call: a context kept for this
+ * alone would cost every cached reader about 96 KB.
  */
 static int inflate_directory(seg_reader *r, const uint8_t *stored, uint32_t stored_len, uint32_t raw, uint8_t **out,
                              const char *what)
 {
     *out = (uint8_t *)stored;
-    if (!r->zstd_dirs) return 0;
+    if (!zstd_dirs(r)) return 0;
     uint8_t *buf = malloc(raw ? raw : 1);
-    if (!buf) return -ENOMEM;
-    if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
+    ZSTD_DCtx *dctx = r->dctx ? r->dctx : ZSTD_createDCtx();
+    int rc = buf && dctx ? enc_zstd_decompress(buf, raw, dctx, stored, stored_len) : -ENOMEM;
+    if (dctx != r->dctx) ZSTD_freeDCtx(dctx);
+    if (rc < 0) {
         free(buf);
-        return -ENOMEM;
-    }
-    if (enc_zstd_decompress(buf, raw, r->dctx, stored, stored_len) < 0) {
-        free(buf);
+        if (rc == -ENOMEM) return rc;
         return anpr_fail(r->err, ANPR_ECORRUPT, "%s: zstd frame does not decode to %u bytes", what, raw);
     }
     *out = buf;
@@ -294,11 +300,10 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
          * takes, so the counts that size them are held to the data: every
          * block and every index page has at least a byte of it.
          */
-        r->zstd_dirs = in->format_version >= SEG_FORMAT_ZSTD_DIRS;
         uint64_t body = r->pagedir_off - SEG_HEADER_SIZE;
         uint64_t pagedir_raw = npages * SEG_PAGE_ENTRY;
         dir_raw = in->blocks * SEG_BLOCK_ENTRY; /* in->blocks <= SEG_MAX_BLOCKS: no overflow */
-        ok = npages <= UINT32_MAX && (!r->zstd_dirs || (in->blocks <= body && npages <= body)) &&
+        ok = npages <= UINT32_MAX && (!zstd_dirs(r) || (in->blocks <= body && npages <= body)) &&
              stored_size_ok(r, r->pagedir_len, pagedir_raw) && stored_size_ok(r, dir_len, dir_raw) &&
              (in->rows == 0 || (in->min_ts_ms <= in->max_ts_ms && anpr_day_of(in->min_ts_ms) == in->day &&
                                 anpr_day_of(in->max_ts_ms) == in->day && in->min_ts_ms >= 0));
@@ -307,7 +312,6 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
         rc = anpr_fail(err, ANPR_ECORRUPT, "footer: fields are inconsistent with each other or the file size");
         goto fail;
     }
-    r->pagedir_raw = r->npages * SEG_PAGE_ENTRY; /* fits: stored_size_ok checked it */
     in->index_buckets = (uint32_t)((UINT64_C(1) << r->bucket_bits) > UINT32_MAX ? UINT32_MAX : (UINT64_C(1) << r->bucket_bits));
     in->directory_bytes = dir_len + SEG_FOOTER_SIZE + SEG_HEADER_SIZE; /* the page directory counts as index */
     dir_stored = malloc(dir_len ? dir_len : 1);
@@ -635,7 +639,9 @@ int seg_reader_load_pagedir(seg_reader *r, const uint8_t *bytes)
         rc = anpr_fail(r->err, ANPR_ECORRUPT, "index page directory: checksum mismatch");
     const uint8_t *stored = bytes;
     uint8_t *raw = NULL;
-    if (rc == 0) rc = inflate_directory(r, stored, r->pagedir_len, r->pagedir_raw, &raw, "index page directory");
+    /* npages * SEG_PAGE_ENTRY fits: stored_size_ok held it to 32 bits at open. */
+    if (rc == 0)
+        rc = inflate_directory(r, stored, r->pagedir_len, r->npages * SEG_PAGE_ENTRY, &raw, "index page directory");
     if (rc == 0) bytes = raw;
     /* A page holds a count per bucket and at most a posting per (bucket, block), 16 bits or less each. */
     uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks) + 2;
