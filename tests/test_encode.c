@@ -66,6 +66,12 @@ static void round_trip(const int64_t *v, size_t n)
             continue;
         }
         ck_assert_int_eq(enc_int_encode(&b, int_ids[c], v, n), 0);
+        /* The sizes the chooser works out without encoding are exactly what the encoders write. */
+        size_t size = enc_int_size(int_ids[c], v, n);
+        if (int_ids[c] == ENC_DELTA_BP || int_ids[c] == ENC_FOR_BP || int_ids[c] == ENC_RLE)
+            ck_assert_msg(size == b.len, "%s n=%zu: size %zu, wrote %zu", enc_name(int_ids[c]), n, size, b.len);
+        else
+            ck_assert(size == SIZE_MAX);
         int64_t *back = malloc((n + 1) * sizeof *back);
         ck_assert_int_eq(enc_int_decode(back, n, int_ids[c], b.data, b.len), 0);
         for (size_t i = 0; i < n; i++) ck_assert_msg(back[i] == v[i], "%s n=%zu i=%zu", enc_name(int_ids[c]), n, i);
@@ -85,6 +91,13 @@ static void round_trip(const int64_t *v, size_t n)
     ck_assert_int_eq(enc_int_decode(back, n, id, b.data, b.len), 0);
     for (size_t i = 0; i < n; i++) ck_assert(back[i] == v[i]);
     free(back);
+    /* The choice is never larger than the bit-packings, which are always candidates, and is what its id encodes. */
+    ck_assert_uint_le(b.len, enc_int_size(ENC_DELTA_BP, v, n));
+    ck_assert_uint_le(b.len, enc_int_size(ENC_FOR_BP, v, n));
+    enc_buf again = {0};
+    ck_assert_int_eq(enc_int_encode(&again, id, v, n), 0);
+    ck_assert(again.len == b.len && (b.len == 0 || memcmp(again.data, b.data, b.len) == 0));
+    enc_buf_free(&again);
     enc_buf_free(&b);
 }
 

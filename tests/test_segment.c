@@ -18,6 +18,7 @@
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "encode/encode.h"
+#include "segment/seg_internal.h"
 #include "segment/seg_layout.h"
 #include "segment/segment.h"
 #include "testutil.h"
@@ -298,6 +299,30 @@ START_TEST(writer_writes_whole_pieces)
     free(rows);
     tu_rmrf(dir);
     free(dir);
+}
+END_TEST
+
+/*
+ * The index key is the top half of the XXH3 of the folded plate, however the
+ * fast path puts the folded bytes together: for every length, padded or not.
+ */
+START_TEST(plate_key_is_the_folded_hash)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 2000; round++) {
+        char plate[ANPR_PLATE_MAX + 1] = {0}, folded[ANPR_PLATE_MAX + 1];
+        size_t len = 1 + (size_t)round % ANPR_PLATE_MAX;
+        for (size_t i = 0; i < len; i++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            plate[i] = alphabet[(x >> 33) % 36];
+        }
+        ck_assert_uint_eq(anpr_plate_fold(folded, plate), len);
+        uint32_t want = (uint32_t)(XXH3_64bits(folded, len) >> 32);
+        ck_assert_uint_eq(seg_plate_key(plate), want);
+        ck_assert_uint_eq(seg_plate_key_padded(plate, len), want);
+        ck_assert_uint_eq(seg_plate_key(folded), want); /* a plate and its folded form share the key */
+    }
 }
 END_TEST
 
@@ -642,6 +667,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, round_trip_sizes);
     tcase_add_test(tc, writer_writes_whole_pieces);
+    tcase_add_test(tc, plate_key_is_the_folded_hash);
     tcase_add_test(tc, writer_refuses_disorder);
     tcase_add_test(tc, plate_index_finds_every_block);
     tcase_add_test(tc, plate_rows_picked_out);

@@ -46,25 +46,9 @@ int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src)
     return bp_tail_zero(src, n, w) ? 0 : ANPR_ECORRUPT;
 }
 
-int bw_put(bit_writer *bw, uint64_t v, unsigned w)
+int bw_grow(bit_writer *bw)
 {
-    /* At most 7 bits wait in acc, so it holds the new value whole (w <= 32). */
-    bw->acc |= v << bw->bits;
-    bw->bits += w;
-    if (bw->bits >= 8) {
-        /* Store a whole word and advance by the complete bytes; the rest is overwritten later. */
-        enc_buf *out = bw->out;
-        if (out->cap - out->len < 8) {
-            int rc = enc_buf_reserve(out, 8);
-            if (rc < 0) return rc;
-        }
-        put_u64(out->data + out->len, bw->acc);
-        unsigned nbytes = bw->bits / 8;
-        out->len += nbytes;
-        bw->acc >>= 8 * nbytes;
-        bw->bits -= 8 * nbytes;
-    }
-    return 0;
+    return enc_buf_reserve(bw->out, 8);
 }
 
 int bw_finish(bit_writer *bw)

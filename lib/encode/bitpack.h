@@ -68,7 +68,30 @@ typedef struct bit_writer {
     unsigned bits;
 } bit_writer;
 
-int bw_put(bit_writer *bw, uint64_t v, unsigned w); /* w <= 32 */
+/* bw_put's slow path: room for another word in the output. */
+int bw_grow(bit_writer *bw);
+
+/* Append v in w bits (w <= 32). Inline: the Huffman, Rice and plate encoders call it for every value. */
+static inline int bw_put(bit_writer *bw, uint64_t v, unsigned w)
+{
+    /* At most 7 bits wait in acc, so it holds the new value whole. */
+    bw->acc |= v << bw->bits;
+    bw->bits += w;
+    if (bw->bits >= 8) {
+        /* Store a whole word and advance by the complete bytes; the rest is overwritten later. */
+        enc_buf *out = bw->out;
+        if (out->cap - out->len < 8) {
+            int rc = bw_grow(bw);
+            if (rc < 0) return rc;
+        }
+        put_u64(out->data + out->len, bw->acc);
+        unsigned nbytes = bw->bits / 8;
+        out->len += nbytes;
+        bw->acc >>= 8 * nbytes;
+        bw->bits -= 8 * nbytes;
+    }
+    return 0;
+}
 int bw_finish(bit_writer *bw);
 
 typedef struct bit_reader {

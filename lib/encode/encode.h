@@ -76,6 +76,13 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n);
 
 /*
+ * The exact number of bytes enc_int_encode would write for ENC_DELTA_BP,
+ * ENC_FOR_BP or ENC_RLE, worked out without writing them (what lets
+ * enc_int_encode_best encode only its choice); SIZE_MAX for other ids.
+ */
+size_t enc_int_size(unsigned id, const int64_t *v, size_t n);
+
+/*
  * Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT,
  * ENC_PLATE_SHAPES, ENC_PLATE_AGE) over normalised plates in anpr_row.
  * ENC_PLATE_SHAPES and ENC_PLATE_AGE fail with -E2BIG, writing nothing,

@@ -381,6 +381,54 @@ static int encode_rle(enc_buf *out, const int64_t *v, size_t n)
     return 0;
 }
 
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >>= 7) n++;
+    return n;
+}
+
+/* What put_miniblocks writes for u(0) .. u(n - 1), where u(i) is value i less base, or delta i when delta. */
+static size_t miniblocks_size(const int64_t *v, size_t n, int64_t base, int delta)
+{
+    size_t size = 0;
+    for (size_t i = 0; i < n; i += MINIBLOCK) {
+        size_t cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
+        uint64_t all = 0;
+        if (delta)
+            for (size_t k = i; k < i + cnt; k++) all |= zigzag((uint64_t)v[k + 1] - (uint64_t)v[k]);
+        else
+            for (size_t k = i; k < i + cnt; k++) all |= (uint64_t)v[k] - (uint64_t)base;
+        size += 1 + bp_bytes(cnt, bp_width(all));
+    }
+    return size;
+}
+
+size_t enc_int_size(unsigned id, const int64_t *v, size_t n)
+{
+    switch (id) {
+    case ENC_DELTA_BP: return n == 0 ? 0 : 8 + miniblocks_size(v, n - 1, 0, 1);
+    case ENC_FOR_BP: {
+        if (n == 0) return 0;
+        int64_t min = v[0];
+        for (size_t i = 1; i < n; i++)
+            if (v[i] < min) min = v[i];
+        return 8 + miniblocks_size(v, n, min, 0);
+    }
+    case ENC_RLE: {
+        size_t size = 0;
+        for (size_t i = 0; i < n;) {
+            size_t j = i + 1;
+            while (j < n && v[j] == v[i]) j++;
+            size += varint_len(zigzag((uint64_t)v[i])) + varint_len(j - i);
+            i = j;
+        }
+        return size;
+    }
+    default: return SIZE_MAX;
+    }
+}
+
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
 {
     switch (id) {
@@ -688,9 +736,10 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
 int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
 {
     /*
-     * Encode each candidate after what out already holds, keep the smallest.
-     * RLE is tried only when runs are long enough to have a chance: counting
-     * runs is cheaper than encoding.
+     * Keep the smallest candidate. The bit-packed ones and RLE have sizes that
+     * follow from the values, so they are measured and only the winner is
+     * encoded; the others are encoded after what out already holds. RLE is
+     * tried only when runs are long enough to have a chance.
      */
     static const unsigned candidates[] = {ENC_DELTA_BP, ENC_FOR_BP, ENC_RLE, ENC_DELTA_RICE_CK2, ENC_HUFF_CK};
     size_t runs = n ? 1 : 0, descents = 0;
@@ -703,6 +752,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
     }
     size_t base = out->len, best_len = SIZE_MAX;
     unsigned best = ENC_RAW;
+    int best_in_out = 0; /* out holds the best candidate's bytes (else it is encoded at the end) */
     enc_buf tmp = {0};
     for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
         unsigned cand = candidates[c];
@@ -713,6 +763,15 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
         /* At least a bit a value: no chance when that already loses. */
         if (cand == ENC_HUFF_CK && 11 + n / 8 >= best_len) continue;
+        size_t size = enc_int_size(cand, v, n);
+        if (size != SIZE_MAX) {
+            if (size < best_len) {
+                best_len = size;
+                best = cand;
+                best_in_out = 0;
+            }
+            continue;
+        }
         tmp.len = 0;
         /* Huffman's size follows from the counts: it is written only when it wins. */
         int rc = cand == ENC_HUFF_CK ? huff_encode_within(&tmp, v, n, best_len) : enc_int_encode(&tmp, cand, v, n);
@@ -730,9 +789,15 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
             }
             best_len = tmp.len;
             best = cand;
+            best_in_out = 1;
         }
     }
     enc_buf_free(&tmp);
+    if (best != ENC_RAW && !best_in_out) {
+        out->len = base;
+        int rc = enc_int_encode(out, best, v, n);
+        if (rc < 0) return rc;
+    }
     *id = best;
     return 0;
 }

@@ -26,9 +26,9 @@
 #define SINGLE_UNIT_BITS 18
 
 typedef struct key_group {
+    uint32_t *tail, *end; /* the next free slot of the last chunk, and that chunk's end (both NULL at first) */
     uint32_t **chunks;
     size_t nchunks, chunks_cap;
-    uint64_t n; /* keys in the group */
 } key_group;
 
 struct index_build {
@@ -62,6 +62,24 @@ unsigned index_bucket_bits(uint64_t rows)
     return bits;
 }
 
+/* A new chunk at the end of a full group. */
+static int group_grow(key_group *g)
+{
+    if (g->nchunks == g->chunks_cap) {
+        size_t ncap = g->chunks_cap ? g->chunks_cap * 2 : 8;
+        uint32_t **nc = realloc(g->chunks, ncap * sizeof *nc);
+        if (!nc) return -ENOMEM;
+        g->chunks = nc;
+        g->chunks_cap = ncap;
+    }
+    uint32_t *c = malloc(CHUNK_KEYS * sizeof *c);
+    if (!c) return -ENOMEM;
+    g->chunks[g->nchunks++] = c;
+    g->tail = c;
+    g->end = c + CHUNK_KEYS;
+    return 0;
+}
+
 int index_build_add(index_build *ib, uint32_t key, uint32_t block)
 {
     if (block >= ib->blocks) {
@@ -76,23 +94,14 @@ int index_build_add(index_build *ib, uint32_t key, uint32_t block)
         memset(ib->per_block + ib->blocks * GROUPS, 0, (block + 1 - ib->blocks) * GROUPS * sizeof *ib->per_block);
         ib->blocks = block + 1;
     }
-    key_group *g = &ib->groups[key >> (32 - GROUP_BITS)];
-    size_t at = (size_t)(g->n % CHUNK_KEYS);
-    if (at == 0) {
-        if (g->nchunks == g->chunks_cap) {
-            size_t ncap = g->chunks_cap ? g->chunks_cap * 2 : 8;
-            uint32_t **nc = realloc(g->chunks, ncap * sizeof *nc);
-            if (!nc) return -ENOMEM;
-            g->chunks = nc;
-            g->chunks_cap = ncap;
-        }
-        g->chunks[g->nchunks] = malloc(CHUNK_KEYS * sizeof **g->chunks);
-        if (!g->chunks[g->nchunks]) return -ENOMEM;
-        g->nchunks++;
+    unsigned group = key >> (32 - GROUP_BITS);
+    key_group *g = &ib->groups[group];
+    if (g->tail == g->end) {
+        int rc = group_grow(g);
+        if (rc < 0) return rc;
     }
-    g->chunks[g->nchunks - 1][at] = key;
-    g->n++;
-    ib->per_block[(size_t)block * GROUPS + (key >> (32 - GROUP_BITS))]++;
+    *g->tail++ = key;
+    ib->per_block[(size_t)block * GROUPS + group]++;
     return 0;
 }
 

@@ -235,13 +235,14 @@ int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
             return w->failed = anpr_fail(w->err, ANPR_EINVAL, "segment: row of another day");
         if (w->rows > 0 && row_order(&w->last, r) >= 0)
             return w->failed = anpr_fail(w->err, ANPR_EINVAL, "segment: rows out of order or repeated");
-        w->block[w->nblock] = *r;
+        anpr_row *b = &w->block[w->nblock];
+        *b = *r;
         /* Zero the plate's padding so chunks depend only on the plate text. */
         size_t len = strnlen(r->plate, sizeof r->plate);
-        memset(w->block[w->nblock].plate + len, 0, sizeof r->plate - len);
+        memset(b->plate + len, 0, sizeof r->plate - len);
         w->nblock++;
         w->last = *r;
-        int rc = index_build_add(w->index, seg_plate_key(r->plate), w->blocks);
+        int rc = index_build_add(w->index, seg_plate_key_padded(b->plate, len < ANPR_PLATE_MAX ? len : ANPR_PLATE_MAX), w->blocks);
         if (rc < 0) return w->failed = rc;
         w->rows++;
         if (r->ts_ms < w->min_ts) w->min_ts = r->ts_ms;
