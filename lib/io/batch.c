@@ -14,6 +14,8 @@ struct io_batcher {
     uint32_t *done; /* bytes read so far, per request of the current batch */
     size_t done_cap;
     int broken; /* the ring failed with reads in flight: never reuse it */
+    void *buf;  /* io_batcher_buffer's */
+    size_t buf_cap;
 };
 
 int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring)
@@ -37,9 +39,22 @@ int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring)
 void io_batcher_free(io_batcher *b)
 {
     if (!b) return;
+    /* The ring goes first: no read may still be headed for the buffer when it is freed. */
     if (b->uring) io_uring_queue_exit(&b->ring);
     free(b->done);
+    free(b->buf);
     free(b);
+}
+
+void *io_batcher_buffer(io_batcher *b, size_t bytes)
+{
+    if (b->buf && b->buf_cap >= bytes) return b->buf;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 1) != 0) return NULL;
+    free(b->buf);
+    b->buf = p;
+    b->buf_cap = bytes;
+    return p;
 }
 
 int io_batcher_uses_uring(const io_batcher *b)

@@ -34,6 +34,15 @@ int io_batcher_new(io_batcher **out, const anpr_vfs *vfs, int use_uring);
 void io_batcher_free(io_batcher *b);
 int io_batcher_uses_uring(const io_batcher *b);
 
+/*
+ * A buffer of at least `bytes` (aligned to 64) for the caller's reads, owned
+ * by the batcher and kept with it from query to query: a query reads up to a
+ * megabyte at a time, and a fresh buffer for each one took a page fault
+ * every 4 KiB as the kernel first copied into it. Its contents are not kept
+ * when it grows. NULL when out of memory.
+ */
+void *io_batcher_buffer(io_batcher *b, size_t bytes);
+
 /* 0 when a failed read left the batcher unfit to serve another query. */
 int io_batcher_reusable(const io_batcher *b);
 

@@ -107,8 +107,6 @@ struct anpr_cursor {
     size_t nres, res_cap, res_at;
     anpr_row *scratch;      /* one decoded block */
     size_t scratch_cap;
-    uint8_t *spans;         /* the stored bytes of a slice's blocks */
-    size_t spans_cap;
     io_req *reqs;
     size_t reqs_cap;
     uint64_t emitted;
@@ -302,19 +300,6 @@ static int grow_reqs(anpr_cursor *c, size_t n)
     return 0;
 }
 
-/* Room for `bytes` of spans; returns the buffer or NULL. */
-static uint8_t *grow_spans(anpr_cursor *c, size_t bytes)
-{
-    if (c->spans_cap < bytes || !c->spans) {
-        uint8_t *p = NULL; /* the contents need not be kept */
-        if (posix_memalign((void **)&p, SPAN_ALIGN, bytes ? bytes : 1) != 0) return NULL;
-        free(c->spans);
-        c->spans = p;
-        c->spans_cap = bytes;
-    }
-    return c->spans;
-}
-
 /* A reader's call failed: its message (kept in its slot) becomes the cursor's, with the file's name. */
 static int reader_failed(anpr_cursor *c, qfile *qf, int rc)
 {
@@ -355,7 +340,7 @@ static int probe_all(anpr_cursor *c)
             which[n++] = i;
             bytes += len;
         }
-        uint8_t *buf = rc == 0 ? grow_spans(c, bytes) : NULL;
+        uint8_t *buf = rc == 0 ? io_batcher_buffer(c->io, bytes) : NULL;
         if (rc == 0 && !buf) rc = -ENOMEM;
         for (size_t k = 0; rc == 0 && k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
         size_t failed = 0;
@@ -646,7 +631,7 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
             c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)at, len, off};
             bytes = at + len;
         }
-        uint8_t *buf = grow_spans(c, bytes);
+        uint8_t *buf = io_batcher_buffer(c->io, bytes);
         if (!buf) return -ENOMEM;
         for (size_t k = 0; k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
         size_t failed = 0;
@@ -754,7 +739,6 @@ void anpr_cursor_close(anpr_cursor *c)
     if (!c) return;
     close_files(c);
     store_io_put(c->s, c->io);
-    free(c->spans);
     free(c->reqs);
     free(c->cameras);
     enc_plate_target_free(c->target);
