@@ -3,7 +3,8 @@
  * decode within bounds or are refused; whatever decodes re-encodes to the
  * same bytes (each value list has exactly one encoding). Picking rows out
  * (enc_int_decode_at, enc_plate_uk_find) stays in bounds too, and agrees
- * with the full decode wherever that succeeds.
+ * with the full decode wherever that succeeds. Values that decode also go
+ * through the encoder's chooser, whose sizes must be exact.
  *
  * Input layout: byte 0 picks the encoding, bytes 1-2 the row count
  * (little-endian, at most 4096), the rest is the encoded chunk.
@@ -47,6 +48,27 @@ static void find_agrees(unsigned id, const anpr_row *rows, size_t n, const uint8
     }
     free(at);
     free(found);
+}
+
+/*
+ * For values that decoded: the size enc_int_size works out is what the
+ * encoder wrote (len), and the chooser's pick decodes to the same values and
+ * is no larger than either bit-packing, which it always weighs.
+ */
+static void best_agrees(unsigned id, const int64_t *v, size_t n, size_t len)
+{
+    size_t size = enc_int_size(id, v, n);
+    if (size != SIZE_MAX && size != len) abort();
+    enc_buf best = {0};
+    unsigned pick;
+    if (enc_int_encode_best(&best, &pick, v, n) != ANPR_OK) abort();
+    if (best.len > enc_int_size(ENC_DELTA_BP, v, n) || best.len > enc_int_size(ENC_FOR_BP, v, n)) abort();
+    int64_t *back = malloc((n ? n : 1) * sizeof *back);
+    if (!back) abort();
+    if (enc_int_decode(back, n, pick, best.data, best.len) != ANPR_OK) abort();
+    if (n && memcmp(back, v, n * sizeof *v) != 0) abort();
+    free(back);
+    enc_buf_free(&best);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -93,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (whole) {
             if (enc_int_encode(&again, id, v, n) != ANPR_OK) abort();
             if (again.len != len || (len && memcmp(again.data, src, len) != 0)) abort();
+            best_agrees(id, v, n, len);
         }
         /* Every third row picked out. */
         uint32_t *at = malloc((n ? n : 1) * sizeof *at);
