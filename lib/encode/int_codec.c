@@ -404,17 +404,12 @@ static size_t miniblocks_size(const int64_t *v, size_t n, int64_t base, int delt
     return size;
 }
 
-size_t enc_int_size(unsigned id, const int64_t *v, size_t n)
+/* enc_int_size, with the values' minimum already known (what for-bitpack subtracts). */
+static size_t int_size(unsigned id, const int64_t *v, size_t n, int64_t min)
 {
     switch (id) {
     case ENC_DELTA_BP: return n == 0 ? 0 : 8 + miniblocks_size(v, n - 1, 0, 1);
-    case ENC_FOR_BP: {
-        if (n == 0) return 0;
-        int64_t min = v[0];
-        for (size_t i = 1; i < n; i++)
-            if (v[i] < min) min = v[i];
-        return 8 + miniblocks_size(v, n, min, 0);
-    }
+    case ENC_FOR_BP: return n == 0 ? 0 : 8 + miniblocks_size(v, n, min, 0);
     case ENC_RLE: {
         size_t size = 0;
         for (size_t i = 0; i < n;) {
@@ -427,6 +422,14 @@ size_t enc_int_size(unsigned id, const int64_t *v, size_t n)
     }
     default: return SIZE_MAX;
     }
+}
+
+size_t enc_int_size(unsigned id, const int64_t *v, size_t n)
+{
+    int64_t min = n ? v[0] : 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] < min) min = v[i];
+    return int_size(id, v, n, min);
 }
 
 int enc_int_encode(enc_buf *out, unsigned id, const int64_t *v, size_t n)
@@ -763,7 +766,7 @@ int enc_int_encode_best(enc_buf *out, unsigned *id, const int64_t *v, size_t n)
         if (cand == ENC_HUFF_CK && (n == 0 || (uint64_t)max - (uint64_t)min > 255)) continue;
         /* At least a bit a value: no chance when that already loses. */
         if (cand == ENC_HUFF_CK && 11 + n / 8 >= best_len) continue;
-        size_t size = enc_int_size(cand, v, n);
+        size_t size = int_size(cand, v, n, min);
         if (size != SIZE_MAX) {
             if (size < best_len) {
                 best_len = size;

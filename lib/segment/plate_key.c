@@ -26,6 +26,8 @@ uint32_t seg_plate_key_padded(const char *plate, size_t len)
      * reached XXH3's wider loads only after a store-forwarding stall; each
      * took longer than the hash.
      */
+    /* Sixteen bytes without a terminator key as their first ANPR_PLATE_MAX, as seg_plate_key reads them. */
+    if (len > ANPR_PLATE_MAX) len = ANPR_PLATE_MAX;
     uint8_t folded[16];
     put_u64(folded, fold_word(plate));
     put_u64(folded + 8, fold_word(plate + 8));

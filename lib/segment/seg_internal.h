@@ -8,7 +8,7 @@
 
 /* The index key of a plate: the top 32 bits of the xxh3 of its folded form. */
 uint32_t seg_plate_key(const char *plate);
-/* The same for a plate of len characters followed by zero bytes up to ANPR_PLATE_MAX + 1, as a row holds it. */
+/* The same for a plate of len characters zero-padded to ANPR_PLATE_MAX + 1 bytes, as a row holds it. */
 uint32_t seg_plate_key_padded(const char *plate, size_t len);
 
 /* The bucket of a key for a table of 2^bits buckets. */

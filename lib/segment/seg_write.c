@@ -242,7 +242,7 @@ int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
         memset(b->plate + len, 0, sizeof r->plate - len);
         w->nblock++;
         w->last = *r;
-        int rc = index_build_add(w->index, seg_plate_key_padded(b->plate, len < ANPR_PLATE_MAX ? len : ANPR_PLATE_MAX), w->blocks);
+        int rc = index_build_add(w->index, seg_plate_key_padded(b->plate, len), w->blocks);
         if (rc < 0) return w->failed = rc;
         w->rows++;
         if (r->ts_ms < w->min_ts) w->min_ts = r->ts_ms;
