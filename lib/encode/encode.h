@@ -60,12 +60,12 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
 /*
  * Only the values of rows at[0..nat) (strictly increasing, each below n)
  * into v[0..nat): what a lookup of a few rows needs, without decoding the
- * rest where the encoding allows (scratch holds n values for those that do
- * not). Bounds are checked as in enc_int_decode, but not that the bytes are
- * the encoder's one form of the values, which needs every value.
+ * rest (every encoding stops after the last wanted row, and most start near
+ * each row). Bounds are checked as in enc_int_decode, but not that the bytes
+ * are the encoder's one form of the values, which needs every value.
  */
-int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scratch, size_t n, unsigned id,
-                      const uint8_t *src, size_t len);
+int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, unsigned id, const uint8_t *src,
+                      size_t len);
 
 /*
  * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP,

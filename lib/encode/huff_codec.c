@@ -28,13 +28,14 @@
 #define HUFF_MAX_BITS 11u
 #define HUFF_SYMBOLS 256u
 /*
- * A decoder of a few values (a plate lookup takes one from a block) fills a
- * table of at most this many bits instead of 2^maxbits entries, and decodes
- * a longer code bit by bit: filling 2,048 entries for one value was most of
- * its cost.
+ * huff_decode_at of at most this many rows decodes canonically, without a
+ * table (huff_next_few): a plate lookup takes one value from a block, 64
+ * codes after its checkpoint on average, and making the codes and a table
+ * of 256 entries for them cost more than decoding them (5,000 of the 7,400
+ * instructions a lookup took, callgrind over the generator's confidence;
+ * 3,500 in all now).
  */
-#define HUFF_FEW_BITS 8u
-#define HUFF_FEW_VALUES 8u /* huff_decode_at with at most this many rows uses the small table */
+#define HUFF_FEW_VALUES 8u
 
 /* x's low 16 bits in reverse order. */
 static inline unsigned rev16(unsigned x)
@@ -102,35 +103,47 @@ static void huff_lengths(const uint32_t *h, unsigned ns, uint8_t *len)
 }
 
 /*
- * Canonical codes for lengths len[0..ns), as stored (bit-reversed, so the
- * code's first bit is the stream's next). ANPR_ECORRUPT unless the lengths
- * make a complete code, or a lone symbol of length 1. With count and first
- * (HUFF_MAX_BITS + 1 entries), also how many codes each length has and the
- * first of them, as a canonical decoder wants them.
+ * How many codes of each length len[0..ns) has (count[0] left 0), and the
+ * first code of each length, canonically (shorter codes first, then by
+ * symbol). ANPR_ECORRUPT unless the lengths make a complete code, or a lone
+ * symbol of length 1.
  */
-static int huff_codes(const uint8_t *len, unsigned ns, uint16_t *rev, uint16_t *count_out, uint16_t *first_out)
+static int huff_count(const uint8_t *len, unsigned ns, uint16_t count[HUFF_MAX_BITS + 1],
+                      uint16_t first[HUFF_MAX_BITS + 1])
 {
-    unsigned count[HUFF_MAX_BITS + 1] = {0}, present = 0;
+    unsigned all[16] = {0}; /* lengths are nibbles */
+    for (unsigned s = 0; s < ns; s++) all[len[s] & 15u]++;
+    for (unsigned b = HUFF_MAX_BITS + 1; b < 16; b++)
+        if (all[b]) return ANPR_ECORRUPT;
+    unsigned present = 0;
     uint32_t kraft = 0;
-    for (unsigned s = 0; s < ns; s++) {
-        if (!len[s]) continue;
-        if (len[s] > HUFF_MAX_BITS) return ANPR_ECORRUPT;
-        count[len[s]]++;
-        present++;
-        kraft += UINT32_C(1) << (HUFF_MAX_BITS - len[s]);
+    for (unsigned b = 1; b <= HUFF_MAX_BITS; b++) {
+        count[b] = (uint16_t)all[b];
+        present += all[b];
+        kraft += all[b] << (HUFF_MAX_BITS - b);
     }
     if (present == 1 ? kraft != UINT32_C(1) << (HUFF_MAX_BITS - 1) : kraft != UINT32_C(1) << HUFF_MAX_BITS)
         return ANPR_ECORRUPT;
-    unsigned next[HUFF_MAX_BITS + 1], code = 0;
+    unsigned code = 0;
+    count[0] = 0;
     for (unsigned b = 1; b <= HUFF_MAX_BITS; b++) {
         code = (code + count[b - 1]) << 1;
-        next[b] = code;
-        if (count_out) count_out[b] = (uint16_t)count[b];
-        if (first_out) first_out[b] = (uint16_t)code;
+        first[b] = (uint16_t)code;
     }
+    return 0;
+}
+
+/*
+ * The canonical codes of lengths len[0..ns) whose first codes huff_count
+ * gave, as stored: bit-reversed, so that the code's first bit is the
+ * stream's next.
+ */
+static void huff_codes(const uint8_t *len, unsigned ns, const uint16_t first[HUFF_MAX_BITS + 1], uint16_t *rev)
+{
+    uint16_t next[HUFF_MAX_BITS + 1];
+    memcpy(next, first, sizeof next);
     for (unsigned s = 0; s < ns; s++)
         if (len[s]) rev[s] = (uint16_t)(rev16(next[len[s]]++) >> (16 - len[s]));
-    return 0;
 }
 
 /* What an encoder needs to know before writing: the code, the chunk's size, where each group starts. */
@@ -159,7 +172,9 @@ static int huff_plan_make(huff_plan *p, const int64_t *v, size_t n, uint64_t *ck
     uint32_t h[HUFF_SYMBOLS] = {0};
     for (size_t i = 0; i < n; i++) h[(uint64_t)v[i] - p->min]++;
     huff_lengths(h, p->ns, p->len);
-    if (huff_codes(p->len, p->ns, p->rev, NULL, NULL) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
+    uint16_t count[HUFF_MAX_BITS + 1], first[HUFF_MAX_BITS + 1];
+    if (huff_count(p->len, p->ns, count, first) < 0) return ANPR_EINVAL; /* cannot happen: the lengths are Huffman's */
+    huff_codes(p->len, p->ns, first, p->rev);
     /* Where each group starts: the lengths of the codes before it. */
     p->groups = (n + HUFF_GROUP - 1) / HUFF_GROUP;
     uint64_t bits = 0, last = 0;
@@ -230,7 +245,7 @@ int huff_encode(enc_buf *out, const int64_t *v, size_t n)
     return huff_encode_within(out, v, n, SIZE_MAX);
 }
 
-/* A parsed chunk: its minimum, lengths, checkpoint table, stream, and the decoding table. */
+/* A parsed chunk: its minimum, lengths, checkpoint table, stream, and a table or the canonical code's parts. */
 typedef struct huff_chunk {
     uint64_t min;
     unsigned ns, maxbits;
@@ -239,20 +254,25 @@ typedef struct huff_chunk {
     const uint8_t *ck;    /* groups - 1 checkpoints */
     size_t ck_bytes, groups;
     bit_reader br;        /* the stream */
+    int lone;             /* one symbol: the stream is all zero bits */
     /*
-     * Indexed by the next tabbits bits of the stream: symbol in the low
-     * byte, code length above; 0 for the first bits of a longer code.
+     * For huff_next: indexed by the next maxbits bits of the stream, the
+     * symbol in the low byte and the code length above.
      */
     uint16_t tab[1u << HUFF_MAX_BITS];
-    unsigned tabbits;
-    int lone;             /* one symbol: the stream is all zero bits */
-    /* Codes longer than tabbits, canonically: per length, its first code, how many, where in sorted[]. */
+    /*
+     * For huff_next_few: per length, the first code and how many, where its
+     * symbols start in sorted[] (by code length, then symbol), and lim[b],
+     * the smallest 16-bit window (the stream's next bits, first bit highest)
+     * that starts a code longer than b bits (2^16 for b >= maxbits).
+     */
     uint16_t first[HUFF_MAX_BITS + 1], count[HUFF_MAX_BITS + 1], start[HUFF_MAX_BITS + 1];
-    uint8_t sorted[HUFF_SYMBOLS]; /* the symbols by code length, then symbol */
+    uint32_t lim[HUFF_MAX_BITS];
+    uint8_t sorted[HUFF_SYMBOLS];
 } huff_chunk;
 
-/* tabbits: the most bits the decoding table may take (HUFF_MAX_BITS for all of the code). */
-static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, unsigned tabbits)
+/* few: set up huff_next_few instead of the table of huff_next. */
+static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, int few)
 {
     if (len < 9) return ANPR_ECORRUPT;
     c->min = get_u64(src);
@@ -261,15 +281,11 @@ static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, un
     if ((int64_t)(c->min + c->ns - 1) < (int64_t)c->min) return ANPR_ECORRUPT;
     size_t pos = 9, nib = (c->ns + 1) / 2;
     if (len - pos < nib + 1) return ANPR_ECORRUPT;
-    c->maxbits = 0;
-    unsigned present = 0;
-    for (unsigned s = 0; s < c->ns; s++) {
-        c->len[s] = (uint8_t)((src[pos + s / 2] >> (4 * (s % 2))) & 15u);
-        if (c->len[s] > c->maxbits) c->maxbits = c->len[s];
-        present += c->len[s] > 0;
-    }
-    c->lone = present == 1;
     if (c->ns % 2 && src[pos + nib - 1] >> 4) return ANPR_ECORRUPT; /* the unused nibble */
+    for (size_t k = 0; k < nib; k++) {
+        c->len[2 * k] = src[pos + k] & 15u;
+        c->len[2 * k + 1] = src[pos + k] >> 4;
+    }
     pos += nib;
     c->w = src[pos++];
     if (c->w > 56) return ANPR_ECORRUPT;
@@ -281,49 +297,39 @@ static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, un
     pos += c->ck_bytes;
     c->br = (bit_reader){src + pos, len - pos, 0};
 
-    uint16_t rev[HUFF_SYMBOLS];
-    c->tabbits = c->maxbits < tabbits ? c->maxbits : tabbits;
-    int partial = c->tabbits < c->maxbits;
-    if (huff_codes(c->len, c->ns, rev, partial ? c->count : NULL, partial ? c->first : NULL) < 0)
-        return ANPR_ECORRUPT;
-    size_t size = (size_t)1 << c->tabbits;
-    if (partial) {
-        /* Some codes are longer than the table: it starts empty, and they are decoded canonically. */
-        memset(c->tab, 0, size * sizeof c->tab[0]);
-        unsigned at = 0;
-        for (unsigned b = 1; b <= c->maxbits; b++) {
-            c->start[b] = (uint16_t)at;
-            at += c->count[b];
-        }
-        unsigned fill[HUFF_MAX_BITS + 1];
-        for (unsigned b = 0; b <= HUFF_MAX_BITS; b++) fill[b] = b && b <= c->maxbits ? c->start[b] : 0;
+    if (huff_count(c->len, c->ns, c->count, c->first) < 0) return ANPR_ECORRUPT;
+    unsigned nsym = 0;
+    c->maxbits = 0;
+    for (unsigned b = 1; b <= HUFF_MAX_BITS; b++) {
+        c->start[b] = (uint16_t)nsym;
+        nsym += c->count[b];
+        if (c->count[b]) c->maxbits = b;
+    }
+    c->lone = nsym == 1;
+    if (few) {
+        uint16_t fill[HUFF_MAX_BITS + 1];
+        memcpy(fill, c->start, sizeof fill);
         for (unsigned s = 0; s < c->ns; s++)
             if (c->len[s]) c->sorted[fill[c->len[s]]++] = (uint8_t)s;
+        c->lim[0] = 0;
+        for (unsigned b = 1; b < HUFF_MAX_BITS; b++)
+            c->lim[b] = b < c->maxbits ? (uint32_t)(c->first[b] + c->count[b]) << (16 - b) : UINT32_C(1) << 16;
+        return 0;
     }
+    uint16_t rev[HUFF_SYMBOLS];
+    huff_codes(c->len, c->ns, c->first, rev);
     /*
      * Every entry whose low bits are a symbol's code is that symbol. The
-     * code is complete, so every entry is some symbol's or starts a longer
-     * code; a lone symbol's code 0 takes the 1 too (huff_decode refuses a one
-     * bit there).
+     * code is complete, so every entry is some symbol's; a lone symbol's
+     * code 0 takes the 1 too (huff_decode refuses a one bit there).
      */
+    size_t size = (size_t)1 << c->maxbits;
     for (unsigned s = 0; s < c->ns; s++)
-        if (c->len[s] && c->len[s] <= c->tabbits)
+        if (c->len[s])
             for (size_t j = rev[s]; j < size; j += (size_t)1 << c->len[s])
                 c->tab[j] = (uint16_t)(s | (unsigned)c->len[s] << 8);
     if (c->lone) c->tab[1] = c->tab[0];
     return 0;
-}
-
-/* A code longer than the table, from the stream's next bits: its table entry, read canonically a bit at a time. */
-static unsigned huff_long(const huff_chunk *c, uint64_t x)
-{
-    unsigned code = 0;
-    for (unsigned b = 1; b <= c->maxbits; b++) {
-        code = code << 1 | (unsigned)((x >> (b - 1)) & 1u);
-        if (b > c->tabbits && code - c->first[b] < c->count[b])
-            return c->sorted[c->start[b] + code - c->first[b]] | b << 8;
-    }
-    return 1u << 8; /* not reached: huff_codes checked that the code is complete */
 }
 
 /* Where group g's codes start, checked to lie within the stream. */
@@ -335,10 +341,10 @@ static int huff_seek(huff_chunk *c, size_t g)
     return 0;
 }
 
-/* The next cnt symbols into sym[]; ANPR_ECORRUPT when they run past the stream. */
+/* The next cnt symbols into sym[], through the table; ANPR_ECORRUPT when they run past the stream. */
 static int huff_next(huff_chunk *c, uint8_t *sym, size_t cnt)
 {
-    const unsigned mask = (1u << c->tabbits) - 1;
+    const unsigned mask = (1u << c->maxbits) - 1;
     /* br_peek gives at least 57 bits: that many codes of maxbits each are decoded from one look. */
     const size_t per_peek = 57 / c->maxbits;
     for (size_t i = 0; i < cnt;) {
@@ -347,9 +353,48 @@ static int huff_next(huff_chunk *c, uint8_t *sym, size_t cnt)
         size_t stop = cnt - i < per_peek ? cnt : i + per_peek;
         for (; i < stop; i++) {
             unsigned e = c->tab[(x >> used) & mask];
-            if (__builtin_expect(!(e >> 8), 0)) e = huff_long(c, x >> used);
             sym[i] = (uint8_t)e;
             used += e >> 8;
+        }
+        c->br.pos += used;
+    }
+    return c->br.pos > c->br.len * 8 ? ANPR_ECORRUPT : 0;
+}
+
+/* x with its 64 bits in reverse order. */
+static inline uint64_t rev64(uint64_t x)
+{
+    x = ((x >> 1) & UINT64_C(0x5555555555555555)) | ((x & UINT64_C(0x5555555555555555)) << 1);
+    x = ((x >> 2) & UINT64_C(0x3333333333333333)) | ((x & UINT64_C(0x3333333333333333)) << 2);
+    x = ((x >> 4) & UINT64_C(0x0F0F0F0F0F0F0F0F)) | ((x & UINT64_C(0x0F0F0F0F0F0F0F0F)) << 4);
+    return __builtin_bswap64(x);
+}
+
+/*
+ * huff_next canonically: a code's length is one more than the number of
+ * lengths whose limit its window reaches, compared without a branch, and
+ * its symbol follows from its place among the codes of that length. The
+ * stream's bits are reversed once a look, so that each window is a shift.
+ */
+static int huff_next_few(huff_chunk *c, uint8_t *sym, size_t cnt)
+{
+    if (c->lone) {
+        memset(sym, c->sorted[0], cnt);
+        c->br.pos += cnt;
+        return c->br.pos > c->br.len * 8 ? ANPR_ECORRUPT : 0;
+    }
+    const size_t per_peek = 57 / c->maxbits;
+    for (size_t i = 0; i < cnt;) {
+        /* Only a code's first maxbits bits decide it, and each look holds at least maxbits more. */
+        uint64_t x = rev64(br_peek(&c->br));
+        unsigned used = 0;
+        size_t stop = cnt - i < per_peek ? cnt : i + per_peek;
+        for (; i < stop; i++) {
+            uint32_t win = (uint32_t)((x << used) >> 48);
+            unsigned b = 1;
+            for (unsigned k = 1; k < HUFF_MAX_BITS; k++) b += win >= c->lim[k];
+            sym[i] = c->sorted[c->start[b] + (win >> (16 - b)) - c->first[b]];
+            used += b;
         }
         c->br.pos += used;
     }
@@ -360,7 +405,7 @@ int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len)
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
     huff_chunk chunk, *c = &chunk;
-    int rc = huff_open(c, src, len, n, HUFF_MAX_BITS);
+    int rc = huff_open(c, src, len, n, 0);
     uint32_t h[HUFF_SYMBOLS] = {0};
     uint8_t sym[HUFF_GROUP];
     uint64_t last_ck = 0;
@@ -393,7 +438,8 @@ int huff_decode(int64_t *v, size_t n, const uint8_t *src, size_t len)
 int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
 {
     huff_chunk chunk, *c = &chunk;
-    int rc = huff_open(c, src, len, n, nat <= HUFF_FEW_VALUES ? HUFF_FEW_BITS : HUFF_MAX_BITS);
+    const int few = nat <= HUFF_FEW_VALUES;
+    int rc = huff_open(c, src, len, n, few);
     uint8_t sym[HUFF_GROUP];
     size_t next_row = SIZE_MAX; /* the row whose code the stream is at, when it is in the current group */
     for (size_t j = 0; rc == 0 && j < nat; j++) {
@@ -403,7 +449,7 @@ int huff_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const u
             next_row = g * HUFF_GROUP;
         }
         size_t cnt = row - next_row + 1;
-        if ((rc = huff_next(c, sym, cnt)) < 0) break;
+        if ((rc = few ? huff_next_few(c, sym, cnt) : huff_next(c, sym, cnt)) < 0) break;
         v[j] = (int64_t)(c->min + sym[cnt - 1]);
         next_row = row + 1;
     }
@@ -414,7 +460,7 @@ int huff_decode_first(int64_t *v, size_t count, size_t n, const uint8_t *src, si
 {
     if (count > n) return ANPR_EINVAL;
     huff_chunk chunk, *c = &chunk;
-    int rc = huff_open(c, src, len, n, HUFF_MAX_BITS);
+    int rc = huff_open(c, src, len, n, 0);
     uint8_t sym[HUFF_GROUP];
     for (size_t i = 0; rc == 0 && i < count; i += HUFF_GROUP) {
         size_t cnt = count - i < HUFF_GROUP ? count - i : HUFF_GROUP;

@@ -547,6 +547,42 @@ static inline int rice_next(bit_reader *br, unsigned k, uint64_t *d)
     return 0;
 }
 
+/*
+ * The next cnt Rice-coded deltas (parameter k) added to *x: what a lookup
+ * needs of the deltas before its row. Codes are taken several from one look
+ * at the bits while they lie within it and within the stream, where
+ * rice_next looks again for each (its load was on the path from one code to
+ * the next); an escaped code, and the stream's last bits, go through
+ * rice_next.
+ */
+static int rice_sum(bit_reader *br, unsigned k, size_t cnt, uint64_t *x)
+{
+    const uint64_t low = (UINT64_C(1) << k) - 1;
+    uint64_t sum = *x;
+    while (cnt > 0) {
+        unsigned used = 0;
+        if (br_left(br) >= 57) {
+            uint64_t w = br_peek(br); /* 57 bits at least, all of them the stream's */
+            for (; cnt > 0; cnt--) {
+                uint64_t y = w >> used;
+                unsigned q = (unsigned)__builtin_ctzll(~y | (UINT64_C(1) << RICE_ESCAPE));
+                if (q == RICE_ESCAPE || used + q + 1 + k > 57) break;
+                sum += (uint64_t)q << k | ((y >> (q + 1)) & low);
+                used += q + 1 + k;
+            }
+            br->pos += used;
+        }
+        if (cnt > 0 && used == 0) {
+            uint64_t d;
+            if (rice_next(br, k, &d) < 0) return ANPR_ECORRUPT;
+            sum += d;
+            cnt--;
+        }
+    }
+    *x = sum;
+    return 0;
+}
+
 static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len)
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
@@ -655,12 +691,12 @@ static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, u
         size_t i = 1 + g * MINIBLOCK, cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
-        for (size_t j = 0; j < cnt && i + j <= last; j++) {
-            uint64_t d;
-            if (rice_next(&br, (unsigned)k, &d) < 0) return ANPR_ECORRUPT;
-            x += d;
-            if (i + j == at[want]) v[want++] = (int64_t)x;
-            if (want == nat) break;
+        /* Row i + j follows the group's first j + 1 deltas: take them through the next wanted row or the group. */
+        for (size_t j = 0; want < nat && j < cnt;) {
+            size_t upto = at[want] < i + cnt ? at[want] - i + 1 : cnt;
+            if (rice_sum(&br, (unsigned)k, upto - j, &x) < 0) return ANPR_ECORRUPT;
+            j = upto;
+            if (at[want] == i + j - 1) v[want++] = (int64_t)x;
         }
         g++;
     }
@@ -701,8 +737,35 @@ static int for_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const ui
     return 0;
 }
 
-int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scratch, size_t n, unsigned id,
-                      const uint8_t *src, size_t len)
+/*
+ * Bit-packed deltas: the miniblocks up to the last wanted row, summed as
+ * they come; the rest of the column is not read (a plate lookup takes one
+ * row of a mobile camera's positions, whose deltas this encoding holds).
+ * No check that the widths are the smallest, as the whole decode makes.
+ */
+static int delta_bp_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, const uint8_t *src, size_t len)
+{
+    if (len < 8) return ANPR_ECORRUPT;
+    uint64_t x = get_u64(src), u[MINIBLOCK];
+    size_t pos = 8, want = 0;
+    if (at[0] == 0) v[want++] = (int64_t)x;
+    /* Delta i leads from row i to row i + 1. */
+    for (size_t i = 0; i + 1 < n && want < nat; i += MINIBLOCK) {
+        size_t cnt = n - 1 - i < MINIBLOCK ? n - 1 - i : MINIBLOCK, nb;
+        unsigned w;
+        if (miniblock_head(src, len, &pos, cnt, &w, &nb) < 0 || bp_unpack(u, cnt, w, src + pos) < 0)
+            return ANPR_ECORRUPT;
+        for (size_t k = 0; k < cnt && want < nat; k++) {
+            x += unzigzag(u[k]);
+            if (at[want] == i + k + 1) v[want++] = (int64_t)x;
+        }
+        pos += nb;
+    }
+    return want == nat ? 0 : ANPR_ECORRUPT;
+}
+
+int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, unsigned id, const uint8_t *src,
+                      size_t len)
 {
     if (nat == 0) return 0;
     if (at[nat - 1] >= n) return ANPR_EINVAL;
@@ -724,15 +787,10 @@ int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, int64_t *scrat
     case ENC_DELTA_RICE:
     case ENC_DELTA_RICE_CK:
     case ENC_DELTA_RICE_CK2: return delta_rice_at(v, at, nat, n, id, src, len);
+    case ENC_DELTA_BP: return delta_bp_at(v, at, nat, n, src, len);
     case ENC_FOR_BP: return for_at(v, at, nat, n, src, len);
     case ENC_HUFF_CK: return huff_decode_at(v, at, nat, n, src, len);
-    default: {
-        /* The bit-packed deltas: every value before a row goes into its own. */
-        int rc = enc_int_decode(scratch, n, id, src, len);
-        if (rc < 0) return rc;
-        for (size_t j = 0; j < nat; j++) v[j] = scratch[at[j]];
-        return 0;
-    }
+    default: return ANPR_ECORRUPT;
     }
 }
 

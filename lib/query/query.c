@@ -64,7 +64,6 @@
 
 typedef struct qfile {
     manifest_file f;
-    char name[64];
     store_reader *slot;     /* from the store's cache; back to it at the end */
     seg_reader *r;          /* slot->r */
     int fd;                 /* slot->src.fd */
@@ -215,7 +214,6 @@ static int take_snapshot(anpr_cursor *c)
         if (!(f->rows && f->max_ts_ms >= c->q.from_ms && f->min_ts_ms < c->q.to_ms)) continue;
         qfile *qf = &c->files[c->nfiles++];
         qf->f = *f;
-        manifest_file_name(qf->name, sizeof qf->name, f);
     }
     /* Readers of files that left the manifest are closed, once per manifest generation. */
     if (rc == 0 && s->readers_gen != s->man.generation) {
@@ -305,13 +303,17 @@ static int reader_failed(anpr_cursor *c, qfile *qf, int rc)
 {
     anpr_fail(&c->err, rc, "%s", qf->slot->err.text[0] ? qf->slot->err.text : anpr_strerror(rc));
     c->done = rc;
-    return anpr_fail_prefix(&c->err, rc, qf->name);
+    char name[64]; /* made here, not for every file a query takes: formatting 365 names cost 1 % of a plate history */
+    manifest_file_name(name, sizeof name, &qf->f);
+    return anpr_fail_prefix(&c->err, rc, name);
 }
 
 /* Name the file a failed batched read belonged to. */
 static int batch_failed(anpr_cursor *c, int rc, const qfile *qf, const char *what)
 {
-    return anpr_fail(&c->err, rc, "%s: %s: read: %s", qf->name, what, anpr_strerror(rc));
+    char name[64];
+    manifest_file_name(name, sizeof name, &qf->f);
+    return anpr_fail(&c->err, rc, "%s: %s: read: %s", name, what, anpr_strerror(rc));
 }
 
 /*

@@ -564,8 +564,8 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
             rc = enc_plate_decode_at(out, at, nat, all, m->info.rows, c->encoding, r->chunk, c->encoded);
             free(all);
         } else {
-            /* The picked rows' values in r->picked; r->values for an encoding that must decode the whole column. */
-            rc = enc_int_decode_at(r->picked, at, nat, r->values, m->info.rows, c->encoding, r->chunk, c->encoded);
+            /* The picked rows' values, in r->picked. */
+            rc = enc_int_decode_at(r->picked, at, nat, m->info.rows, c->encoding, r->chunk, c->encoded);
             if (rc == 0) rc = store_column(out, nat, col, r->picked);
         }
         if (rc == ANPR_ECORRUPT)
