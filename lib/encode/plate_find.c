@@ -683,7 +683,6 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
 {
     shapes_parts gp;
     split_parts *sp = &gp.sp;
-    gp.groups = gp.room;
     const int grouped = id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE, aged = id == ENC_PLATE_AGE;
     int rc = split_open(sp, src, len, n, aged);
     /* plate-shapes' parts after the values are only opened for a search that looks at the long forms. */
@@ -745,7 +744,6 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
     }
     if (rc == 0) *nhit = (size_t)f0 + f1;
 done:
-    if (grouped) shapes_close(&gp);
     return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
 }
 

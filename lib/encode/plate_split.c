@@ -170,12 +170,6 @@ int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len)
     return bp_tail_zero(sp.values, sp.n0, UK_CURRENT_BITS) ? br_finish(&sp.others) : ANPR_ECORRUPT;
 }
 
-void shapes_close(shapes_parts *gp)
-{
-    if (gp->groups != gp->room) free(gp->groups);
-    gp->groups = NULL;
-}
-
 /*
  * A varint of at most 21 bits (a head, or a count less one), as
  * get_varint reads it but without its loop for the common short ones: a
@@ -212,13 +206,13 @@ int shapes_open_rest(shapes_parts *gp, size_t n)
     if (left < 1) return ANPR_ECORRUPT;
     size_t h = (size_t)p[at++] + 1;
     if (h > gp->m) return ANPR_ECORRUPT;
-    if (h > SHAPES_ROOM && !(gp->groups = malloc(h * sizeof *gp->groups))) return -ENOMEM;
     gp->ngroups = h;
     /* The heads, strictly increasing: the first, then each one's distance from the one before less one. */
+    uint64_t head = 0; /* the last one, kept here: read back from the array, it was the loop's slowest step */
     for (size_t g = 0; g < h; g++) {
         uint32_t d;
         if (get_varint21(p, left, &at, &d) < 0) return ANPR_ECORRUPT;
-        uint64_t head = g ? (uint64_t)gp->groups[g - 1].head + d + 1 : d;
+        head = g ? head + d + 1 : d;
         uint32_t l = (uint32_t)(head & 15);
         /* Each a length of 1 .. 15 and a shape of that many bits. */
         if (l == 0 || head >> (4 + l)) return ANPR_ECORRUPT;
@@ -254,7 +248,6 @@ int shapes_open_rest(shapes_parts *gp, size_t n)
 
 int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n, int aged)
 {
-    gp->groups = gp->room;
     gp->ngroups = 0;
     if (split_open(&gp->sp, src, len, n, aged) < 0) return ANPR_ECORRUPT;
     return shapes_open_rest(gp, n);
@@ -448,7 +441,6 @@ int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int 
     /* plate-age: every age of the bitmap is some plate's (one encoding a block). */
     for (unsigned r = 0; rc == 0 && r < gp.sp.nages; r++)
         if (!ages_seen[gp.sp.age_at[r]]) rc = ANPR_ECORRUPT;
-    shapes_close(&gp);
     return rc;
 }
 
@@ -458,7 +450,6 @@ int shapes_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_
     shapes_parts gp;
     int rc = shapes_open(&gp, src, len, n, aged);
     if (rc == 0) rc = shapes_rows(&gp, out, at, nat, n, NULL);
-    shapes_close(&gp);
     return rc;
 }
 

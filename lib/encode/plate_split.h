@@ -127,8 +127,6 @@ int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t
  */
 #define SHAPES_MAX 256  /* heads a chunk may list: the indexes go through huffman-ck, whose symbols span 256 */
 
-#define SHAPES_ROOM 48  /* groups held without an allocation */
-
 typedef struct shape_group {
     uint32_t head;  /* length | shape << 4 */
     uint32_t width; /* bits of each of its plates' chunks */
@@ -140,19 +138,22 @@ typedef struct shapes_parts {
     split_parts sp;
     size_t m;            /* long forms */
     size_t ngroups;
-    shape_group *groups; /* by head; room when they fit it */
-    shape_group room[SHAPES_ROOM];
+    /*
+     * By head. A byte counts them, so they always fit: an array allocated
+     * when a block had more than 48 cost a malloc and its page faults in
+     * most blocks a misread-tolerant search opened (75 heads on average).
+     */
+    shape_group groups[SHAPES_MAX];
     const uint8_t *ids;  /* a huffman-ck chunk of the m group indexes, in row order */
     size_t ids_len;
     const uint8_t *chunks;
     size_t chunks_len;
 } shapes_parts;
 
-/* The parts after the values, with gp->sp open (no allocation left behind on failure: shapes_close anyway). */
+/* The parts after the values, with gp->sp open. */
 int shapes_open_rest(shapes_parts *gp, size_t n);
 /* plate-shapes' parts, or with aged plate-age's. */
 int shapes_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n, int aged);
-void shapes_close(shapes_parts *gp);
 /* Plate j of group g, whole and checked, into p; with want, 0 for a plate that does not match (as uk_decode_chunks). */
 int shapes_plate(const shapes_parts *gp, size_t g, size_t j, char *p, const char *want, int fold);
 /*
