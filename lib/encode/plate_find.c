@@ -153,13 +153,6 @@ static int code_wanted(const code_set *cs, uint32_t v)
  */
 #define SPELL_LEN_MAX 8 /* the whole long form fits the 57 bits br_peek gives */
 
-#define SPELL_FILTER_BITS 14
-
-static unsigned spell_slot(uint64_t v)
-{
-    return (unsigned)((v * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - SPELL_FILTER_BITS));
-}
-
 #define SPELL_MAX 256
 
 struct enc_plate_target {
@@ -176,8 +169,7 @@ struct enc_plate_target {
     size_t nspell;                /* SIZE_MAX: not spelt out; a long-form plate is decoded to be compared */
     uint64_t spell[SPELL_MAX];    /* sorted */
     uint64_t heads[4096 / 64];    /* the first 12 bits of each spelling */
-    uint64_t shape_heads[4096 / 64];                        /* plate-shapes: each spelling's length and shape */
-    uint64_t spell_filter[(1u << SPELL_FILTER_BITS) / 64]; /* plate-shapes: a bit a spelling, at spell_slot */
+    uint64_t shape_heads[4096 / 64]; /* plate-shapes: each spelling's length and shape */
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -228,7 +220,6 @@ static void spell_others(enc_plate_target *t)
             t->heads[(bits & 0xFFF) / 64] |= UINT64_C(1) << (bits & 63);
             uint64_t head = bits & ((UINT64_C(1) << (4 + t->len)) - 1);
             t->shape_heads[head / 64] |= UINT64_C(1) << (head % 64);
-            t->spell_filter[spell_slot(bits) / 64] |= UINT64_C(1) << (spell_slot(bits) % 64);
         }
         for (size_t i = t->len; i-- > 0;) {
             if (++idx[i] < nopt[i]) break;
@@ -655,15 +646,24 @@ static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, u
         if (spelt ? len != t->len || !((t->shape_heads[head / 64] >> (head % 64)) & 1)
                   : (head & t->head_mask) != t->head_want)
             continue;
+        /*
+         * Spelt out: the chunks of the spellings with this head (a few: a
+         * misread-tolerant AB12CDE has 32 spellings over 16 shapes), which
+         * each plate of the group is compared with, without a branch.
+         */
+        uint64_t want[SPELL_MAX];
+        size_t nwant = 0;
+        for (size_t k = 0; spelt && k < t->nspell; k++)
+            if ((t->spell[k] & ((UINT64_C(1) << (4 + len)) - 1)) == head) want[nwant++] = t->spell[k] >> (4 + len);
+        const uint64_t chunk_mask = (UINT64_C(1) << sg->width) - 1;
         for (size_t j = 0; j < sg->count; j++) {
             if (spelt) {
                 /* Up to 8 characters: head and chunks, 51 bits at most, within one peek. */
                 bit_reader br = {gp->chunks, gp->chunks_len, sg->base + j * sg->width};
-                uint64_t v = head | (br_peek(&br) & ((UINT64_C(1) << sg->width) - 1)) << (4 + len);
-                unsigned slot = spell_slot(v);
-                if (!((t->spell_filter[slot / 64] >> (slot % 64)) & 1) ||
-                    !bsearch(&v, t->spell, t->nspell, sizeof v, cmp_u64))
-                    continue;
+                uint64_t c = br_peek(&br) & chunk_mask;
+                int hit = 0;
+                for (size_t k = 0; k < nwant; k++) hit |= c == want[k];
+                if (!hit) continue;
             }
             char p[ANPR_PLATE_MAX + 1];
             int rc = shapes_plate(gp, g, j, p, spelt ? NULL : t->plate, t->fold && !spelt);
