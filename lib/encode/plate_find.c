@@ -655,7 +655,8 @@ static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, u
         size_t nwant = 0;
         for (size_t k = 0; spelt && k < t->nspell; k++)
             if ((t->spell[k] & ((UINT64_C(1) << (4 + len)) - 1)) == head) want[nwant++] = t->spell[k] >> (4 + len);
-        const uint64_t chunk_mask = (UINT64_C(1) << sg->width) - 1;
+        /* A spelt head is of at most 8 characters, so its chunks fit a word (a longer plate's may not). */
+        const uint64_t chunk_mask = spelt ? (UINT64_C(1) << sg->width) - 1 : 0;
         for (size_t j = 0; j < sg->count; j++) {
             if (spelt) {
                 /* Up to 8 characters: head and chunks, 51 bits at most, within one peek. */
