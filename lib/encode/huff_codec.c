@@ -267,7 +267,7 @@ typedef struct huff_chunk {
      * that starts a code longer than b bits (2^16 for b >= maxbits).
      */
     uint16_t first[HUFF_MAX_BITS + 1], count[HUFF_MAX_BITS + 1], start[HUFF_MAX_BITS + 1];
-    uint32_t lim[HUFF_MAX_BITS];
+    uint32_t lim[HUFF_MAX_BITS]; /* lim[1 .. HUFF_MAX_BITS - 1]; a code is never shorter than 1 bit */
     uint8_t sorted[HUFF_SYMBOLS];
 } huff_chunk;
 
@@ -311,7 +311,6 @@ static int huff_open(huff_chunk *c, const uint8_t *src, size_t len, size_t n, in
         memcpy(fill, c->start, sizeof fill);
         for (unsigned s = 0; s < c->ns; s++)
             if (c->len[s]) c->sorted[fill[c->len[s]]++] = (uint8_t)s;
-        c->lim[0] = 0;
         for (unsigned b = 1; b < HUFF_MAX_BITS; b++)
             c->lim[b] = b < c->maxbits ? (uint32_t)(c->first[b] + c->count[b]) << (16 - b) : UINT32_C(1) << 16;
         return 0;

@@ -170,7 +170,12 @@ struct enc_plate_target {
     uint64_t spell[SPELL_MAX];    /* sorted */
     uint64_t heads[4096 / 64];    /* the first 12 bits of each spelling */
     uint64_t shape_heads[4096 / 64]; /* plate-shapes: each spelling's length and shape */
+    /* plate-shapes: each spelling as head << SPELL_CHUNK_SHIFT | its chunks, sorted, so a head's are together */
+    uint64_t by_head[SPELL_MAX];
 };
+
+/* A spelling's chunks take at most 39 bits (plate_other_bits.h: 8 characters), its head at most 12. */
+#define SPELL_CHUNK_SHIFT 47
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -220,6 +225,7 @@ static void spell_others(enc_plate_target *t)
             t->heads[(bits & 0xFFF) / 64] |= UINT64_C(1) << (bits & 63);
             uint64_t head = bits & ((UINT64_C(1) << (4 + t->len)) - 1);
             t->shape_heads[head / 64] |= UINT64_C(1) << (head % 64);
+            t->by_head[n - 1] = head << SPELL_CHUNK_SHIFT | bits >> (4 + t->len);
         }
         for (size_t i = t->len; i-- > 0;) {
             if (++idx[i] < nopt[i]) break;
@@ -227,6 +233,7 @@ static void spell_others(enc_plate_target *t)
         }
     }
     qsort(t->spell, n, sizeof *t->spell, cmp_u64);
+    qsort(t->by_head, n, sizeof *t->by_head, cmp_u64);
     t->nspell = n;
 }
 
@@ -647,23 +654,34 @@ static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, u
                   : (head & t->head_mask) != t->head_want)
             continue;
         /*
-         * Spelt out: the chunks of the spellings with this head (a few: a
-         * misread-tolerant AB12CDE has 32 spellings over 16 shapes), which
-         * each plate of the group is compared with, without a branch.
+         * Spelt out: the spellings with this head, found once a query in
+         * by_head (a few: a misread-tolerant AB12CDE has 32 spellings over 16
+         * shapes), which each plate of the group is compared with, without a
+         * branch. A spelt head is of at most 8 characters, so its chunks fit
+         * a word (a longer plate's may not).
          */
-        uint64_t want[SPELL_MAX];
-        size_t nwant = 0;
-        for (size_t k = 0; spelt && k < t->nspell; k++)
-            if ((t->spell[k] & ((UINT64_C(1) << (4 + len)) - 1)) == head) want[nwant++] = t->spell[k] >> (4 + len);
-        /* A spelt head is of at most 8 characters, so its chunks fit a word (a longer plate's may not). */
-        const uint64_t chunk_mask = spelt ? (UINT64_C(1) << sg->width) - 1 : 0;
+        size_t lo = 0, hi = 0;
+        uint64_t key = (uint64_t)head << SPELL_CHUNK_SHIFT, chunk_mask = 0;
+        if (spelt) {
+            for (size_t span = t->nspell; span > 0;) {
+                size_t half = span / 2;
+                if (t->by_head[lo + half] < key) {
+                    lo += half + 1;
+                    span -= half + 1;
+                } else {
+                    span = half;
+                }
+            }
+            for (hi = lo; hi < t->nspell && t->by_head[hi] >> SPELL_CHUNK_SHIFT == head;) hi++;
+            chunk_mask = (UINT64_C(1) << sg->width) - 1;
+        }
         for (size_t j = 0; j < sg->count; j++) {
             if (spelt) {
                 /* Up to 8 characters: head and chunks, 51 bits at most, within one peek. */
                 bit_reader br = {gp->chunks, gp->chunks_len, sg->base + j * sg->width};
-                uint64_t c = br_peek(&br) & chunk_mask;
+                uint64_t c = key | (br_peek(&br) & chunk_mask);
                 int hit = 0;
-                for (size_t k = 0; k < nwant; k++) hit |= c == want[k];
+                for (size_t k = lo; k < hi; k++) hit |= c == t->by_head[k];
                 if (!hit) continue;
             }
             char p[ANPR_PLATE_MAX + 1];
