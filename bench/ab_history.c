@@ -83,6 +83,8 @@ static void load(build *b, const char *store)
     *(void **)&b->cursor_close = symbol(h, b, "anpr_cursor_close");
     char err[256] = "";
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    /* Version 2's fields only, which every build since block_rows accepts (query_threads: the env's). */
+    o.version = 2;
     o.flags = ANPR_OPEN_READONLY;
     o.errbuf = err;
     o.errbuf_size = sizeof err;

@@ -11,6 +11,8 @@
 //   year-pread.json ANPR_IO=pread anpr-bench year --reuse ... --json ...
 //   compare.json    bench/compare/compare.sh (WORK/compare.json)
 //   national-N.json, year-N.json   the same two scenarios with --block-rows N (N = 2048, 1024)
+//   year-threads1.json, year-threads2.json
+//                   anpr-bench year --reuse --query-threads 1, then 2, in the same hour
 //
 // Each block sits between "<!-- perfdoc:NAME -->" and "<!-- /perfdoc:NAME -->";
 // the prose around the blocks is written by hand and left as it is.
@@ -159,6 +161,24 @@ blocks['block-size'] = (...runs) => {
   ].join('\n');
 };
 
+// Threads a query may use: the same store, queried with 1 and with 2 threads one run after the other.
+blocks['query-threads'] = (one, two) => {
+  const threads = (j) => j.queries.query_threads || 1;
+  if (threads(one) !== 1 || threads(two) !== 2) throw new Error('query-threads: expects runs with 1 and with 2 query threads');
+  const rows = Object.entries(one.queries)
+    .filter(([k, v]) => v && typeof v === 'object' && v.warm && v.warm.samples && two.queries[k])
+    .map(([k, v]) => {
+      const a = v.warm, b = two.queries[k].warm;
+      return [v.title, `${fmt(a.p50_ms)} / ${fmt(a.p99_ms)}`, `${fmt(b.p50_ms)} / ${fmt(b.p99_ms)}`,
+        fmt(b.p50_ms / a.p50_ms), shapeTargets[k] ? shapeTargets[k](b) : ''];
+    });
+  return [
+    `Runs: \`${one.command}\`, then \`${two.command}\`, on ${machine(one)}; I/O ${one.queries.io}.`,
+    '',
+    table(['warm', '1 thread: p50 / p99 ms', '2 threads: p50 / p99 ms', 'p50, 2 against 1', 'target (2 threads)'], rows),
+  ].join('\n');
+};
+
 const peerNames = { 'duckdb-table': 'DuckDB table', 'duckdb-parquet': 'DuckDB Parquet', sqlite: 'SQLite' };
 const shapeTitles = {
   plate: 'plate history, whole period',
@@ -206,6 +226,8 @@ function render(doc) {
     if (n && y) sized.push(n, y);
   }
   if (national && year && sized.length > 2) inputs['block-size'] = sized;
+  const threads1 = load('year-threads1.json'), threads2 = load('year-threads2.json');
+  if (threads1 && threads2) inputs['query-threads'] = [threads1, threads2];
   return doc.replace(/<!-- perfdoc:([a-z-]+) -->\n[\s\S]*?<!-- \/perfdoc:\1 -->/g, (whole, name) => {
     if (!blocks[name]) throw new Error(`docs/performance.md: unknown block perfdoc:${name}`);
     if (!inputs[name]) throw new Error(`perfdoc:${name} needs its JSON in bench/results/ (see the header of bench/perfdoc.mjs)`);

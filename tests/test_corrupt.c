@@ -16,6 +16,7 @@
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
 #include "segment/segment.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define DAY 20759
@@ -193,7 +194,7 @@ END_TEST
 
 /* ---- A damaged segment in a store ---------------------------------------- */
 
-#define STORE_DAYS 3
+#define STORE_DAYS 4
 #define PER_DAY 3000
 
 static int64_t store_day0; /* midnight UTC four days ago */
@@ -204,6 +205,7 @@ static void fill_store(const char *dir)
     anpr_store *s;
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
     o.flags = ANPR_OPEN_CREATE;
+    o.block_rows = 256; /* 12 blocks a day: enough for a query of two days to be shared among threads */
     ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
     anpr_writer *w;
     ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
@@ -261,9 +263,13 @@ static long long count_query(anpr_store *s, int64_t from, int64_t to, const char
 }
 
 /*
- * One day's segment with a flipped byte in its data, another cut short: a
- * query that needs either fails with ANPR_ECORRUPT and a message naming the
- * file, never with wrong reads; a query of the intact day answers in full.
+ * One day's segment with a flipped byte in its data (day 2), another cut
+ * short (day 3): a query that needs either fails with ANPR_ECORRUPT and a
+ * message naming the file, never with wrong reads; a query of an intact day
+ * answers in full. The same with the blocks of a query shared among
+ * threads: a query of days 0 to 2 answers day 0 alone, then days 1 and 2
+ * together, enough blocks to share; whichever thread claims the damaged
+ * day 2, its failure must be the query's.
  */
 START_TEST(damaged_segments_fail_their_queries_only)
 {
@@ -274,32 +280,39 @@ START_TEST(damaged_segments_fail_their_queries_only)
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
     ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
     char flipped[4096], cut[4096], flipped_name[256], cut_name[256], msg[512];
-    day_file(s, dir, 1, flipped, sizeof flipped, flipped_name, sizeof flipped_name);
-    day_file(s, dir, 2, cut, sizeof cut, cut_name, sizeof cut_name);
+    day_file(s, dir, 2, flipped, sizeof flipped, flipped_name, sizeof flipped_name);
+    day_file(s, dir, 3, cut, sizeof cut, cut_name, sizeof cut_name);
     anpr_store_close(s);
     ck_assert_int_eq(tu_flip_byte(flipped, 100, 0x10), 0); /* inside the first block's chunks */
     ck_assert_int_eq(truncate(cut, tu_file_size(cut) - 7), 0);
 
-    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
-    const int64_t D = INT64_C(86400000);
-    long long n = count_query(s, store_day0, store_day0 + D, NULL, msg, sizeof msg);
-    ck_assert_msg(n == PER_DAY, "the intact day: %lld reads (%s)", n, msg);
-    n = count_query(s, store_day0, store_day0 + D, "S000042", msg, sizeof msg);
-    ck_assert_msg(n == 1, "a plate of the intact day: %lld (%s)", n, msg);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        o.query_threads = threads;
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+        const int64_t D = INT64_C(86400000);
+        long long n = count_query(s, store_day0, store_day0 + D, NULL, msg, sizeof msg);
+        ck_assert_msg(n == PER_DAY, "the intact day: %lld reads (%s)", n, msg);
+        n = count_query(s, store_day0, store_day0 + D, "S000042", msg, sizeof msg);
+        ck_assert_msg(n == 1, "a plate of the intact day: %lld (%s)", n, msg);
 
-    n = count_query(s, store_day0 + D, store_day0 + 2 * D, NULL, msg, sizeof msg);
-    ck_assert_int_eq(n, ANPR_ECORRUPT);
-    ck_assert_msg(strstr(msg, flipped_name) != NULL, "the message does not name %s: %s", flipped_name, msg);
-    n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, NULL, msg, sizeof msg);
-    ck_assert_int_eq(n, ANPR_ECORRUPT);
-    ck_assert_msg(strstr(msg, cut_name) != NULL, "the message does not name %s: %s", cut_name, msg);
-    n = count_query(s, INT64_MIN, INT64_MAX, NULL, msg, sizeof msg);
-    ck_assert_int_eq(n, ANPR_ECORRUPT);
+        n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, NULL, msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
+        ck_assert_msg(strstr(msg, flipped_name) != NULL, "the message does not name %s: %s", flipped_name, msg);
+        n = count_query(s, store_day0, store_day0 + 3 * D, NULL, msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
+        ck_assert_msg(strstr(msg, flipped_name) != NULL, "the message does not name %s: %s", flipped_name, msg);
+        ck_assert_uint_eq(s->slices_shared > 0, threads > 1);
+        n = count_query(s, store_day0 + 3 * D, store_day0 + 4 * D, NULL, msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
+        ck_assert_msg(strstr(msg, cut_name) != NULL, "the message does not name %s: %s", cut_name, msg);
+        n = count_query(s, INT64_MIN, INT64_MAX, NULL, msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
 
-    /* Still answering the intact day afterwards, on the same handle. */
-    n = count_query(s, store_day0, store_day0 + D, NULL, msg, sizeof msg);
-    ck_assert_msg(n == PER_DAY, "the intact day after the failures: %lld reads (%s)", n, msg);
-    anpr_store_close(s);
+        /* Still answering the intact day afterwards, on the same handle. */
+        n = count_query(s, store_day0, store_day0 + D, NULL, msg, sizeof msg);
+        ck_assert_msg(n == PER_DAY, "the intact day after the failures: %lld reads (%s)", n, msg);
+        anpr_store_close(s);
+    }
     tu_rmrf(dir);
     free(dir);
 }

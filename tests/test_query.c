@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
@@ -256,6 +257,19 @@ static synth *new_traffic(size_t reads_per_day, int days)
     return g;
 }
 
+/* Every read of g into s and into r, then each day merged into its segment. */
+static void ingest_and_merge(anpr_store *s, synth *g, ref *r)
+{
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read batch[1000];
+    int verdicts[1000];
+    size_t n;
+    while ((n = synth_next(g, batch, 1000)) > 0) append_to_both(w, r, batch, n, verdicts);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+}
+
 /* Close the store and free what a test over new_traffic's reads made, its directory removed. */
 static void end_traffic(anpr_store *s, synth *g, ref *r, char *dir)
 {
@@ -369,13 +383,7 @@ START_TEST(days_answered_in_groups)
     synth *g = new_traffic(3000, 12);
     ref r = {0};
     anpr_store *s = tu_store_create(dir, 0);
-    anpr_writer *w;
-    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
-    anpr_read batch[1000];
-    int verdicts[1000];
-    size_t n;
-    while ((n = synth_next(g, batch, 1000)) > 0) append_to_both(w, &r, batch, n, verdicts);
-    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ingest_and_merge(s, g, &r);
     anpr_stats st;
     ck_assert_int_eq(anpr_store_stats(s, &st), ANPR_OK);
     ck_assert_uint_ge(st.days, 12);
@@ -403,7 +411,70 @@ START_TEST(days_answered_in_groups)
         q.limit = r.n / 2; /* ends in the third group (days 4-7), or a later one at a low row limit */
         ck_assert_uint_eq(check_query(s, &r, &q, "limit across groups"), r.n / 2);
     }
-    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    end_traffic(s, g, &r, dir);
+}
+END_TEST
+
+/*
+ * query_threads: a query that reads enough blocks of several files shares
+ * them among threads, a file's blocks to one thread, and a plate's index
+ * probes of many files too. Small blocks (256 rows) so that 1,500 reads a
+ * day make six blocks; 40 days, enough files for the probes to be shared;
+ * three threads, so that shares are uneven. The same answers as the reference
+ * for every shape, with the day answered whole and in slices (each thread
+ * holding its share of the matches), over several queries on one handle
+ * (the threads kept between them), and on a second cursor open at the same
+ * time, which finds the threads taken and answers alone.
+ */
+START_TEST(threads_share_a_query)
+{
+    char *dir = tu_tmpdir("threads");
+    synth_config cfg;
+    synth_config_default(&cfg, 1500);
+    cfg.days = 40;
+    cfg.start_ms = ((int64_t)time(NULL) * 1000 / DAY_MS - 41) * DAY_MS; /* every day in the past */
+    synth *g;
+    ck_assert_int_eq(synth_new(&g, &cfg), 0);
+    ref r = {0};
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.block_rows = 256;
+    o.query_threads = 3;
+    anpr_store *s;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    ingest_and_merge(s, g, &r);
+
+    uint64_t limits[] = {STORE_QUERY_SLICE_ROWS, 2000, 50};
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        s->query_slice_rows = limits[i];
+        check_all_shapes(s, &r);
+    }
+    s->query_slice_rows = STORE_QUERY_SLICE_ROWS;
+    ck_assert_uint_gt(s->slices_shared, 0);
+    ck_assert_uint_gt(s->probes_shared, 0);
+    ck_assert_uint_eq(s->nworkers, 2);
+
+    /* Two cursors at once: the first holds both threads, the second answers on its own thread. */
+    anpr_query all = ANPR_QUERY_INIT;
+    anpr_cursor *c1, *c2;
+    ck_assert_int_eq(anpr_query_open(&c1, s, &all), ANPR_OK);
+    ck_assert_int_eq(anpr_query_open(&c2, s, &all), ANPR_OK);
+    anpr_batch b;
+    size_t n1 = 0, n2 = 0;
+    int rc1 = 1, rc2 = 1;
+    while (rc1 == 1 || rc2 == 1) {
+        if (rc1 == 1 && (rc1 = anpr_cursor_next(c1, &b)) == 1) n1 += b.n;
+        if (rc2 == 1 && (rc2 = anpr_cursor_next(c2, &b)) == 1) n2 += b.n;
+    }
+    ck_assert_int_eq(rc1, 0);
+    ck_assert_int_eq(rc2, 0);
+    size_t want;
+    free(answer(&r, &all, &want));
+    ck_assert_uint_eq(n1, want);
+    ck_assert_uint_eq(n2, want);
+    anpr_cursor_close(c1);
+    anpr_cursor_close(c2);
+    ck_assert_uint_eq(s->nworkers, 2); /* never more than query_threads - 1 */
     end_traffic(s, g, &r, dir);
 }
 END_TEST
@@ -458,6 +529,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, every_shape_against_reference);
     tcase_add_test(tc, days_answered_in_groups);
+    tcase_add_test(tc, threads_share_a_query);
     tcase_add_test(tc, bad_queries_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

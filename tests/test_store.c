@@ -158,6 +158,66 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/*
+ * query_threads: 1..ANPR_QUERY_THREADS_MAX, 0 for the default (1, or the
+ * env ANPR_QUERY_THREADS, which a bad value makes open fail); a caller of
+ * version 2's header, whose struct ends before it, gets the default.
+ */
+START_TEST(query_threads_option)
+{
+    char *dir = tu_tmpdir("store-threads");
+    char err[512] = "";
+    anpr_store *s = NULL;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    const char *env = getenv("ANPR_QUERY_THREADS");
+    char *saved = env ? strdup(env) : NULL;
+    unsetenv("ANPR_QUERY_THREADS");
+
+    o.query_threads = ANPR_QUERY_THREADS_MAX + 1;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+    ck_assert_msg(strstr(err, "query_threads") != NULL, "message: %s", err);
+    o.query_threads = 0;
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(s->opts.query_threads, 1);
+    anpr_store_close(s);
+
+    const char *bad_env[] = {"0", "17", "two", "2x"};
+    for (size_t i = 0; i < sizeof bad_env / sizeof *bad_env; i++) {
+        setenv("ANPR_QUERY_THREADS", bad_env[i], 1);
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+        ck_assert_msg(strstr(err, "ANPR_QUERY_THREADS") != NULL, "message: %s", err);
+    }
+    setenv("ANPR_QUERY_THREADS", "4", 1);
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(s->opts.query_threads, 4);
+    anpr_store_close(s);
+    o.query_threads = 2; /* the option wins over the env */
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(s->opts.query_threads, 2);
+    anpr_store_close(s);
+    unsetenv("ANPR_QUERY_THREADS");
+
+    size_t v2_size = offsetof(anpr_store_options, query_threads);
+    anpr_store_options *v2 = malloc(v2_size);
+    o.version = 2;
+    o.block_rows = 512;
+    memcpy(v2, &o, v2_size);
+    ck_assert_msg(anpr_store_open(&s, dir, v2) == ANPR_OK, "version 2: %s", err);
+    ck_assert_uint_eq(s->opts.query_threads, 1);
+    ck_assert_uint_eq(s->opts.block_rows, 512);
+    anpr_store_close(s);
+    free(v2);
+
+    if (saved) setenv("ANPR_QUERY_THREADS", saved, 1);
+    free(saved);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(block_rows_option)
 {
     enum { N = 2500, ROWS = 1000 };
@@ -721,6 +781,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, block_rows_option);
+    tcase_add_test(tc, query_threads_option);
     tcase_add_test(tc, append_validates_each_read);
     tcase_add_test(tc, days_duplicates_and_merge);
     tcase_add_test(tc, late_reads_land_in_their_day);

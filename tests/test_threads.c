@@ -3,8 +3,11 @@
  * while a writer thread ingests, flushes, merges and expires: every answer
  * is in time order with each read once, no query fails, an answer never
  * shrinks unless a day was expired in between, and at the end the readers
- * see exactly what the store holds. Built to run under ThreadSanitizer too
- * (tools/test.sh does), which watches every access the threads share.
+ * see exactly what the store holds. The store lets a query share its
+ * blocks among two threads, and its blocks are small (256 rows), so that
+ * the readers' queries do, and contend for the store's one spare thread.
+ * Built to run under ThreadSanitizer too (tools/test.sh does), which
+ * watches every access the threads share.
  */
 #include <check.h>
 #include <pthread.h>
@@ -15,6 +18,7 @@
 #include <time.h>
 
 #include "anpr/anpr.h"
+#include "store/store.h"
 #include "synth.h"
 #include "testutil.h"
 
@@ -104,7 +108,12 @@ START_TEST(readers_while_writer_ingests_merges_expires)
     char *dir = tu_tmpdir("threads");
     shared sh;
     memset(&sh, 0, sizeof sh);
-    sh.s = tu_store_create(dir, 1 << 20); /* a small budget: flushes along the way */
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.memory_budget = 1 << 20; /* a small budget: flushes along the way */
+    o.block_rows = 256;
+    o.query_threads = 2;
+    ck_assert_int_eq(anpr_store_open(&sh.s, dir, &o), ANPR_OK);
     int64_t now = (int64_t)time(NULL) * 1000;
     sh.start_ms = (now / DAY_MS - 4) * DAY_MS;
 
@@ -131,8 +140,12 @@ START_TEST(readers_while_writer_ingests_merges_expires)
     ck_assert_msg(tu_query_all(sh.s, &n, why, sizeof why) == 0, "%s", why);
     ck_assert_uint_eq(n, st.reads);
     ck_assert_uint_gt(n, 0);
-    printf("threads: %llu + %llu queries during ingest, merges and an expiry; %llu reads at the end\n",
-           (unsigned long long)sh.queries[0], (unsigned long long)sh.queries[1], (unsigned long long)n);
+    uint64_t shared_slices = __atomic_load_n(&sh.s->slices_shared, __ATOMIC_RELAXED);
+    ck_assert_uint_gt(shared_slices, 0);
+    printf("threads: %llu + %llu queries during ingest, merges and an expiry (%llu slices shared between two "
+           "threads); %llu reads at the end\n",
+           (unsigned long long)sh.queries[0], (unsigned long long)sh.queries[1], (unsigned long long)shared_slices,
+           (unsigned long long)n);
     anpr_store_close(sh.s);
     tu_rmrf(dir);
     free(dir);

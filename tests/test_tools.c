@@ -234,6 +234,13 @@ START_TEST(query_shapes)
     assert_file_has("err.txt", "plate");
     ck_assert_int_eq(run("%s/anpr query nowhere", tools), 2);
     ck_assert_int_eq(run("%s/anpr query --help", tools), 0);
+    /* The library's environment: two query threads answer the same; a bad count is named. */
+    ck_assert_int_eq(run("ANPR_QUERY_THREADS=2 %s/anpr query store --plate %s", tools, plate), 0);
+    out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, plate), exact);
+    free(out);
+    ck_assert_int_eq(run("ANPR_QUERY_THREADS=lots %s/anpr query store --plate %s", tools, plate), 2);
+    assert_file_has("err.txt", "ANPR_QUERY_THREADS=lots");
 
     /* Expire the first day: its reads are gone from every answer. */
     ck_assert_int_eq(run("%s/anpr expire store --before 2026-11-03T00:00:00Z", tools), 0);

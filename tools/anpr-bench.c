@@ -57,6 +57,8 @@ static const char usage_text[] =
     "  --budget MB              the store's memory budget (the library's default, 512)\n"
     "  --level L                zstd level (the library's default)\n"
     "  --block-rows N           rows a segment block holds, 256..65536 (the library's default, 4096)\n"
+    "  --query-threads N        threads a query may use, 1..16 (the library's default: 1, or the env\n"
+    "                           ANPR_QUERY_THREADS)\n"
     "\n"
     "measure:\n"
     "  --samples N              warm queries of each shape (200; national 30, where a partial plate\n"
@@ -116,8 +118,8 @@ int main(int argc, char **argv)
 {
     enum {
         O_SEED = 256, O_FRACTION, O_RPD, O_DAYS, O_CAMERAS, O_VEHICLES, O_MISREAD, O_LATE, O_DUP, O_MOBILE,
-        O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_BLOCK_ROWS, O_SAMPLES, O_COLD, O_EXPIRE, O_DEPLOY_RPD,
-        O_DEPLOY_DAYS, O_JSON, O_NO_PROGRESS, O_HELP, O_VERSION,
+        O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_BLOCK_ROWS, O_QUERY_THREADS, O_SAMPLES, O_COLD,
+        O_EXPIRE, O_DEPLOY_RPD, O_DEPLOY_DAYS, O_JSON, O_NO_PROGRESS, O_HELP, O_VERSION,
     };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED},
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
         {"budget", required_argument, 0, O_BUDGET},
         {"level", required_argument, 0, O_LEVEL},
         {"block-rows", required_argument, 0, O_BLOCK_ROWS},
+        {"query-threads", required_argument, 0, O_QUERY_THREADS},
         {"samples", required_argument, 0, O_SAMPLES},
         {"cold-samples", required_argument, 0, O_COLD},
         {"expire-days", required_argument, 0, O_EXPIRE},
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     uint64_t seed = 1, rpd = 0, days = 0, cameras = 0, vehicles = 0, commit_every = 100000, budget = 0, level = 0,
-             block_rows = 0;
+             block_rows = 0, query_threads = 0;
     uint64_t samples = UINT64_MAX, cold_samples = UINT64_MAX, expire_days = UINT64_MAX, deploy_rpd = 60000000, deploy_days = 365;
     double fraction = 0.01, misread = -1, late = -1, dup = -1, mobile = -1;
     const char *csv_path = NULL, *dir = NULL, *json_path = NULL;
@@ -181,6 +184,11 @@ int main(int argc, char **argv)
         case O_BLOCK_ROWS:
             bad = parse_u64(name, optarg, 256, &block_rows);
             if (!bad && block_rows > 65536) bad = usage_error("--block-rows: %s is over 65536", optarg);
+            break;
+        case O_QUERY_THREADS:
+            bad = parse_u64(name, optarg, 1, &query_threads);
+            if (!bad && query_threads > ANPR_QUERY_THREADS_MAX)
+                bad = usage_error("--query-threads: %s is over %d", optarg, ANPR_QUERY_THREADS_MAX);
             break;
         case O_SAMPLES: bad = parse_u64(name, optarg, 0, &samples); break;
         case O_COLD: bad = parse_u64(name, optarg, 0, &cold_samples); break;
@@ -275,13 +283,17 @@ int main(int argc, char **argv)
     anpr_store *s = NULL;
     if (!bad) {
         anpr_store_options so = ANPR_STORE_OPTIONS_INIT;
+        so.query_threads = (unsigned)query_threads;
         int rc = anpr_store_open(&s, dir, &so);
         if (rc) bad = bench_fail(dir, rc, NULL);
     }
     if (!bad) bad = bench_bytes_measure(s, dir, &r.bytes);
     if (!bad && samples) {
+        /* The threads the store took: the option, else the env (which open checked), else 1. */
+        const char *env = getenv("ANPR_QUERY_THREADS");
+        unsigned threads = query_threads ? (unsigned)query_threads : env && *env ? (unsigned)atoi(env) : 1;
         bench_query_opts qo = {.workload = *w, .samples = samples, .cold_samples = cold_samples, .seed = seed,
-                               .progress = progress};
+                               .progress = progress, .query_threads = threads};
         bad = bench_query_run(s, dir, &qo, &r.queries);
         r.has_queries = !bad;
     }

@@ -151,7 +151,8 @@ enum anpr_io_mode {
     ANPR_IO_PREAD = 2   /* plain pread/pwrite */
 };
 
-#define ANPR_STORE_OPTIONS_VERSION 2 /* version 1 lacked block_rows; still accepted */
+#define ANPR_STORE_OPTIONS_VERSION 3 /* version 1 lacked block_rows, 2 query_threads; both still accepted */
+#define ANPR_QUERY_THREADS_MAX 16
 
 /*
  * Options for anpr_store_open. Start from ANPR_STORE_OPTIONS_INIT and set
@@ -187,9 +188,19 @@ typedef struct anpr_store_options {
      * docs/performance.md for the measured trade.
      */
     unsigned block_rows;
+    /*
+     * Threads a query may use to read and search its blocks, 1..
+     * ANPR_QUERY_THREADS_MAX; default 1, or the env ANPR_QUERY_THREADS.
+     * With more than one, a query that reads many blocks (a plate over
+     * months, a wide window) hands whole files' shares of them to threads
+     * that the store starts at its first such query and keeps until
+     * anpr_store_close; the answer is the same. Every signal is blocked in
+     * those threads. Queries that read few blocks stay on the caller's thread.
+     */
+    unsigned query_threads;
 } anpr_store_options;
 
-#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0}
+#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0}
 
 /*
  * Open the store in directory path (created with ANPR_OPEN_CREATE).

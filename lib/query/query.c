@@ -32,10 +32,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/worker.h"
 #include "encode/encode.h"
 #include "io/batch.h"
 #include "query/match.h"
@@ -51,6 +53,12 @@
  * 5.4-6.1, and cold ones were no faster for the deeper queue.
  */
 #define SPAN_BYTES ((size_t)1 << 20)
+/*
+ * A slice shared among threads ends when the last part's last batch does:
+ * batches of a quarter the size cut the wait at the end of each slice (0.4
+ * ms of a year's plate history with 1 MB batches).
+ */
+#define SHARED_SPAN_BYTES (SPAN_BYTES / 4)
 #define SLICE_OVERFLOW 1 /* run_slice's answer when a group answered whole found too many matches */
 #define SNAPSHOT_TRIES 8
 /*
@@ -61,6 +69,13 @@
  */
 #define SPAN_ALIGN 64
 #define GROUP_DAYS_MAX 4096 /* plan_days: beyond any retention, so a long window ends up in few groups */
+/*
+ * A slice is shared among threads (query_threads) only when it has at
+ * least this many blocks: handing a share over and waiting for it costs
+ * tens of microseconds, a few blocks' worth.
+ */
+#define SHARE_MIN_BLOCKS 16
+#define PROBE_CHUNK_MIN 16 /* the same for index probes: a part claims files this many at least at a time */
 
 typedef struct qfile {
     manifest_file f;
@@ -79,15 +94,49 @@ typedef struct qblock {
     uint32_t rows;
 } qblock;
 
+/* A file's blocks of the current group of days: c->blocks[first, end). */
+typedef struct qrun {
+    size_t first, end;
+} qrun;
+
+/*
+ * One thread's share of a query's work: the index probes of the files it
+ * claims, then in each slice the blocks of the files it claims (a file's
+ * reader serves one thread at a time, so a file's blocks go to one part),
+ * read with its own batcher, decoded into its own scratch, their matches
+ * kept in its own results. Part 0 runs on the cursor's thread, and the
+ * slice's answer ends up in its results.
+ */
+typedef struct qpart {
+    anpr_cursor *c;
+    uint8_t index;
+    io_batcher *io;
+    worker *w;              /* the thread; NULL for part 0 */
+    io_req *reqs;
+    size_t *which;          /* per request: its block in c->blocks, or its file */
+    size_t reqs_cap;
+    uint32_t *hit;          /* the rows of a block whose plate matches */
+    anpr_row *scratch;      /* one decoded block */
+    size_t scratch_cap;
+    anpr_row *res;
+    size_t nres, res_cap;
+    anpr_errmsg_buf *err;   /* where its failure is told: the cursor's for part 0, else own_err */
+    anpr_errmsg_buf own_err;
+    /* Its task: the slice, and the matches it may hold before the slice must be cut finer. */
+    int64_t t0, t1;
+    int whole;
+    uint64_t limit;
+    size_t span_bytes;      /* SPAN_BYTES, or SHARED_SPAN_BYTES when the slice is shared */
+    int rc;                 /* the task's answer: 0, SLICE_OVERFLOW or an error */
+} qpart;
+
 struct anpr_cursor {
     anpr_store *s;
-    io_batcher *io;
     anpr_query q;
     uint32_t *cameras;      /* sorted copy */
     plate_match pm;
     enc_plate_target *target; /* the plate (or partial plate) sought, as blocks' plates are searched for it */
     int find;               /* blocks' plates are searched by codes, not decoded */
-    uint32_t *hit;          /* the rows of a block whose plate matches */
     qfile *files;           /* in the manifest's order: by day, then file id */
     size_t nfiles;
     anpr_row *mem;          /* matching buffered reads, sorted by time */
@@ -101,13 +150,23 @@ struct anpr_cursor {
     int64_t slice_from, slice_step, group_end;
     int64_t group_from, sliced_step; /* where the group's slices start, and their width if it must be sliced */
     int whole;                     /* the group is being answered in one go, to be sliced if it overflows */
-    /* Results of the current slice, and how many are handed out. */
-    anpr_row *res;
-    size_t nres, res_cap, res_at;
-    anpr_row *scratch;      /* one decoded block */
-    size_t scratch_cap;
-    io_req *reqs;
-    size_t reqs_cap;
+    /* The threads' shares of a slice: part[0..nparts) hold a batcher (and but for part 0 a thread). */
+    qpart part[ANPR_QUERY_THREADS_MAX];
+    size_t nparts;
+    /*
+     * The parts' shared work: files to probe, claimed PROBE_CHUNK files at a
+     * time from next_file; then each slice's runs (a file's blocks in a row
+     * of c->blocks), claimed one at a time from next_run, so that a part
+     * whose thread started late or ran slower simply takes fewer.
+     */
+    int probing;
+    size_t probe_chunk;
+    atomic_size_t next_file;
+    qrun *runs;
+    size_t nruns, runs_cap;
+    atomic_size_t next_run;
+    atomic_int stop;        /* a part failed or overflowed: the others may stop */
+    size_t res_at;          /* part[0].res[0..res_at) are handed out */
     uint64_t emitted;
     int done;               /* 1 at the end, or the status that ended the cursor */
     /* The batch's arrays. */
@@ -288,80 +347,177 @@ static int validate(const anpr_query *q, const char **why)
     return **why ? ANPR_EINVAL : ANPR_OK;
 }
 
-static int grow_reqs(anpr_cursor *c, size_t n)
+static int grow_reqs(qpart *p, size_t n)
 {
-    if (c->reqs_cap >= n) return 0;
-    io_req *r = realloc(c->reqs, n * sizeof *r);
-    if (!r) return -ENOMEM;
-    c->reqs = r;
-    c->reqs_cap = n;
+    if (p->reqs_cap >= n) return 0;
+    io_req *r = realloc(p->reqs, n * sizeof *r);
+    if (r) p->reqs = r;
+    size_t *w = r ? realloc(p->which, n * sizeof *w) : NULL;
+    if (!w) return -ENOMEM;
+    p->which = w;
+    p->reqs_cap = n;
     return 0;
 }
 
-/* A reader's call failed: its message (kept in its slot) becomes the cursor's, with the file's name. */
-static int reader_failed(anpr_cursor *c, qfile *qf, int rc)
+/* A reader's call failed: its message (kept in its slot) becomes the part's, with the file's name. */
+static int reader_failed(qpart *p, qfile *qf, int rc)
 {
-    anpr_fail(&c->err, rc, "%s", qf->slot->err.text[0] ? qf->slot->err.text : anpr_strerror(rc));
-    c->done = rc;
+    anpr_fail(p->err, rc, "%s", qf->slot->err.text[0] ? qf->slot->err.text : anpr_strerror(rc));
     char name[64]; /* made here, not for every file a query takes: formatting 365 names cost 1 % of a plate history */
     manifest_file_name(name, sizeof name, &qf->f);
-    return anpr_fail_prefix(&c->err, rc, name);
+    return anpr_fail_prefix(p->err, rc, name);
 }
 
 /* Name the file a failed batched read belonged to. */
-static int batch_failed(anpr_cursor *c, int rc, const qfile *qf, const char *what)
+static int batch_failed(qpart *p, int rc, const qfile *qf, const char *what)
 {
     char name[64];
     manifest_file_name(name, sizeof name, &qf->f);
-    return anpr_fail(&c->err, rc, "%s: %s: read: %s", name, what, anpr_strerror(rc));
+    return anpr_fail(p->err, rc, "%s: %s: read: %s", name, what, anpr_strerror(rc));
+}
+
+static int part_blocks(qpart *p);
+static int part_probe(qpart *p);
+
+/* What a part's thread runs (and the cursor's, for part 0). */
+static void part_run(void *arg)
+{
+    qpart *p = arg;
+    p->rc = p->c->probing ? part_probe(p) : part_blocks(p);
+    if (p->rc != 0) atomic_store_explicit(&p->c->stop, 1, memory_order_relaxed);
+}
+
+/* One more part, with a thread and a batcher from the store: 0 when none is free. */
+static int add_part(anpr_cursor *c)
+{
+    worker *w;
+    store_worker_get(c->s, &w);
+    if (!w) return 0;
+    io_batcher *io;
+    if (store_io_get(c->s, &io) < 0) {
+        store_worker_put(c->s, w);
+        return 0;
+    }
+    qpart *p = &c->part[c->nparts];
+    *p = (qpart){.c = c, .index = (uint8_t)c->nparts, .io = io, .w = w};
+    p->err = &p->own_err;
+    c->nparts++;
+    return 1;
+}
+
+/* Up to `want` parts (never more than query_threads): how many the store could give. */
+static size_t take_parts(anpr_cursor *c, size_t want)
+{
+    if (want > c->s->opts.query_threads) want = c->s->opts.query_threads;
+    while (c->nparts < want && add_part(c)) {
+    }
+    return want < c->nparts ? want : c->nparts;
 }
 
 /*
- * The index probes of every file, batched: first the page directories not
- * yet loaded, all in one submission, then the one page each file needs.
- * A query over a year thus costs two round trips to the device, not 730.
+ * Run part_run on parts 0..nparts, each but the cursor's own on its thread,
+ * and wait for all. Returns the first part's error that failed (its
+ * message made the cursor's), else SLICE_OVERFLOW if a part overflowed, else 0.
  */
-static int probe_all(anpr_cursor *c)
+static int run_parts(anpr_cursor *c, size_t nparts)
 {
-    for (int round = 0; round < 2; round++) {
+    atomic_store_explicit(&c->stop, 0, memory_order_relaxed);
+    for (size_t k = 1; k < nparts; k++) worker_start(c->part[k].w, part_run, &c->part[k]);
+    part_run(&c->part[0]);
+    for (size_t k = 1; k < nparts; k++) worker_wait(c->part[k].w);
+    int overflow = 0;
+    for (size_t k = 0; k < nparts; k++) {
+        qpart *p = &c->part[k];
+        if (p->rc < 0) {
+            if (k > 0) c->err = p->own_err;
+            return p->rc;
+        }
+        overflow |= p->rc == SLICE_OVERFLOW;
+    }
+    return overflow ? SLICE_OVERFLOW : 0;
+}
+
+/*
+ * The index probes of files [first, end), batched: first the page
+ * directories not yet loaded, all in one submission, then the one page each
+ * file needs.
+ */
+static int probe_files(qpart *p, size_t first, size_t end)
+{
+    anpr_cursor *c = p->c;
+    int rc = grow_reqs(p, end - first);
+    if (rc < 0) return rc;
+    uint32_t *pages = malloc((end - first) * sizeof *pages);
+    if (!pages) return -ENOMEM;
+    for (int round = 0; rc == 0 && round < 2; round++) {
         size_t n = 0, bytes = 0;
-        int rc = grow_reqs(c, c->nfiles);
-        if (rc < 0) return rc;
-        uint32_t *pages = calloc(c->nfiles ? c->nfiles : 1, sizeof *pages);
-        size_t *which = calloc(c->nfiles ? c->nfiles : 1, sizeof *which);
-        if (!pages || !which) rc = -ENOMEM;
-        for (size_t i = 0; rc == 0 && i < c->nfiles; i++) {
+        for (size_t i = first; rc == 0 && i < end; i++) {
             qfile *qf = &c->files[i];
             uint64_t off;
             uint32_t len;
             if (round == 0) rc = seg_reader_pagedir_span(qf->r, &off, &len);
             else rc = seg_reader_page_span(qf->r, c->pm.text, &pages[n], &off, &len);
-            if (rc < 0) break;
+            if (rc < 0) {
+                rc = reader_failed(p, qf, rc);
+                break;
+            }
             if (round == 0 && len == 0) continue;
-            c->reqs[n] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
-            which[n++] = i;
+            p->reqs[n] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
+            p->which[n++] = i;
             bytes += len;
         }
-        uint8_t *buf = rc == 0 ? io_batcher_buffer(c->io, bytes) : NULL;
+        uint8_t *buf = rc == 0 ? io_batcher_buffer(p->io, bytes) : NULL;
         if (rc == 0 && !buf) rc = -ENOMEM;
-        for (size_t k = 0; rc == 0 && k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
+        for (size_t k = 0; rc == 0 && k < n; k++) p->reqs[k].buf = buf + (uintptr_t)p->reqs[k].buf;
         size_t failed = 0;
         if (rc == 0) {
-            rc = io_batcher_read(c->io, c->reqs, n, &failed);
-            if (rc < 0) rc = batch_failed(c, rc, &c->files[which[failed]], round ? "index page" : "index directory");
+            rc = io_batcher_read(p->io, p->reqs, n, &failed);
+            if (rc < 0) rc = batch_failed(p, rc, &c->files[p->which[failed]], round ? "index page" : "index directory");
         }
         for (size_t k = 0; rc == 0 && k < n; k++) {
-            qfile *qf = &c->files[which[k]];
-            rc = round == 0 ? seg_reader_load_pagedir(qf->r, c->reqs[k].buf)
-                            : seg_reader_probe_page(qf->r, pages[k], c->reqs[k].buf, c->pm.text, &qf->probe,
+            qfile *qf = &c->files[p->which[k]];
+            rc = round == 0 ? seg_reader_load_pagedir(qf->r, p->reqs[k].buf)
+                            : seg_reader_probe_page(qf->r, pages[k], p->reqs[k].buf, c->pm.text, &qf->probe,
                                                     &qf->nprobe);
-            if (rc < 0) reader_failed(c, qf, rc);
+            if (rc < 0) rc = reader_failed(p, qf, rc);
         }
-        free(pages);
-        free(which);
+    }
+    free(pages);
+    return rc;
+}
+
+/* A part's index probes: chunks of files claimed until none is left. */
+static int part_probe(qpart *p)
+{
+    anpr_cursor *c = p->c;
+    for (;;) {
+        size_t first = atomic_fetch_add_explicit(&c->next_file, c->probe_chunk, memory_order_relaxed);
+        if (first >= c->nfiles || atomic_load_explicit(&c->stop, memory_order_relaxed)) return 0;
+        size_t end = c->nfiles - first > c->probe_chunk ? first + c->probe_chunk : c->nfiles;
+        int rc = probe_files(p, first, end);
         if (rc < 0) return rc;
     }
-    return 0;
+}
+
+/*
+ * The index probes of every file. On one thread, in one batch: a query over
+ * a year costs two round trips to the device, not 730. Shared among
+ * threads, in chunks of a few dozen files that each part claims in turn.
+ */
+static int probe_all(anpr_cursor *c)
+{
+    size_t nparts = c->nfiles >= 2 * PROBE_CHUNK_MIN ? take_parts(c, c->s->opts.query_threads) : 1;
+    c->probe_chunk = c->nfiles ? c->nfiles : 1;
+    if (nparts > 1) {
+        c->probe_chunk = (c->nfiles + 4 * nparts - 1) / (4 * nparts);
+        if (c->probe_chunk < PROBE_CHUNK_MIN) c->probe_chunk = PROBE_CHUNK_MIN;
+    }
+    if (nparts > 1) __atomic_fetch_add(&c->s->probes_shared, 1, __ATOMIC_RELAXED);
+    atomic_store_explicit(&c->next_file, 0, memory_order_relaxed);
+    c->probing = 1;
+    int rc = run_parts(c, nparts);
+    c->probing = 0;
+    return rc;
 }
 
 int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
@@ -376,6 +532,8 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     c->s = s;
     c->q = *q;
     c->q.plate = NULL;
+    c->part[0] = (qpart){.c = c, .index = 0, .err = &c->err};
+    c->nparts = 1;
     if (rc == 0) rc = plate_match_compile(&c->pm, q->plate, q->fuzzy, &why);
     if (rc < 0) {
         pthread_mutex_lock(&s->mu);
@@ -405,7 +563,7 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     }
     if (rc == -ENOENT) anpr_fail(&c->err, rc, "files kept vanishing while the snapshot was taken");
     if (rc == 0) rc = list_days(c);
-    if (rc == 0) rc = store_io_get(s, &c->io);
+    if (rc == 0) rc = store_io_get(s, &c->part[0].io);
     /*
      * A whole plate, or a partial one of single-character wildcards only, is
      * found in a block by its codes (for a partial plate, if they are not too many).
@@ -420,6 +578,7 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
         pthread_mutex_lock(&s->mu);
         store_set_error(s, rc, "%s", c->err.text[0] ? c->err.text : anpr_strerror(rc));
         pthread_mutex_unlock(&s->mu);
+        c->done = rc; /* a reader may have failed: none of them goes back to the cache */
         anpr_cursor_close(c);
         return rc;
     }
@@ -514,16 +673,24 @@ static int plan_days(anpr_cursor *c)
     return 0;
 }
 
-static int add_result(anpr_cursor *c, const anpr_row *r)
+/* Make room for n more results in p. */
+static int reserve_results(qpart *p, size_t n)
 {
-    if (c->nres == c->res_cap) {
-        size_t ncap = c->res_cap ? 2 * c->res_cap : 4096;
-        anpr_row *nr = realloc(c->res, ncap * sizeof *nr);
-        if (!nr) return -ENOMEM;
-        c->res = nr;
-        c->res_cap = ncap;
-    }
-    c->res[c->nres++] = *r;
+    if (p->res_cap - p->nres >= n) return 0;
+    size_t ncap = p->res_cap ? p->res_cap : 4096;
+    while (ncap - p->nres < n) ncap *= 2;
+    anpr_row *nr = realloc(p->res, ncap * sizeof *nr);
+    if (!nr) return -ENOMEM;
+    p->res = nr;
+    p->res_cap = ncap;
+    return 0;
+}
+
+static int add_result(qpart *p, const anpr_row *r)
+{
+    int rc = reserve_results(p, 1);
+    if (rc < 0) return rc;
+    p->res[p->nres++] = *r;
     return 0;
 }
 
@@ -539,140 +706,214 @@ static int in_slice(const qblock *qb, int64_t t0, int64_t t1)
  * spans hours): its times first, then only the rows inside the window, if
  * they are fewer than half the block. DECODE_WHOLE otherwise.
  */
-static int decode_window(anpr_cursor *c, qfile *qf, const qblock *qb, const uint8_t *span, int64_t t0, int64_t t1)
+static int decode_window(qpart *p, qfile *qf, const qblock *qb, const uint8_t *span)
 {
+    const anpr_cursor *c = p->c;
     const int64_t *ts;
     size_t n, nat = 0;
     int drc = seg_reader_decode_times(qf->r, qb->block, span, &ts, &n);
-    if (drc < 0) return reader_failed(c, qf, drc);
+    if (drc < 0) return reader_failed(p, qf, drc);
     for (size_t i = 0; i < n; i++)
-        if (ts[i] >= t0 && ts[i] < t1) c->hit[nat++] = (uint32_t)i;
+        if (ts[i] >= p->t0 && ts[i] < p->t1) p->hit[nat++] = (uint32_t)i;
     if (2 * nat >= n) return DECODE_WHOLE;
     if (nat == 0) return 0;
-    drc = seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nat, c->scratch, 1);
-    if (drc < 0) return reader_failed(c, qf, drc);
+    drc = seg_reader_decode_rows(qf->r, qb->block, span, p->hit, nat, p->scratch, 1);
+    if (drc < 0) return reader_failed(p, qf, drc);
     for (size_t i = 0; i < nat; i++)
-        if (row_matches(c, &c->scratch[i], t0, t1) && (drc = add_result(c, &c->scratch[i])) < 0) return drc;
+        if (row_matches(c, &p->scratch[i], p->t0, p->t1) && (drc = add_result(p, &p->scratch[i])) < 0) return drc;
     return 0;
 }
 
-/* Decode and filter one block read into span; matches go to c->res. */
-static int decode_block(anpr_cursor *c, qblock *qb, const uint8_t *span, int64_t t0, int64_t t1)
+/* Decode and filter one block read into span; matches go to p->res. */
+static int decode_block(qpart *p, const qblock *qb, const uint8_t *span)
 {
+    const anpr_cursor *c = p->c;
     qfile *qf = &c->files[qb->file];
-    if (c->scratch_cap < qf->info.block_rows) {
-        free(c->scratch);
-        free(c->hit);
-        c->scratch = malloc(qf->info.block_rows * sizeof *c->scratch);
-        c->hit = malloc(qf->info.block_rows * sizeof *c->hit);
-        c->scratch_cap = c->scratch && c->hit ? qf->info.block_rows : 0;
-        if (!c->scratch_cap) return -ENOMEM;
+    int64_t t0 = p->t0, t1 = p->t1;
+    if (p->scratch_cap < qf->info.block_rows) {
+        free(p->scratch);
+        free(p->hit);
+        p->scratch = malloc(qf->info.block_rows * sizeof *p->scratch);
+        p->hit = malloc(qf->info.block_rows * sizeof *p->hit);
+        p->scratch_cap = p->scratch && p->hit ? qf->info.block_rows : 0;
+        if (!p->scratch_cap) return -ENOMEM;
     }
     /* A plate found by its codes is sought below; any other query on a block the window cuts, by time first. */
     if (!c->find && (qb->min_ts < t0 || qb->max_ts >= t1)) {
-        int wrc = decode_window(c, qf, qb, span, t0, t1);
+        int wrc = decode_window(p, qf, qb, span);
         if (wrc != DECODE_WHOLE) return wrc;
     }
     size_t nrows, nhit = 1;
-    int drc, found = 0; /* c->hit lists the plate's rows */
+    int drc, found = 0; /* p->hit lists the plate's rows */
     if (c->pm.kind != MATCH_ANY) {
         /*
          * Plates first: a block without the plate (one that only shares an index
          * bucket with it, say) is dropped without decoding the rest; by comparing
          * codes, not text, where the plate allows.
          */
-        drc = c->find ? seg_reader_find_plate(qf->r, qb->block, span, c->target, c->hit, c->scratch, &nhit)
+        drc = c->find ? seg_reader_find_plate(qf->r, qb->block, span, c->target, p->hit, p->scratch, &nhit)
                       : ANPR_EINVAL;
         found = drc == 0;
         if (drc == ANPR_EINVAL) {
-            drc = seg_reader_decode_plates(qf->r, qb->block, span, c->scratch, &nrows);
-            for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, c->scratch[nhit].plate);) nhit++;
+            drc = seg_reader_decode_plates(qf->r, qb->block, span, p->scratch, &nrows);
+            for (nhit = 0; drc == 0 && nhit < nrows && !plate_match_row(&c->pm, p->scratch[nhit].plate);) nhit++;
             if (drc == 0) nhit = nhit < nrows;
         }
-        if (drc < 0) return reader_failed(c, qf, drc);
+        if (drc < 0) return reader_failed(p, qf, drc);
         if (nhit == 0) return 0;
     }
     /* With the plate's rows known, only those rows are decoded, and checked without their text. */
     nrows = nhit;
-    drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, c->hit, nhit, c->scratch, 0)
-                : seg_reader_decode_block(qf->r, qb->block, span, c->scratch, &nrows);
-    if (drc < 0) return reader_failed(c, qf, drc);
+    drc = found ? seg_reader_decode_rows(qf->r, qb->block, span, p->hit, nhit, p->scratch, 0)
+                : seg_reader_decode_block(qf->r, qb->block, span, p->scratch, &nrows);
+    if (drc < 0) return reader_failed(p, qf, drc);
     for (size_t i = 0; i < nrows; i++) {
-        if (found ? !row_matches_but_plate(c, &c->scratch[i], t0, t1) : !row_matches(c, &c->scratch[i], t0, t1))
+        if (found ? !row_matches_but_plate(c, &p->scratch[i], t0, t1) : !row_matches(c, &p->scratch[i], t0, t1))
             continue;
-        if ((drc = add_result(c, &c->scratch[i])) < 0) return drc;
+        if ((drc = add_result(p, &p->scratch[i])) < 0) return drc;
     }
     return 0;
 }
 
 /*
- * Answer [t0, t1) of the current group of days into c->res: its blocks read in groups
- * of at most SPAN_BYTES (one batch each), decoded and filtered. With
- * `whole`, SLICE_OVERFLOW as soon as the matches pass query_slice_rows.
+ * A part's blocks of the slice: runs claimed one at a time, their blocks
+ * read in groups of at most span_bytes (one batch each), decoded and filtered.
  */
-static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
+static int part_blocks(qpart *p)
 {
-    c->nres = c->res_at = 0;
-    int rc = grow_reqs(c, c->nblocks);
+    anpr_cursor *c = p->c;
+    p->nres = 0;
+    int rc = grow_reqs(p, c->nblocks);
     if (rc < 0) return rc;
-    size_t next = 0;
-    while (next < c->nblocks) {
-        /* The next group: blocks of the slice until their bytes would pass SPAN_BYTES. */
-        size_t first = next, n = 0, bytes = 0;
-        for (; next < c->nblocks; next++) {
-            qblock *qb = &c->blocks[next];
-            if (!in_slice(qb, t0, t1)) continue;
+    size_t at_block = 0, end_block = 0; /* what is left of the run claimed last */
+    for (;;) {
+        /* The next group: blocks until their bytes would pass the part's span_bytes. */
+        size_t n = 0, bytes = 0;
+        for (;;) {
+            if (at_block == end_block) {
+                size_t r = atomic_fetch_add_explicit(&c->next_run, 1, memory_order_relaxed);
+                if (r >= c->nruns) break;
+                at_block = c->runs[r].first;
+                end_block = c->runs[r].end;
+                continue;
+            }
+            qblock *qb = &c->blocks[at_block];
+            if (!in_slice(qb, p->t0, p->t1)) {
+                at_block++;
+                continue;
+            }
             qfile *qf = &c->files[qb->file];
             uint64_t off;
             uint32_t len;
             rc = seg_reader_block_span(qf->r, qb->block, &off, &len);
-            if (rc < 0) return reader_failed(c, qf, rc);
+            if (rc < 0) return reader_failed(p, qf, rc);
             size_t at = bytes + ((off - bytes) & (SPAN_ALIGN - 1));
-            if (n > 0 && at + len > SPAN_BYTES) break;
+            if (n > 0 && at + len > p->span_bytes) break; /* the block starts the next group */
             /* The request's buffer is an offset until the buffer is sized. */
-            c->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)at, len, off};
+            p->reqs[n] = (io_req){qf->fd, (void *)(uintptr_t)at, len, off};
+            p->which[n++] = at_block++;
             bytes = at + len;
         }
-        uint8_t *buf = io_batcher_buffer(c->io, bytes);
+        if (n == 0) return 0;
+        uint8_t *buf = io_batcher_buffer(p->io, bytes);
         if (!buf) return -ENOMEM;
-        for (size_t k = 0; k < n; k++) c->reqs[k].buf = buf + (uintptr_t)c->reqs[k].buf;
+        for (size_t k = 0; k < n; k++) p->reqs[k].buf = buf + (uintptr_t)p->reqs[k].buf;
         size_t failed = 0;
-        rc = io_batcher_read(c->io, c->reqs, n, &failed);
-        size_t at = 0;
-        for (size_t k = first; k < next; k++) {
-            qblock *qb = &c->blocks[k];
-            if (!in_slice(qb, t0, t1)) continue;
-            if (rc < 0) {
-                if (at == failed) return batch_failed(c, rc, &c->files[qb->file], "block");
-                at++;
-                continue;
-            }
-            int drc = decode_block(c, qb, c->reqs[at++].buf, t0, t1);
+        rc = io_batcher_read(p->io, p->reqs, n, &failed);
+        if (rc < 0) return batch_failed(p, rc, &c->files[c->blocks[p->which[failed]].file], "block");
+        for (size_t k = 0; k < n; k++) {
+            /* Another part failed, or found too many: this slice's answer will not be used. */
+            if (atomic_load_explicit(&c->stop, memory_order_relaxed)) return 0;
+            int drc = decode_block(p, &c->blocks[p->which[k]], p->reqs[k].buf);
             if (drc < 0) return drc;
             /* Checked a block at a time, so the matches held pass the limit by one block's at most. */
-            if (whole && c->nres > c->s->query_slice_rows) return SLICE_OVERFLOW;
+            if (p->whole && p->nres > p->limit) return SLICE_OVERFLOW;
         }
+    }
+}
+
+/*
+ * The slice's runs (c->blocks lists a file's blocks together), and how
+ * many parts share them: no more than the files it reads, and one when its
+ * blocks are too few to be worth the hand-over or the store has no thread free.
+ */
+static int plan_runs(anpr_cursor *c, int64_t t0, int64_t t1, size_t *nparts)
+{
+    size_t nblocks = 0;
+    c->nruns = 0;
+    for (size_t k = 0; k < c->nblocks; k++) {
+        const qblock *qb = &c->blocks[k];
+        if (!in_slice(qb, t0, t1)) continue;
+        nblocks++;
+        if (c->nruns && c->blocks[c->runs[c->nruns - 1].first].file == qb->file) {
+            c->runs[c->nruns - 1].end = k + 1;
+            continue;
+        }
+        if (c->nruns == c->runs_cap) {
+            size_t ncap = c->runs_cap ? 2 * c->runs_cap : 64;
+            qrun *nr = realloc(c->runs, ncap * sizeof *nr);
+            if (!nr) return -ENOMEM;
+            c->runs = nr;
+            c->runs_cap = ncap;
+        }
+        c->runs[c->nruns++] = (qrun){k, k + 1};
+    }
+    atomic_store_explicit(&c->next_run, 0, memory_order_relaxed);
+    *nparts = nblocks >= SHARE_MIN_BLOCKS && c->nruns > 1 ? take_parts(c, c->nruns) : 1;
+    return 0;
+}
+
+/*
+ * Answer [t0, t1) of the current group of days into part[0].res: its
+ * files' blocks claimed by the parts, each part on its own thread, then
+ * the matches brought together. With `whole`, SLICE_OVERFLOW as soon as a
+ * part's matches pass its share of query_slice_rows.
+ */
+static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
+{
+    c->res_at = 0;
+    size_t nparts;
+    int rc = plan_runs(c, t0, t1, &nparts);
+    if (rc < 0) return rc;
+    if (nparts > 1) __atomic_fetch_add(&c->s->slices_shared, 1, __ATOMIC_RELAXED);
+    for (size_t k = 0; k < nparts; k++) {
+        qpart *p = &c->part[k];
+        p->t0 = t0;
+        p->t1 = t1;
+        p->whole = whole;
+        p->limit = c->s->query_slice_rows / nparts;
+        p->span_bytes = nparts > 1 ? SHARED_SPAN_BYTES : SPAN_BYTES;
+    }
+    for (size_t k = nparts; k < c->nparts; k++) c->part[k].nres = 0;
+    rc = run_parts(c, nparts);
+    if (rc != 0) return rc;
+    qpart *out = &c->part[0];
+    for (size_t k = 1; k < nparts; k++) {
+        const qpart *p = &c->part[k];
+        rc = reserve_results(out, p->nres);
         if (rc < 0) return rc;
+        if (p->nres) memcpy(out->res + out->nres, p->res, p->nres * sizeof *p->res);
+        out->nres += p->nres;
     }
     /* Buffered reads of the slice (c->mem is sorted by time). */
     for (size_t i = 0; i < c->nmem; i++) {
         if (c->mem[i].ts_ms < t0) continue;
         if (c->mem[i].ts_ms >= t1) break;
-        int arc = add_result(c, &c->mem[i]);
+        int arc = add_result(out, &c->mem[i]);
         if (arc < 0) return arc;
     }
-    if (c->nres) qsort(c->res, c->nres, sizeof *c->res, cmp_result);
+    if (out->nres) qsort(out->res, out->nres, sizeof *out->res, cmp_result);
     size_t k = 0;
-    for (size_t i = 0; i < c->nres; i++)
-        if (k == 0 || cmp_result(&c->res[k - 1], &c->res[i]) != 0) c->res[k++] = c->res[i];
-    c->nres = k;
+    for (size_t i = 0; i < out->nres; i++)
+        if (k == 0 || cmp_result(&out->res[k - 1], &out->res[i]) != 0) out->res[k++] = out->res[i];
+    out->nres = k;
     return 0;
 }
 
-/* Make c->res hold unreturned results; 0 when the query is exhausted. */
+/* Make part[0].res hold unreturned results; 0 when the query is exhausted. */
 static int refill(anpr_cursor *c)
 {
-    while (c->res_at >= c->nres) {
+    while (c->res_at >= c->part[0].nres) {
         if (c->slice_step > 0 && c->slice_from < c->group_end) {
             int64_t t0 = c->slice_from;
             int64_t t1 = c->group_end - t0 > c->slice_step ? t0 + c->slice_step : c->group_end;
@@ -681,7 +922,7 @@ static int refill(anpr_cursor *c)
             if (rc == SLICE_OVERFLOW) {
                 /* Too many matches for one go: drop them, answer the day again in slices. */
                 c->whole = 0;
-                c->nres = c->res_at = 0;
+                c->part[0].nres = c->res_at = 0;
                 c->slice_from = c->group_from;
                 c->slice_step = c->sliced_step;
                 continue;
@@ -710,7 +951,7 @@ int anpr_cursor_next(anpr_cursor *c, anpr_batch *out)
             return rc;
         }
         if (rc == 0) break;
-        const anpr_row *r = &c->res[c->res_at++];
+        const anpr_row *r = &c->part[0].res[c->res_at++];
         c->ts[n] = r->ts_ms;
         memcpy(c->plate[n], r->plate, sizeof c->plate[n]);
         c->camera[n] = r->camera;
@@ -740,14 +981,20 @@ void anpr_cursor_close(anpr_cursor *c)
 {
     if (!c) return;
     close_files(c);
-    store_io_put(c->s, c->io);
-    free(c->reqs);
+    for (size_t k = 0; k < c->nparts; k++) {
+        qpart *p = &c->part[k];
+        store_worker_put(c->s, p->w); /* idle: run_slice waits for every part it starts */
+        store_io_put(c->s, p->io);
+        free(p->reqs);
+        free(p->which);
+        free(p->hit);
+        free(p->res);
+        free(p->scratch);
+    }
+    free(c->runs);
     free(c->cameras);
     enc_plate_target_free(c->target);
-    free(c->hit);
     free(c->days);
     free(c->blocks);
-    free(c->res);
-    free(c->scratch);
     free(c);
 }

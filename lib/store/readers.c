@@ -14,8 +14,9 @@
  * drops the readers of files that the manifest no longer names, so that an
  * expired or merged file's space is given back.
  *
- * The same goes for a query's read batcher: setting up an io_uring ring is
- * a system call and a mapping, a noticeable part of a sub-millisecond query.
+ * The same goes for a query's read batchers: setting up an io_uring ring is
+ * a system call and a mapping, a noticeable part of a sub-millisecond query;
+ * and for the threads that take a share of a query's blocks.
  */
 #define _GNU_SOURCE /* O_NOATIME */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/worker.h"
 #include "io/batch.h"
 #include "store/store.h"
 
@@ -161,8 +163,7 @@ void store_readers_prune(anpr_store *s, const manifest *m)
 int store_io_get(anpr_store *s, io_batcher **out)
 {
     pthread_mutex_lock(&s->readers_mu);
-    *out = s->idle_io;
-    s->idle_io = NULL;
+    *out = s->nidle_io ? s->idle_io[--s->nidle_io] : NULL;
     pthread_mutex_unlock(&s->readers_mu);
     if (*out) return 0;
     /* io_uring when the store found the kernel allows it, and its I/O is the real file system's. */
@@ -177,16 +178,39 @@ void store_io_put(anpr_store *s, io_batcher *b)
         return;
     }
     pthread_mutex_lock(&s->readers_mu);
-    io_batcher *spare = s->idle_io ? b : NULL;
-    if (!s->idle_io) s->idle_io = b;
+    io_batcher *spare = s->nidle_io < s->opts.query_threads ? NULL : b;
+    if (!spare) s->idle_io[s->nidle_io++] = b;
     pthread_mutex_unlock(&s->readers_mu);
     io_batcher_free(spare);
 }
 
+void store_worker_get(anpr_store *s, worker **out)
+{
+    pthread_mutex_lock(&s->readers_mu);
+    *out = s->nidle_workers ? s->idle_workers[--s->nidle_workers] : NULL;
+    int start = !*out && s->nworkers + 1 < s->opts.query_threads;
+    if (start) s->nworkers++; /* counted now, so that two queries never start more than the option allows */
+    pthread_mutex_unlock(&s->readers_mu);
+    if (start && worker_new(out) < 0) {
+        pthread_mutex_lock(&s->readers_mu);
+        s->nworkers--;
+        pthread_mutex_unlock(&s->readers_mu);
+    }
+}
+
+void store_worker_put(anpr_store *s, worker *w)
+{
+    if (!w) return;
+    pthread_mutex_lock(&s->readers_mu);
+    s->idle_workers[s->nidle_workers++] = w;
+    pthread_mutex_unlock(&s->readers_mu);
+}
+
 void store_readers_free(anpr_store *s)
 {
-    io_batcher_free(s->idle_io);
-    s->idle_io = NULL;
+    while (s->nidle_io) io_batcher_free(s->idle_io[--s->nidle_io]);
+    while (s->nidle_workers) worker_free(s->idle_workers[--s->nidle_workers]);
+    s->nworkers = 0;
     while (s->oldest_reader) {
         store_reader *slot = s->oldest_reader;
         unlink_idle(s, slot);

@@ -91,15 +91,16 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
 {
     anpr_store_options defaults = ANPR_STORE_OPTIONS_INIT;
     *o = defaults;
-    if (in && in->version == 1) {
-        /* A caller built against version 1's header: its struct ends before block_rows. */
-        memcpy(o, in, offsetof(anpr_store_options, block_rows));
+    if (in && (in->version == 1 || in->version == 2)) {
+        /* A caller built against an older header: its struct ends before block_rows (1) or query_threads (2). */
+        memcpy(o, in, in->version == 1 ? offsetof(anpr_store_options, block_rows)
+                                       : offsetof(anpr_store_options, query_threads));
         o->version = ANPR_STORE_OPTIONS_VERSION;
     } else if (in) {
         *o = *in;
     }
     if (o->version != ANPR_STORE_OPTIONS_VERSION)
-        return anpr_fail(err, ANPR_EINVAL, "options: version %u, expected 1 or %u (use ANPR_STORE_OPTIONS_INIT)",
+        return anpr_fail(err, ANPR_EINVAL, "options: version %u, expected 1 to %u (use ANPR_STORE_OPTIONS_INIT)",
                          o->version, ANPR_STORE_OPTIONS_VERSION);
     if (o->flags & ~(unsigned)(ANPR_OPEN_CREATE | ANPR_OPEN_READONLY))
         return anpr_fail(err, ANPR_EINVAL, "options: unknown flags 0x%x", o->flags);
@@ -121,6 +122,19 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
     if (o->block_rows < ANPR_MIN_BLOCK_ROWS || o->block_rows > SEG_BLOCK_ROWS_MAX)
         return anpr_fail(err, ANPR_EINVAL, "options: block_rows %u is outside %u..%u", o->block_rows,
                          ANPR_MIN_BLOCK_ROWS, SEG_BLOCK_ROWS_MAX);
+    const char *env = getenv("ANPR_QUERY_THREADS");
+    if (o->query_threads == 0 && env && *env) {
+        char *end;
+        unsigned long n = strtoul(env, &end, 10);
+        if (*end || n == 0 || n > ANPR_QUERY_THREADS_MAX)
+            return anpr_fail(err, ANPR_EINVAL, "ANPR_QUERY_THREADS=%s: expected a number of threads, 1..%d", env,
+                             ANPR_QUERY_THREADS_MAX);
+        o->query_threads = (unsigned)n;
+    }
+    if (o->query_threads == 0) o->query_threads = 1;
+    if (o->query_threads > ANPR_QUERY_THREADS_MAX)
+        return anpr_fail(err, ANPR_EINVAL, "options: query_threads %u is outside 1..%d", o->query_threads,
+                         ANPR_QUERY_THREADS_MAX);
     if (o->retention_days > 100000)
         return anpr_fail(err, ANPR_EINVAL, "options: retention_days %u is absurd", o->retention_days);
     o->errbuf = NULL;

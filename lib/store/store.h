@@ -68,7 +68,14 @@ struct anpr_store {
     size_t nreaders;
     size_t readers_max;        /* STORE_READERS_MAX (tests lower it) */
     uint64_t readers_gen;      /* manifest generation the cache was last pruned at (under mu) */
-    struct io_batcher *idle_io; /* a query's batcher (its io_uring ring) kept for the next one (readers_mu) */
+    /* Under readers_mu too: queries' batchers (their io_uring rings) kept for the next ones, query_threads at most, */
+    struct io_batcher *idle_io[ANPR_QUERY_THREADS_MAX];
+    size_t nidle_io;
+    /* and the threads that take a share of a query's blocks: idle ones, and how many exist (query_threads - 1). */
+    struct worker *idle_workers[ANPR_QUERY_THREADS_MAX];
+    size_t nidle_workers, nworkers;
+    /* Index probes and slices that queries shared among threads (atomic): tests see the path ran. */
+    uint64_t probes_shared, slices_shared;
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
     int64_t refreshed_at;      /* monotonic ms; 0 = never */
     uint64_t tail_gen, tail_off;
@@ -127,9 +134,18 @@ void store_readers_free(anpr_store *s);
  */
 int store_open_vfs(anpr_store **out, const char *path, const anpr_store_options *opts, const anpr_vfs *vfs);
 
-/* A batcher for a query: the idle one, or a new one. Give it back with store_io_put. */
+/* A batcher for a query: an idle one, or a new one. Give it back with store_io_put. */
 int store_io_get(anpr_store *s, struct io_batcher **out);
 void store_io_put(anpr_store *s, struct io_batcher *b);
+
+/*
+ * A thread for a share of a query's blocks: an idle one, or a new one while
+ * the store has fewer than query_threads - 1. *out is NULL when none is
+ * free (other queries hold them) or one cannot be started: the query does
+ * that share itself. Give it back, idle, with store_worker_put.
+ */
+void store_worker_get(anpr_store *s, struct worker **out);
+void store_worker_put(anpr_store *s, struct worker *w);
 
 /*
  * On a handle without the writer, at most once per opts.refresh_ms (or now,

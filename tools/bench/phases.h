@@ -75,12 +75,14 @@ typedef struct bench_query_opts {
     uint64_t cold_samples;   /* cold samples a shape; 0 for none */
     uint64_t seed;
     int progress;
+    unsigned query_threads;  /* the store's query_threads, as opened (for the report) */
 } bench_query_opts;
 
 typedef struct bench_query_result {
     bench_latency warm[BENCH_SHAPES];
     bench_latency cold[BENCH_SHAPES];
     const char *io_mode;      /* "io_uring" or "pread" */
+    unsigned query_threads;   /* threads a query may use */
     const char *cold_method;  /* "drop_caches", "fadvise" or NULL when cold was not measured */
     char cold_note[160];      /* why cold was not measured, if it was asked for */
 } bench_query_result;

@@ -272,6 +272,7 @@ int bench_query_run(anpr_store *s, const char *dir, const bench_query_opts *o, b
     }
     int bad = sample_reads(&x);
     r->io_mode = anpr_store_io_mode(s) == ANPR_IO_URING ? "io_uring" : "pread";
+    r->query_threads = o->query_threads;
     if (!bad && o->cold_samples) r->cold_method = cold_method(&x, r);
 
     bench_progress bar;

@@ -22,7 +22,8 @@ void bench_project(bench_report *r)
         if (r->ingest.peak_hour_factor > 0)
             p->ingest_headroom_peak = p->ingest_headroom / r->ingest.peak_hour_factor;
     }
-    if (r->has_queries)
+    /* A query on one thread: a core answers 1 / (mean latency) of them a second. With more, no such figure. */
+    if (r->has_queries && r->queries.query_threads <= 1)
         for (int k = 0; k < BENCH_SHAPES; k++)
             if (r->queries.warm[k].samples && r->queries.warm[k].mean > 0)
                 p->queries_per_s[k] = 1000.0 / r->queries.warm[k].mean;
@@ -78,7 +79,8 @@ void bench_print_table(FILE *f, const bench_report *r)
     if (r->has_queries) {
         const bench_query_result *q = &r->queries;
         char head[64];
-        snprintf(head, sizeof head, "queries (I/O: %s), ms", q->io_mode);
+        snprintf(head, sizeof head, "queries (I/O: %s, %u thread%s), ms", q->io_mode, q->query_threads,
+                 q->query_threads == 1 ? "" : "s");
         fprintf(f, "%-36s %8s %8s %8s %8s %9s %6s\n", head, "p50", "p95", "p99", "mean", "reads", "n");
         fputs(" warm\n", f);
         for (int k = 0; k < BENCH_SHAPES; k++) print_latency_row(f, bench_shape_titles[k], &q->warm[k]);
@@ -106,7 +108,7 @@ void bench_print_table(FILE *f, const bench_report *r)
         fprintf(f, "  ingest headroom, one core            %.0fx the mean rate, %.0fx the busiest hour's\n",
                 p->ingest_headroom, p->ingest_headroom_peak);
     }
-    if (r->has_queries) {
+    if (r->has_queries && r->queries.query_threads <= 1) {
         fputs("  queries a second, one core, warm:\n", f);
         for (int k = 0; k < BENCH_SHAPES; k++)
             if (p->queries_per_s[k] > 0) fprintf(f, "    %-34s %10.0f\n", bench_shape_titles[k], p->queries_per_s[k]);
@@ -188,6 +190,7 @@ void bench_write_json(FILE *f, const bench_report *r)
         const bench_query_result *q = &r->queries;
         bench_json_begin(&j, "queries");
         bench_json_str(&j, "io", q->io_mode);
+        bench_json_uint(&j, "query_threads", q->query_threads);
         bench_json_str(&j, "cold_method", q->cold_method ? q->cold_method : "");
         bench_json_str(&j, "cold_note", q->cold_note);
         for (int k = 0; k < BENCH_SHAPES; k++) {
@@ -217,7 +220,7 @@ void bench_write_json(FILE *f, const bench_report *r)
         bench_json_num(&j, "ingest_headroom", p->ingest_headroom);
         bench_json_num(&j, "ingest_headroom_peak_hour", p->ingest_headroom_peak);
     }
-    if (r->has_queries) {
+    if (r->has_queries && r->queries.query_threads <= 1) {
         bench_json_begin(&j, "queries_per_second");
         for (int k = 0; k < BENCH_SHAPES; k++) bench_json_num(&j, bench_shape_names[k], p->queries_per_s[k]);
         bench_json_end(&j);
