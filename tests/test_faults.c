@@ -40,7 +40,9 @@ typedef struct faulty {
     int err;      /* with this errno */
     long failed;  /* operations that failed (0 or 1) */
     long reads;   /* reads so far, by pread and through io_uring */
+    long uring_results; /* of which through io_uring */
 } faulty;
+/* The counters are updated atomically: a query's threads read through the same vfs. */
 
 static const anpr_vfs *real(void)
 {
@@ -56,10 +58,10 @@ static faulty *F(const anpr_vfs *v)
 static int trip(const anpr_vfs *v)
 {
     faulty *f = F(v);
-    f->calls++;
-    if (f->mode == CRASH_AT && f->calls == f->fail_at) _exit(77);
-    if (f->mode == FAIL_ONE && f->calls == f->fail_at) {
-        f->failed++;
+    long call = __atomic_add_fetch(&f->calls, 1, __ATOMIC_RELAXED);
+    if (f->mode == CRASH_AT && call == f->fail_at) _exit(77);
+    if (f->mode == FAIL_ONE && call == f->fail_at) {
+        __atomic_add_fetch(&f->failed, 1, __ATOMIC_RELAXED);
         return 1;
     }
     return 0;
@@ -78,9 +80,9 @@ static int f_close(const anpr_vfs *v, int fd)
 static int trip_read(const anpr_vfs *v)
 {
     faulty *f = F(v);
-    f->reads++;
-    if (f->mode == FAIL_READ && f->reads == f->fail_at) {
-        f->failed++;
+    long read = __atomic_add_fetch(&f->reads, 1, __ATOMIC_RELAXED);
+    if (f->mode == FAIL_READ && read == f->fail_at) {
+        __atomic_add_fetch(&f->failed, 1, __ATOMIC_RELAXED);
         return 1;
     }
     return 0;
@@ -98,6 +100,7 @@ static ssize_t f_pread(const anpr_vfs *v, int fd, void *buf, size_t n, uint64_t 
 static int f_uring_result(const anpr_vfs *v, int fd, uint64_t off, uint32_t len, int res)
 {
     (void)fd, (void)off, (void)len;
+    __atomic_add_fetch(&F(v)->uring_results, 1, __ATOMIC_RELAXED);
     if (trip_read(v)) return -EIO;
     if (F(v)->mode == SHORT_READS && res > 1) return res / 2;
     return res;
@@ -441,11 +444,12 @@ static anpr_query make_query(int k)
     return q;
 }
 
-static anpr_store *open_faulty(const char *dir, faulty *f, const char *io)
+static anpr_store *open_faulty(const char *dir, faulty *f, const char *io, unsigned query_threads)
 {
     setenv("ANPR_IO", io, 1);
     anpr_store *s;
     anpr_store_options opts = ANPR_STORE_OPTIONS_INIT;
+    opts.query_threads = query_threads;
     int rc = store_open_vfs(&s, dir, &opts, &f->vfs);
     unsetenv("ANPR_IO");
     ck_assert_msg(rc == ANPR_OK, "open with ANPR_IO=%s: %s", io, anpr_strerror(rc));
@@ -473,7 +477,7 @@ START_TEST(query_reads_fail_in_turn)
     for (int p = 0; p < 2; p++) {
         faulty f;
         faulty_init(&f, COUNT, 0, 0);
-        anpr_store *s = open_faulty(dir, &f, paths[p]);
+        anpr_store *s = open_faulty(dir, &f, paths[p], 1);
         long before = f.reads;
         answer want[NQUERIES];
         for (int k = 0; k < NQUERIES; k++) {
@@ -487,13 +491,15 @@ START_TEST(query_reads_fail_in_turn)
         long total = f.reads - before;
         /* Where the kernel refuses io_uring (a sandbox), the store falls back to pread: say which ran. */
         const char *used = anpr_store_io_mode(s) == ANPR_IO_URING ? "io_uring" : "pread";
+        /* And the reads did go through the ring when the store says it uses one. */
+        ck_assert_uint_eq(f.uring_results > 0, anpr_store_io_mode(s) == ANPR_IO_URING);
         ck_assert_int_gt(total, 4);
         anpr_store_close(s);
 
         long failed_queries = 0;
         for (long r = 1; r <= total; r++) {
             faulty_init(&f, COUNT, 0, 0);
-            s = open_faulty(dir, &f, paths[p]);
+            s = open_faulty(dir, &f, paths[p], 1);
             /* Reads from here on are the queries': fail the r-th of them. */
             f.mode = FAIL_READ;
             f.fail_at = f.reads + r;
@@ -522,7 +528,7 @@ START_TEST(query_reads_fail_in_turn)
         }
 
         faulty_init(&f, SHORT_READS, 0, 0);
-        s = open_faulty(dir, &f, paths[p]);
+        s = open_faulty(dir, &f, paths[p], 1);
         for (int k = 0; k < NQUERIES; k++) {
             anpr_query q = make_query(k);
             answer a;
@@ -540,6 +546,76 @@ START_TEST(query_reads_fail_in_turn)
 }
 END_TEST
 
+/*
+ * The same with a query's blocks shared between two threads: a store of six
+ * days of 256-row blocks, so that the later groups of days have enough
+ * blocks to share, queried whole; every read failing in turn (the
+ * manifest's, or a segment's in whichever thread made it) fails the query
+ * with a message naming the file, and the query asked again on the same
+ * handle answers right.
+ */
+START_TEST(shared_query_reads_fail_in_turn)
+{
+    enum { DAYS = 6, PER_DAY = 1500 };
+    int64_t now = (int64_t)time(NULL) * 1000;
+    int64_t start = (now / DAY_MS - DAYS - 1) * DAY_MS;
+    char *dir = tu_tmpdir("faults-shared");
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.block_rows = 256;
+    anpr_store *s;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    static anpr_read reads[DAYS * PER_DAY];
+    static char plates[DAYS * PER_DAY][16];
+    for (size_t i = 0; i < DAYS * PER_DAY; i++) {
+        make_read(&reads[i], plates[i], i);
+        reads[i].ts_ms = start + (int64_t)(i / PER_DAY) * DAY_MS + (int64_t)(i % PER_DAY) * 50000;
+    }
+    ck_assert_int_eq(anpr_writer_append(w, reads, DAYS * PER_DAY, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+
+    static const char *const paths[] = {"uring", "pread"};
+    anpr_query all = ANPR_QUERY_INIT;
+    for (int p = 0; p < 2; p++) {
+        faulty f;
+        faulty_init(&f, COUNT, 0, 0);
+        s = open_faulty(dir, &f, paths[p], 2);
+        long before = f.reads;
+        answer want;
+        ask(s, &all, &want);
+        ck_assert_msg(want.rc == 0, "%s: clean query: %s", paths[p], want.msg);
+        ck_assert_uint_eq(want.n, DAYS * PER_DAY);
+        ck_assert_uint_gt(s->slices_shared, 0);
+        long total = f.reads - before, segment_failures = 0;
+        anpr_store_close(s);
+        for (long r = 1; r <= total; r++) {
+            faulty_init(&f, COUNT, 0, 0);
+            s = open_faulty(dir, &f, paths[p], 2);
+            f.mode = FAIL_READ;
+            f.fail_at = f.reads + r;
+            answer a;
+            ask(s, &all, &a);
+            ck_assert_msg(a.rc < 0 && a.msg[0] != '\0', "%s: read %ld of %ld failing: %d (%s)", paths[p], r, total,
+                          a.rc, a.msg);
+            segment_failures += strstr(a.msg, ".seg") != NULL;
+            ask(s, &all, &a);
+            ck_assert_msg(a.rc == 0 && a.n == want.n && a.sum == want.sum, "%s: read %ld failing: wrong when asked "
+                          "again (%s)", paths[p], r, a.msg);
+            anpr_store_close(s);
+        }
+        ck_assert_int_gt(segment_failures, total / 2); /* most reads are the segments' blocks */
+        printf("faults: a query shared between two threads, ANPR_IO=%s: %ld reads, each failed in turn, each "
+               "failure the query's (%ld naming a segment)\n", paths[p], total, segment_failures);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("faults");
@@ -548,6 +624,7 @@ int main(void)
     tcase_add_test(tc, every_operation_fails_in_turn);
     tcase_add_test(tc, short_writes_are_completed);
     tcase_add_test(tc, query_reads_fail_in_turn);
+    tcase_add_test(tc, shared_query_reads_fail_in_turn);
     tcase_add_test(tc, a_crash_at_every_operation);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -29,8 +29,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   run_suite build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 san=$?
 # The in-process threads (readers beside a writer; writers sharing a handle; a query's blocks shared among
-# threads, and a damaged file met by one of them) under ThreadSanitizer.
-TSAN_OPTIONS=halt_on_error=1 only="test_threads test_store test_corrupt" \
+# threads, and a damaged file or a failed read met by one of them) under ThreadSanitizer.
+TSAN_OPTIONS=halt_on_error=1 only="test_threads test_store test_corrupt test_faults" \
   run_suite build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug -Dbench=disabled
 tsan=$?
 
