@@ -29,6 +29,13 @@
  * slice's blocks are read in groups of at most SPAN_BYTES. Rows are sorted
  * by (ts, camera, plate) and copies of one read (a resend stored in two
  * unmerged parts) dropped.
+ *
+ * Threads. With the store's query_threads above 1, the index probes and
+ * each slice with enough blocks are shared among parts (qpart), part 0 on
+ * the cursor's thread and the others on threads the store keeps: each
+ * part claims files to probe, or a file's run of blocks, until none is
+ * left, reads them with its own batcher and keeps its own matches, which
+ * are merged before the sort. A segment reader is used by one part at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
