@@ -116,7 +116,6 @@ typedef struct qrun {
  */
 typedef struct qpart {
     anpr_cursor *c;
-    uint8_t index;
     io_batcher *io;
     worker *w;              /* the thread; NULL for part 0 */
     io_req *reqs;
@@ -406,7 +405,7 @@ static int add_part(anpr_cursor *c)
         return 0;
     }
     qpart *p = &c->part[c->nparts];
-    *p = (qpart){.c = c, .index = (uint8_t)c->nparts, .io = io, .w = w};
+    *p = (qpart){.c = c, .io = io, .w = w};
     p->err = &p->own_err;
     c->nparts++;
     return 1;
@@ -518,8 +517,8 @@ static int probe_all(anpr_cursor *c)
     if (nparts > 1) {
         c->probe_chunk = (c->nfiles + 4 * nparts - 1) / (4 * nparts);
         if (c->probe_chunk < PROBE_CHUNK_MIN) c->probe_chunk = PROBE_CHUNK_MIN;
+        __atomic_fetch_add(&c->s->probes_shared, 1, __ATOMIC_RELAXED);
     }
-    if (nparts > 1) __atomic_fetch_add(&c->s->probes_shared, 1, __ATOMIC_RELAXED);
     atomic_store_explicit(&c->next_file, 0, memory_order_relaxed);
     c->probing = 1;
     int rc = run_parts(c, nparts);
@@ -539,7 +538,7 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     c->s = s;
     c->q = *q;
     c->q.plate = NULL;
-    c->part[0] = (qpart){.c = c, .index = 0, .err = &c->err};
+    c->part[0] = (qpart){.c = c, .err = &c->err};
     c->nparts = 1;
     if (rc == 0) rc = plate_match_compile(&c->pm, q->plate, q->fuzzy, &why);
     if (rc < 0) {
@@ -680,22 +679,9 @@ static int plan_days(anpr_cursor *c)
     return 0;
 }
 
-/* Make room for n more results in p. */
-static int reserve_results(qpart *p, size_t n)
-{
-    if (p->res_cap - p->nres >= n) return 0;
-    size_t ncap = p->res_cap ? p->res_cap : 4096;
-    while (ncap - p->nres < n) ncap *= 2;
-    anpr_row *nr = realloc(p->res, ncap * sizeof *nr);
-    if (!nr) return -ENOMEM;
-    p->res = nr;
-    p->res_cap = ncap;
-    return 0;
-}
-
 static int add_result(qpart *p, const anpr_row *r)
 {
-    int rc = reserve_results(p, 1);
+    int rc = rows_reserve(&p->res, &p->res_cap, p->nres, 1);
     if (rc < 0) return rc;
     p->res[p->nres++] = *r;
     return 0;
@@ -897,7 +883,7 @@ static int run_slice(anpr_cursor *c, int64_t t0, int64_t t1, int whole)
     qpart *out = &c->part[0];
     for (size_t k = 1; k < nparts; k++) {
         const qpart *p = &c->part[k];
-        rc = reserve_results(out, p->nres);
+        rc = rows_reserve(&out->res, &out->res_cap, out->nres, p->nres);
         if (rc < 0) return rc;
         if (p->nres) memcpy(out->res + out->nres, p->res, p->nres * sizeof *p->res);
         out->nres += p->nres;

@@ -1,12 +1,15 @@
 /*
  * Reads at the door: validation of an anpr_read into the stored form
- * (anpr_row: normalised plate, fields checked). Plate normalisation and
- * folding themselves are public (anpr_plate_normalise, anpr_plate_fold).
+ * (anpr_row: normalised plate, fields checked), and the growable arrays of
+ * stored rows that queries and journal tails collect. Plate normalisation
+ * and folding themselves are public (anpr_plate_normalise, anpr_plate_fold).
  */
 #ifndef ANPR_READ_READ_H
 #define ANPR_READ_READ_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
@@ -40,5 +43,21 @@ typedef struct read_limits {
  * in the order plate, ts_ms, confidence, position.
  */
 int read_validate(anpr_row *out, const anpr_read *in, const read_limits *lim);
+
+/*
+ * Room in *rows (capacity *cap, `used` of it taken) for `more` rows: the
+ * capacity doubles from 4,096 until they fit. 0 or -ENOMEM (*rows kept).
+ */
+static inline int rows_reserve(anpr_row **rows, size_t *cap, size_t used, size_t more)
+{
+    if (*cap - used >= more) return 0;
+    size_t ncap = *cap ? *cap : 4096;
+    while (ncap - used < more) ncap *= 2;
+    anpr_row *nr = realloc(*rows, ncap * sizeof *nr);
+    if (!nr) return -ENOMEM;
+    *rows = nr;
+    *cap = ncap;
+    return 0;
+}
 
 #endif

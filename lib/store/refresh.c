@@ -25,14 +25,8 @@ static int64_t monotonic_ms(void)
 static int keep_tail_rows(void *ctx, const anpr_row *rows, size_t n)
 {
     anpr_store *s = ctx;
-    if (s->tail_cap - s->ntail < n) {
-        size_t ncap = s->tail_cap ? s->tail_cap : 4096;
-        while (ncap - s->ntail < n) ncap *= 2;
-        anpr_row *nr = realloc(s->tail, ncap * sizeof *nr);
-        if (!nr) return -ENOMEM;
-        s->tail = nr;
-        s->tail_cap = ncap;
-    }
+    int rc = rows_reserve(&s->tail, &s->tail_cap, s->ntail, n);
+    if (rc < 0) return rc;
     for (size_t i = 0; i < n; i++)
         if (manifest_keeps_day(&s->man, anpr_day_of(rows[i].ts_ms))) s->tail[s->ntail++] = rows[i];
     return 0;
