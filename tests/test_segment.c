@@ -18,6 +18,7 @@
 #include "common/bytes.h"
 #include "common/hash.h"
 #include "encode/encode.h"
+#include "segment/index_build.h"
 #include "segment/seg_internal.h"
 #include "segment/seg_layout.h"
 #include "segment/segment.h"
@@ -90,14 +91,15 @@ static anpr_row *make_rows(size_t n)
 }
 
 /* Write a segment through vfs; the writer's message, if it fails, goes to err (which may be NULL). */
-static int write_segment_via(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
-                             uint32_t block_rows, anpr_errmsg_buf *err)
+static int write_segment_version(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
+                                 uint32_t block_rows, unsigned version, anpr_errmsg_buf *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
     anpr_sink sink = {vfs, fd, 0};
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, err), ANPR_OK);
+    ck_assert_int_eq(seg_writer_set_version(w, version), ANPR_OK);
     /* In uneven pieces, as the merge feeds it. */
     int rc = ANPR_OK;
     for (size_t at = 0; rc == ANPR_OK && at < n;) {
@@ -115,6 +117,12 @@ static int write_segment_via(const anpr_vfs *vfs, const char *path, const anpr_r
     seg_writer_free(w);
     close(fd);
     return rc;
+}
+
+static int write_segment_via(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
+                             uint32_t block_rows, anpr_errmsg_buf *err)
+{
+    return write_segment_version(vfs, path, rows, n, block_rows, SEG_FORMAT_VERSION, err);
 }
 
 static int write_segment(const char *path, const anpr_row *rows, size_t n, uint32_t block_rows)
@@ -510,7 +518,7 @@ START_TEST(plate_rows_picked_out)
 }
 END_TEST
 
-/* Set the header's and the footer's version fields (the footer re-signed), then open. */
+/* Set the header's and the footer's version fields (the footer re-signed), then open and verify. */
 static int open_as_version(const char *path, unsigned header, unsigned footer, anpr_segment_info *info)
 {
     size_t len;
@@ -526,7 +534,7 @@ static int open_as_version(const char *path, unsigned header, unsigned footer, a
     int rc = anpr_segment_open(&g, path, NULL, 0);
     if (rc == ANPR_OK) {
         ck_assert_int_eq(anpr_segment_info_get(g, info), ANPR_OK);
-        ck_assert_int_eq(anpr_segment_verify(g), ANPR_OK);
+        rc = anpr_segment_verify(g);
         anpr_segment_close(g);
     }
     return rc;
@@ -582,10 +590,11 @@ static void store_directories_raw(const char *path)
 }
 
 /*
- * Files of versions 1 to 5 still read (their layouts differ from 6 only in
- * the directories, which 6 stores as zstd frames; versions 2 to 5 only
- * added encodings); unknown or mixed versions are refused, and a format-6
- * file labelled 5 is corrupt, not misread.
+ * Files of versions 1 to 6 still read (6 differs from 7 only in the layout
+ * of the index pages, 1 to 5 from 6 only in the directories, which 6 stores
+ * as zstd frames; versions 2 to 5 only added encodings); unknown or mixed
+ * versions are refused, and a file labelled with the version before or
+ * after its own is corrupt, not misread.
  */
 START_TEST(format_versions)
 {
@@ -596,21 +605,171 @@ START_TEST(format_versions)
     ck_assert_int_eq(write_segment(path, rows, 3000, 1024), ANPR_OK);
     anpr_segment_info info;
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
-    ck_assert_int_eq(open_as_version(path, 5, 5, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_ECORRUPT);
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
+    ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
+
+    ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, 6, NULL), ANPR_OK);
+    ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, 6);
+    ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 5, 5, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_OK);
     store_directories_raw(path);
     for (unsigned v = 5; v >= 3; v--) {
         ck_assert_int_eq(open_as_version(path, v, v, &info), ANPR_OK);
         ck_assert_uint_eq(info.format_version, v);
     }
-    ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_ECORRUPT);
     ck_assert_int_eq(open_as_version(path, 1, 1, &info), ANPR_OK);
     ck_assert_uint_eq(info.format_version, 1);
     ck_assert_int_eq(open_as_version(path, 2, 2, &info), ANPR_OK);
     ck_assert_uint_eq(info.format_version, 2);
-    ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
     ck_assert_int_eq(open_as_version(path, 0, 0, &info), ANPR_EVERSION);
     ck_assert_int_eq(open_as_version(path, 2, 1, &info), ANPR_EVERSION);
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* The blocks each probe of a file lists, for every plate of rows[] (one in `step`), and the file's index bytes. */
+static uint64_t probe_all(const char *path, const anpr_row *rows, size_t n, size_t step, uint32_t **lists,
+                          size_t *lens)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
+    anpr_errmsg_buf err = {{0}};
+    seg_reader *r;
+    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    ck_assert_msg(seg_reader_verify(r) == ANPR_OK, "%s", err.text);
+    for (size_t i = 0, k = 0; i < n; i += step, k++) {
+        char folded[ANPR_PLATE_MAX + 1];
+        anpr_plate_fold(folded, rows[i].plate);
+        ck_assert_int_eq(seg_reader_plate_blocks(r, folded, &lists[k], &lens[k]), ANPR_OK);
+    }
+    anpr_segment_info info;
+    seg_reader_info(r, &info);
+    seg_reader_free(r);
+    close(fd);
+    return info.index_bytes;
+}
+
+/*
+ * Format 7's Rice-coded index pages list exactly the blocks format 6's
+ * unary pages list, for every plate, in fewer bytes; with few blocks, many,
+ * one plate in every block, and a page whose codes outgrow 16-bit group
+ * ends.
+ */
+START_TEST(index_layouts_agree)
+{
+    char *dir = tu_tmpdir("segment");
+    char p6[512], p7[512];
+    snprintf(p6, sizeof p6, "%s/6.seg", dir);
+    snprintf(p7, sizeof p7, "%s/7.seg", dir);
+    enum { CASES = 6 };
+    const size_t nrows[CASES] = {30000, 30000, 1, 4000, 100000, 1700};
+    const uint32_t block_rows[CASES] = {512, 16, 4096, 16, 16, 16};
+    for (int c = 0; c < CASES; c++) {
+        size_t n = nrows[c];
+        anpr_row *rows = make_rows(n);
+        if (c == 3) {
+            /* One plate in every block: a bucket of 250 postings, gaps of zero. */
+            for (size_t i = 0; i < n; i += 16) strcpy(rows[i].plate, "ONE1PLT");
+            qsort(rows, n, sizeof *rows, cmp_rows);
+        }
+        if (c == 4) {
+            /* Every plate in the first of the 64 pages: 100,000 postings over 6,250 blocks in one page. */
+            uint64_t x = 12345;
+            for (size_t i = 0; i < n; i++) {
+                for (;;) {
+                    x = x * 6364136223846793005u + 1442695040888963407u;
+                    snprintf(rows[i].plate, sizeof rows[i].plate, "P%010llu", (unsigned long long)(x >> 30));
+                    char folded[ANPR_PLATE_MAX + 1];
+                    anpr_plate_fold(folded, rows[i].plate);
+                    if (seg_plate_key(folded) >> 26 == 0) break;
+                }
+            }
+            qsort(rows, n, sizeof *rows, cmp_rows);
+        }
+        if (c == 5) {
+            /*
+             * One plate in every block and another at the far end of its
+             * group: that gap's code is longer than the reader's 57-bit look.
+             */
+            unsigned bits = index_bucket_bits(n);
+            char x[16] = "", y[16] = "";
+            for (unsigned i = 0; !*x || !*y; i++) {
+                char p[16], folded[ANPR_PLATE_MAX + 1];
+                snprintf(p, sizeof p, "XY%05u", i);
+                anpr_plate_fold(folded, p);
+                uint32_t b = seg_bucket(seg_plate_key(folded), bits);
+                if (b % SEG_GROUP_BUCKETS < 4 && !*x) strcpy(x, p);
+                if (*x) {
+                    anpr_plate_fold(folded, x);
+                    uint32_t bx = seg_bucket(seg_plate_key(folded), bits);
+                    if (b / SEG_GROUP_BUCKETS == bx / SEG_GROUP_BUCKETS && b % SEG_GROUP_BUCKETS > 120) strcpy(y, p);
+                }
+            }
+            for (size_t i = 0; i < n; i++) {
+                rows[i].camera = 1;
+                rows[i].ts_ms = DAY * DAY_MS + (int64_t)i;
+                strcpy(rows[i].plate, i < 10 ? y : x);
+            }
+        }
+        ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), p6, rows, n, block_rows[c], 6, NULL), ANPR_OK);
+        ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), p7, rows, n, block_rows[c], 7, NULL), ANPR_OK);
+        size_t step = n > 10000 ? 7 : 1, nprobe = (n + step - 1) / step;
+        uint32_t **l6 = calloc(nprobe, sizeof *l6), **l7 = calloc(nprobe, sizeof *l7);
+        size_t *n6 = calloc(nprobe, sizeof *n6), *n7 = calloc(nprobe, sizeof *n7);
+        uint64_t b6 = probe_all(p6, rows, n, step, l6, n6), b7 = probe_all(p7, rows, n, step, l7, n7);
+        size_t found = 0;
+        for (size_t k = 0; k < nprobe; k++) {
+            ck_assert_msg(n6[k] == n7[k], "case %d plate %zu: %zu blocks, %zu", c, k, n6[k], n7[k]);
+            ck_assert(n6[k] == 0 || memcmp(l6[k], l7[k], n6[k] * sizeof **l6) == 0);
+            /* The plate's own block is among them. */
+            ck_assert(has_block(l7[k], n7[k], (uint32_t)(k * step / block_rows[c])));
+            found += n7[k];
+            free(l6[k]);
+            free(l7[k]);
+        }
+        ck_assert_uint_ge(found, nprobe);
+        ck_assert_msg(b7 < b6 || n == 1, "case %d: index %llu bytes in format 7, %llu in 6", c,
+                      (unsigned long long)b7, (unsigned long long)b6);
+        free(l6);
+        free(l7);
+        free(n6);
+        free(n7);
+        free(rows);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* The writer writes only the current format and the one before it, and only before its first row. */
+START_TEST(writer_versions)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    seg_writer *w;
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, 0, NULL), ANPR_OK);
+    ck_assert_int_eq(seg_writer_set_version(w, 5), ANPR_EINVAL);
+    ck_assert_int_eq(seg_writer_set_version(w, SEG_FORMAT_VERSION + 1), ANPR_EINVAL);
+    ck_assert_int_eq(seg_writer_set_version(w, 6), ANPR_OK);
+    anpr_row *rows = make_rows(10);
+    ck_assert_int_eq(seg_writer_add(w, rows, 10), ANPR_OK);
+    ck_assert_int_eq(seg_writer_set_version(w, 7), ANPR_EINVAL);
+    seg_write_summary sum;
+    ck_assert_int_eq(seg_writer_finish(w, &sum), ANPR_OK);
+    seg_writer_free(w);
+    close(fd);
+    anpr_segment_info info;
+    ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_OK);
     free(rows);
     tu_rmrf(dir);
     free(dir);
@@ -666,6 +825,8 @@ int main(void)
     tcase_add_test(tc, plate_key_is_the_folded_hash);
     tcase_add_test(tc, writer_refuses_disorder);
     tcase_add_test(tc, plate_index_finds_every_block);
+    tcase_add_test(tc, index_layouts_agree);
+    tcase_add_test(tc, writer_versions);
     tcase_add_test(tc, plate_rows_picked_out);
     tcase_add_test(tc, format_versions);
     tcase_add_test(tc, empty_segment);

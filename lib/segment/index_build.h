@@ -30,10 +30,12 @@ unsigned index_bucket_bits(uint64_t rows);
 /*
  * Encode the index of all keys added, for a segment of `blocks` blocks:
  * each page is passed to emit (page holds its encoded bytes; emit may use
- * it as scratch), in bucket order. *postings receives the (bucket, block)
+ * it as scratch), in bucket order. Pages are laid out as format 7 does
+ * (Rice-coded postings) when rice is set, else as formats 1 to 6 do (unary
+ * counts, fixed-width postings). *postings receives the (bucket, block)
  * pairs in all pages.
  */
-int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits,
+int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, int rice,
                        int (*emit)(void *ctx, enc_buf *page), void *ctx, uint64_t *postings);
 
 #endif

@@ -21,7 +21,13 @@
 /* Plate-hash index pages: a page holds the postings of this many consecutive buckets. */
 #define SEG_PAGE_BUCKETS 1024u
 #define SEG_PAGE_ENTRY 32
-#define SEG_PAGE_HEADER 12  /* u32 buckets, u32 postings, u8 reserved, u8 posting width, u16 reserved */
+/* u32 buckets, u32 postings, then format 1-6: u8 0, u8 posting width, u16 0; format 7: u8 k, u8 offset bytes, u16 group */
+#define SEG_PAGE_HEADER 12
+/* Format 7 pages: gaps restart every this many buckets; Rice parameters up to this. */
+#define SEG_GROUP_BUCKETS 128u
+#define SEG_RICE_MAX_K 32u
+/* A page directory entry's encoding byte: the page's layout. */
+enum seg_page_layout { SEG_PAGE_UNARY = 0, SEG_PAGE_RICE = 1 };
 
 /* Block ids in postings are 16 bits, so a segment holds at most this many blocks. */
 #define SEG_MAX_BLOCKS 65535u

@@ -643,12 +643,21 @@ int seg_reader_load_pagedir(seg_reader *r, const uint8_t *bytes)
     if (rc == 0)
         rc = inflate_directory(r, stored, r->pagedir_len, r->npages * SEG_PAGE_ENTRY, &raw, "index page directory");
     if (rc == 0) bytes = raw;
-    /* A page holds a count per bucket and at most a posting per (bucket, block), 16 bits or less each. */
-    uint64_t max_raw = SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks) + 2;
+    /*
+     * A unary page holds a count per bucket and at most a posting per
+     * (bucket, block), 16 bits or less each. A Rice page's codes take
+     * k + 1 <= 33 bits a posting plus at most one bit per 2^k of the values'
+     * range, and a group end takes 4 bytes or less.
+     */
+    int rice = r->info.format_version >= SEG_FORMAT_RICE_PAGES;
+    uint64_t range = (uint64_t)r->page_buckets * r->info.blocks;
+    uint64_t max_raw = rice ? SEG_PAGE_HEADER + 4 * (uint64_t)r->page_buckets + (34 * range + 7) / 8
+                            : SEG_PAGE_HEADER + (uint64_t)r->page_buckets * 2 * (1 + (uint64_t)r->info.blocks) + 2;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
         const uint8_t *e = bytes + (size_t)p * SEG_PAGE_ENTRY;
         chunk_decode(&pages[p], e);
-        if (!chunk_sane(&pages[p], r->pagedir_off, max_raw, e) || pages[p].encoding != 0)
+        if (!chunk_sane(&pages[p], r->pagedir_off, max_raw, e) ||
+            pages[p].encoding != (rice ? SEG_PAGE_RICE : SEG_PAGE_UNARY))
             rc = corrupt(r, "index page", p, "lies outside the index or has a bad size");
     }
     if (raw != stored) free(raw);
@@ -687,6 +696,13 @@ static int read_unary(bit_reader *br, uint64_t *count)
     }
 }
 
+/* The buckets a page holds: page_buckets, or fewer in the last page. */
+static uint32_t page_nbuckets(const seg_reader *r, uint32_t p)
+{
+    uint64_t total = UINT64_C(1) << r->bucket_bits, from = (uint64_t)p * r->page_buckets;
+    return total - from < r->page_buckets ? (uint32_t)(total - from) : r->page_buckets;
+}
+
 /* Load index page p's chunk (from its stored bytes, or NULL to read them) and check its header. */
 static int page_header(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t *nb, uint32_t *np, unsigned *pw)
 {
@@ -694,9 +710,7 @@ static int page_header(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_
     if (rc < 0) return rc;
     const uint8_t *raw = r->chunk;
     uint32_t len = r->pages[p].encoded;
-    uint64_t total = UINT64_C(1) << r->bucket_bits;
-    uint64_t expect_nb = total - (uint64_t)p * r->page_buckets < r->page_buckets
-                             ? total - (uint64_t)p * r->page_buckets : r->page_buckets;
+    uint32_t expect_nb = page_nbuckets(r, p);
     if (len < SEG_PAGE_HEADER) return corrupt(r, "index page", p, "too short");
     *nb = get_u32(raw);
     *np = get_u32(raw + 4);
@@ -707,6 +721,152 @@ static int page_header(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_
         (uint64_t)*np > (uint64_t)*nb * r->info.blocks ||
         (uint64_t)SEG_PAGE_HEADER + count_bytes + bp_bytes(*np, *pw) != len)
         return corrupt(r, "index page", p, "sizes disagree");
+    return 0;
+}
+
+/* A format-7 index page (docs/format.md), its header checked, open for decoding a group at a time. */
+typedef struct rice_page {
+    uint32_t nb, np;      /* buckets, postings */
+    unsigned k, ob;       /* the Rice parameter; bytes a group's end takes */
+    uint32_t group, ngroups;
+    const uint8_t *ends;  /* each group's end, a bit position in the codes */
+    const uint8_t *codes;
+    size_t code_bytes;
+} rice_page;
+
+static uint64_t rice_end(const rice_page *pg, uint32_t g)
+{
+    return pg->ob == 2 ? get_u16(pg->ends + 2 * (size_t)g) : get_u32(pg->ends + 4 * (size_t)g);
+}
+
+/* Load index page p (from its stored bytes, or NULL to read them) and check its format-7 header. */
+static int rice_page_open(seg_reader *r, uint32_t p, const uint8_t *stored, rice_page *pg)
+{
+    int rc = stored ? check_chunk(r, &r->pages[p], stored, "index page", p) : load_chunk(r, &r->pages[p], "index page", p);
+    if (rc < 0) return rc;
+    const uint8_t *raw = r->chunk;
+    uint32_t len = r->pages[p].encoded;
+    if (len < SEG_PAGE_HEADER) return corrupt(r, "index page", p, "too short");
+    pg->nb = get_u32(raw);
+    pg->np = get_u32(raw + 4);
+    pg->k = raw[8];
+    pg->ob = raw[9];
+    pg->group = get_u16(raw + 10);
+    if (pg->nb != page_nbuckets(r, p) || (uint64_t)pg->np > (uint64_t)pg->nb * r->info.blocks ||
+        pg->k > SEG_RICE_MAX_K || (pg->ob != 2 && pg->ob != 4) || pg->group == 0)
+        return corrupt(r, "index page", p, "bad header");
+    pg->ngroups = (pg->nb + pg->group - 1) / pg->group;
+    uint64_t ends_bytes = (uint64_t)pg->ngroups * pg->ob;
+    if (SEG_PAGE_HEADER + ends_bytes > len) return corrupt(r, "index page", p, "sizes disagree");
+    pg->ends = raw + SEG_PAGE_HEADER;
+    pg->codes = pg->ends + ends_bytes;
+    pg->code_bytes = len - SEG_PAGE_HEADER - (size_t)ends_bytes;
+    uint64_t prev = 0;
+    for (uint32_t g = 0; g < pg->ngroups; g++) {
+        uint64_t e = rice_end(pg, g);
+        if (e < prev) return corrupt(r, "index page", p, "groups out of order");
+        prev = e;
+    }
+    /* The codes end in the last byte, followed by fewer than 8 bits of padding. */
+    if ((prev + 7) / 8 != pg->code_bytes) return corrupt(r, "index page", p, "sizes disagree");
+    return 0;
+}
+
+/* Decoding one group of a Rice page: the codes' reader, the group's end, the next value's least and bound. */
+typedef struct rice_cursor {
+    bit_reader br;
+    uint64_t end, next, limit;
+} rice_cursor;
+
+static void rice_group(const rice_page *pg, uint32_t g, uint32_t blocks, rice_cursor *c)
+{
+    c->br = (bit_reader){pg->codes, pg->code_bytes, g ? rice_end(pg, g - 1) : 0};
+    c->end = rice_end(pg, g);
+    uint64_t b1 = (uint64_t)(g + 1) * pg->group < pg->nb ? (uint64_t)(g + 1) * pg->group : pg->nb;
+    c->next = (uint64_t)g * pg->group * blocks;
+    c->limit = b1 * blocks;
+}
+
+/*
+ * The group's next value (bucket in page * blocks + block) into *v: 1, or 0
+ * at the group's end. ANPR_ECORRUPT for a code that runs past the group or a
+ * value past its buckets.
+ */
+static int rice_next(const rice_page *pg, rice_cursor *c, uint64_t *v)
+{
+    if (c->br.pos >= c->end) return c->br.pos == c->end ? 0 : ANPR_ECORRUPT;
+    unsigned k = pg->k;
+    uint64_t mask = (UINT64_C(1) << k) - 1, w = br_peek(&c->br), q, d;
+    unsigned run = (unsigned)__builtin_ctzll(~w | (UINT64_C(1) << 56));
+    if (run < 56 && run + 1 + k <= 57) {
+        /* The usual case: the whole code lies in the look's 57 bits. */
+        q = run;
+        d = (q << k) | ((w >> (run + 1)) & mask);
+        c->br.pos += run + 1 + k;
+    } else {
+        uint32_t low = 0;
+        if (read_unary(&c->br, &q) < 0 || (k && br_get(&c->br, k, &low) < 0) || q > (c->limit >> k))
+            return ANPR_ECORRUPT;
+        d = (q << k) | low;
+    }
+    if (c->br.pos > c->end || d >= c->limit - c->next) return ANPR_ECORRUPT;
+    *v = c->next + d;
+    c->next = *v + 1;
+    return 1;
+}
+
+/* Check all of Rice page p: every group decodes to its end, within its buckets; the postings add up. */
+static int load_rice_page(seg_reader *r, uint32_t p, uint32_t *np)
+{
+    rice_page pg;
+    int rc = rice_page_open(r, p, NULL, &pg);
+    if (rc < 0) return rc;
+    uint64_t n = 0, v;
+    for (uint32_t g = 0; g < pg.ngroups; g++) {
+        rice_cursor c;
+        rice_group(&pg, g, r->info.blocks, &c);
+        while ((rc = rice_next(&pg, &c, &v)) == 1) n++;
+        if (rc < 0) return corrupt(r, "index page", p, "a posting runs past its group");
+    }
+    if (n != pg.np) return corrupt(r, "index page", p, "postings do not add up");
+    uint64_t used = pg.ngroups ? rice_end(&pg, pg.ngroups - 1) : 0;
+    if (used % 8 && (pg.codes[used / 8] >> (used % 8)) != 0) return corrupt(r, "index page", p, "bad padding");
+    *np = pg.np;
+    return 0;
+}
+
+/* The probe of a Rice page: decode the bucket's group up to the bucket's last posting. */
+static int probe_rice_page(seg_reader *r, uint32_t page, const uint8_t *stored, uint32_t in_page,
+                           uint32_t **blocks, size_t *n)
+{
+    rice_page pg;
+    int rc = rice_page_open(r, page, stored, &pg);
+    if (rc < 0) return rc;
+    rice_cursor c;
+    rice_group(&pg, in_page / pg.group, r->info.blocks, &c);
+    uint64_t lo = (uint64_t)in_page * r->info.blocks, hi = lo + r->info.blocks, v;
+    uint32_t *out = NULL;
+    size_t cnt = 0, cap = 0;
+    while ((rc = rice_next(&pg, &c, &v)) == 1 && v < hi) {
+        if (v < lo) continue;
+        if (cnt == cap) {
+            cap = cap ? 2 * cap : 8;
+            uint32_t *no = realloc(out, cap * sizeof *no);
+            if (!no) {
+                free(out);
+                return -ENOMEM;
+            }
+            out = no;
+        }
+        out[cnt++] = (uint32_t)(v - lo);
+    }
+    if (rc < 0) {
+        free(out);
+        return corrupt(r, "index page", page, "a posting runs past its group");
+    }
+    if (!out && !(out = malloc(sizeof *out))) return -ENOMEM;
+    *blocks = out;
+    *n = cnt;
     return 0;
 }
 
@@ -774,6 +934,7 @@ int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, c
     uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
     if (!r->pages || bucket / r->page_buckets != page) return ANPR_EINVAL;
     uint32_t in_page = bucket % r->page_buckets;
+    if (r->info.format_version >= SEG_FORMAT_RICE_PAGES) return probe_rice_page(r, page, stored, in_page, blocks, n);
     uint32_t nb, np;
     unsigned pw;
     int rc = page_header(r, page, stored, &nb, &np, &pw);
@@ -854,8 +1015,9 @@ int seg_reader_verify(seg_reader *r)
     if (rc == 0) rc = load_pages(r);
     uint64_t postings = 0;
     for (uint32_t p = 0; rc == 0 && p < r->npages; p++) {
-        uint32_t nb, np;
-        rc = load_page(r, p, NULL, &nb, &np);
+        uint32_t nb, np = 0;
+        rc = r->info.format_version >= SEG_FORMAT_RICE_PAGES ? load_rice_page(r, p, &np)
+                                                              : load_page(r, p, NULL, &nb, &np);
         postings += np;
     }
     if (rc == 0 && postings != r->info.index_postings)

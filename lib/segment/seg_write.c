@@ -30,6 +30,7 @@ struct seg_writer {
     uint64_t rows;
     int64_t min_ts, max_ts;
     index_build *index;       /* plate keys of the rows so far */
+    unsigned version;         /* the format written: SEG_FORMAT_VERSION but in tests */
     enc_buf dir;              /* block directory, built as blocks are written */
     uint32_t blocks;
     enc_buf enc, comp;        /* scratch for one chunk */
@@ -93,6 +94,7 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
     w->err = err;
     w->day = day;
     w->level = zstd_level;
+    w->version = SEG_FORMAT_VERSION;
     w->block_rows = block_rows;
     w->min_ts = INT64_MAX;
     w->max_ts = INT64_MIN;
@@ -226,6 +228,17 @@ static int write_block(seg_writer *w)
     return 0;
 }
 
+int seg_writer_set_version(seg_writer *w, unsigned version)
+{
+    /* Only the header is out so far, still in pending: the version is patched there. */
+    if ((version != SEG_FORMAT_ZSTD_DIRS && version != SEG_FORMAT_VERSION) || w->rows || w->nblock ||
+        w->sink->off != 0 || w->pending.len != SEG_HEADER_SIZE)
+        return ANPR_EINVAL;
+    w->version = version;
+    put_u16(w->pending.data + 8, (uint16_t)version);
+    return ANPR_OK;
+}
+
 int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
 {
     if (w->failed) return w->failed;
@@ -272,8 +285,8 @@ static int emit_page(void *ctx, enc_buf *page)
     /* Write the page from w->enc without copying it: swap the buffers for the call. */
     enc_buf keep = w->enc;
     w->enc = *page;
-    /* A page entry has the layout of a column entry; its encoding byte is always 0. */
-    rc = write_chunk(w, e, 0);
+    /* A page entry has the layout of a column entry; its encoding byte names the page's layout. */
+    rc = write_chunk(w, e, w->version >= SEG_FORMAT_RICE_PAGES ? SEG_PAGE_RICE : SEG_PAGE_UNARY);
     *page = w->enc;
     w->enc = keep;
     po->pagedir->len += SEG_PAGE_ENTRY;
@@ -286,7 +299,8 @@ static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint
     unsigned bits = index_bucket_bits(w->rows);
     uint64_t start_off = position(w);
     page_out po = {w, pagedir};
-    int rc = index_build_finish(w->index, w->blocks, bits, emit_page, &po, postings_out);
+    int rc = index_build_finish(w->index, w->blocks, bits, w->version >= SEG_FORMAT_RICE_PAGES, emit_page, &po,
+                                postings_out);
     *index_bytes = position(w) - start_off;
     *bits_out = bits;
     return rc;
@@ -311,7 +325,7 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
     if (rc == 0) {
         uint8_t f[SEG_FOOTER_SIZE] = {0};
         memcpy(f + FT_MAGIC, SEG_FOOTER_MAGIC, 8);
-        put_u16(f + FT_VERSION, SEG_FORMAT_VERSION);
+        put_u16(f + FT_VERSION, (uint16_t)w->version);
         put_i32(f + FT_DAY, w->day);
         put_u64(f + FT_ROWS, w->rows);
         put_u32(f + FT_BLOCKS, w->blocks);

@@ -20,15 +20,17 @@
 typedef struct enc_plate_target enc_plate_target; /* encode/encode.h */
 
 /*
- * Writers write version 6; readers read 1 to 6. Version 2 added encodings
+ * Writers write version 7; readers read 1 to 7. Version 2 added encodings
  * (plate-split, delta-rice-ck), version 3 two more (huffman-ck,
  * delta-rice-ck2), version 4 one (plate-shapes) and version 5 one
  * (plate-age); version 6 stores the block directory and the index's page
- * directory as zstd frames. One reader serves them all.
+ * directory as zstd frames; version 7 Rice-codes the index's postings. One
+ * reader serves them all.
  */
-#define SEG_FORMAT_VERSION 6
+#define SEG_FORMAT_VERSION 7
 #define SEG_FORMAT_OLDEST 1
-#define SEG_FORMAT_ZSTD_DIRS 6 /* the first version whose directories are zstd frames */
+#define SEG_FORMAT_ZSTD_DIRS 6  /* the first version whose directories are zstd frames */
+#define SEG_FORMAT_RICE_PAGES 7 /* the first version whose index pages are Rice-coded */
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u
 
@@ -77,6 +79,13 @@ typedef struct seg_write_summary {
  */
 int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_level,
                    uint32_t block_rows, anpr_errmsg_buf *err);
+
+/*
+ * Write format `version` instead of the current one: SEG_FORMAT_ZSTD_DIRS
+ * (whose index pages are laid out the old way) or SEG_FORMAT_VERSION. For
+ * tests of the reader's older versions; call before the first add.
+ */
+int seg_writer_set_version(seg_writer *w, unsigned version);
 
 /* Add rows in order; any number per call. Rows of another day: ANPR_EINVAL. */
 int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n);
