@@ -7,14 +7,16 @@
  * compare the host as much as the code; taking turns query by query makes
  * the drift fall on both alike (a build against itself gives 1.00).
  *
- *   ab_history OLD.so NEW.so STORE [--vehicles V] [--seed S] [--samples N] [--fuzzy]
+ *   ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] [--samples N] [--fuzzy]
  *
  * Vehicles are drawn from the generator's population of V (default: the
  * year store's, 600,000 reads a day) as anpr-bench draws them, with the
  * draw's own seed S. Each history runs once on both builds untimed (and
  * must return as many reads on both), then once each timed. Prints the
  * p50 and mean of each build and the median of the per-vehicle ratio
- * NEW / OLD (docs/performance.md, plate history).
+ * NEW / OLD (docs/performance.md, plate history). With --new-store, NEW
+ * queries STORE2 (the same reads written in another format, say) and OLD
+ * queries STORE.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -41,7 +43,8 @@ typedef struct build {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: ab_history OLD.so NEW.so STORE [--vehicles V] [--seed S] [--samples N] [--fuzzy]\n");
+    fprintf(stderr, "usage: ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] [--samples N] "
+                    "[--fuzzy]\n");
     exit(2);
 }
 
@@ -136,13 +139,14 @@ int main(int argc, char **argv)
 {
     if (argc < 4) usage();
     build b[2] = {{.path = argv[1]}, {.path = argv[2]}};
-    const char *store = argv[3];
+    const char *store = argv[3], *new_store = argv[3];
     synth_config cfg;
     synth_config_default(&cfg, 600000);
     uint64_t vehicles = cfg.vehicles, seed = 7, samples = 400;
     int fuzzy = 0;
     for (int i = 4; i < argc; i++) {
         if (strcmp(argv[i], "--fuzzy") == 0) fuzzy = 1;
+        else if (i + 1 < argc && strcmp(argv[i], "--new-store") == 0) new_store = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--vehicles") == 0) vehicles = number("--vehicles", argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--seed") == 0) seed = number("--seed", argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--samples") == 0) samples = number("--samples", argv[++i]);
@@ -152,7 +156,7 @@ int main(int argc, char **argv)
         }
     }
     load(&b[0], store);
-    load(&b[1], store);
+    load(&b[1], new_store);
 
     size_t n = (size_t)samples;
     char(*plates)[16] = malloc(n * sizeof *plates);

@@ -11,7 +11,9 @@
 //   year-pread.json ANPR_IO=pread anpr-bench year --reuse ... --json ...
 //   compare.json    bench/compare/compare.sh (WORK/compare.json)
 //   national-N.json, year-N.json   the same two scenarios with --block-rows N (N = 2048, 1024)
-//   year-4096.json  the default's year run of the same hour as those (year.json when absent)
+//   national-4096.json, year-4096.json
+//                   the default's runs of the same hour and format as those (national.json and
+//                   year.json when absent)
 //   year-threads1.json, year-threads2.json
 //                   anpr-bench year --reuse --query-threads 1, then 2, in the same hour
 //
@@ -221,8 +223,8 @@ function render(doc) {
     projection: national && [national, year],
     compare: compare && [compare],
   };
-  // The block-size rows were run within one hour: the default's year run of that hour, if kept apart.
-  const sized = [national, load('year-4096.json') || year];
+  // The block-size rows were run within one hour: the default's runs of that hour, if kept apart.
+  const sized = [load('national-4096.json') || national, load('year-4096.json') || year];
   for (const rows of [2048, 1024]) {
     const n = load(`national-${rows}.json`), y = load(`year-${rows}.json`);
     if (n && y) sized.push(n, y);
