@@ -43,8 +43,8 @@ typedef struct build {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] [--samples N] "
-                    "[--fuzzy]\n");
+    fprintf(stderr, "usage: ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] "
+                    "[--samples N] [--fuzzy]\n");
     exit(2);
 }
 

@@ -29,6 +29,7 @@
 
 #include "anpr/anpr.h"
 #include "encode/plate_uk.h"
+#include "measure.h"
 #include "synth.h"
 
 #define BLOCK_ROWS 4096
@@ -67,18 +68,11 @@ static int by_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static unsigned width(uint64_t n)
-{
-    unsigned w = 0;
-    while (w < 64 && (UINT64_C(1) << w) < n) w++;
-    return w;
-}
-
 /* Bits of the gaps between n sorted distinct values, Rice-coded with the best k near their mean. */
 static double rice_gap_bits(const uint64_t *v, size_t n)
 {
     if (n < 2) return 64.0 * (double)n;
-    unsigned c = width((v[n - 1] - v[0]) / (n - 1) + 1);
+    unsigned c = measure_width((v[n - 1] - v[0]) / (n - 1) + 1);
     double best = 0;
     for (unsigned k = c > 2 ? c - 2 : 0; k <= c + 1; k++) {
         double bits = 64;
@@ -88,21 +82,11 @@ static double rice_gap_bits(const uint64_t *v, size_t n)
     return best;
 }
 
-/* A whole decimal number from s into *v: 0, or -1 when s is not one. */
-static int whole(const char *s, uint64_t *v)
-{
-    char *end;
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    *v = strtoull(s, &end, 10);
-    return *end || errno ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
     uint64_t reads = 60000000, seed = 1;
-    int bad = argc > 3 || (argc > 1 && (whole(argv[1], &reads) < 0 || reads == 0));
-    if (bad || (argc > 2 && whole(argv[2], &seed) < 0)) {
+    int bad = argc > 3 || (argc > 1 && (measure_whole(argv[1], &reads) < 0 || reads == 0));
+    if (bad || (argc > 2 && measure_whole(argv[2], &seed) < 0)) {
         fprintf(stderr, "usage: plate_dict [READS_PER_DAY] [SEED]: READS_PER_DAY a whole number of at least 1, "
                         "SEED a whole number\n");
         return 2;
@@ -151,7 +135,7 @@ int main(int argc, char **argv)
         size_t next = i + 1;
         while (next < n && pairs[next].plate == pairs[i].plate && pairs[next].aux == pairs[i].aux) next++;
         if (next == n || pairs[next].plate != pairs[i].plate) {
-            count_bits += 2.0 * (double)(width(run + 1) - 1) + 1;
+            count_bits += 2.0 * (double)(measure_width(run + 1) - 1) + 1;
             plates++;
             run = 0;
         }
@@ -174,15 +158,15 @@ int main(int argc, char **argv)
         if (pairs[i].aux && (i == 0 || pairs[i].plate != pairs[i - 1].plate)) long_bits += pairs[i].aux, longs++;
 
     double per = (double)n, dict = (current_bits + long_bits) / 8 / per;
-    double codes = width(plates) / 8.0, postings = (double)npairs * width(blocks) / 8 / per;
+    double codes = measure_width(plates) / 8.0, postings = (double)npairs * measure_width(blocks) / 8 / per;
     double counts = count_bits / 8 / per;
     printf("reads %zu in %zu blocks of %d; distinct plates %zu (%zu current-format, %zu other); "
            "%zu (plate, block) pairs\n",
            n, blocks, BLOCK_ROWS, plates, distinct, longs, npairs);
     printf("bytes a read: dictionary %.3f (current-format %.2f bits a plate, others %.1f), codes %.3f (%u bits),\n"
            "  postings %.3f (%u bits each), counts %.3f; plate column and index together %.3f\n",
-           dict, current_bits / (double)distinct, longs ? long_bits / (double)longs : 0, codes, width(plates), postings,
-           width(blocks), counts, dict + codes + postings + counts);
+           dict, current_bits / (double)distinct, longs ? long_bits / (double)longs : 0, codes, measure_width(plates),
+           postings, measure_width(blocks), counts, dict + codes + postings + counts);
     free(rows);
     free(pairs);
     free(values);

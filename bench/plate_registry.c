@@ -33,6 +33,7 @@
 
 #include "anpr/anpr.h"
 #include "encode/plate_uk.h"
+#include "measure.h"
 #include "synth.h"
 
 #define MAX_LEN 64
@@ -78,13 +79,6 @@ static int reg_number(registry *r, uint64_t key, uint64_t *id, int *fresh)
     return 0;
 }
 
-static unsigned width(uint64_t n)
-{
-    unsigned w = 0;
-    while (w < 64 && (UINT64_C(1) << w) < n) w++;
-    return w;
-}
-
 /* Per day: reads, new plates and their registry bits, and how many reads' numbers have each bit length. */
 typedef struct day_stats {
     uint64_t reads, fresh, size_after;
@@ -92,22 +86,12 @@ typedef struct day_stats {
     uint64_t by_len[MAX_LEN + 1];
 } day_stats;
 
-/* A whole decimal number from s into *v: 0, or -1 when s is not one. */
-static int whole(const char *s, uint64_t *v)
-{
-    char *end;
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    *v = strtoull(s, &end, 10);
-    return *end || errno ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
     uint64_t reads = 60000000, days = 7, seed = 1;
-    int bad = argc > 4 || (argc > 1 && (whole(argv[1], &reads) < 0 || reads == 0)) ||
-              (argc > 2 && (whole(argv[2], &days) < 0 || days == 0 || days > 3650)) ||
-              (argc > 3 && whole(argv[3], &seed) < 0);
+    int bad = argc > 4 || (argc > 1 && (measure_whole(argv[1], &reads) < 0 || reads == 0)) ||
+              (argc > 2 && (measure_whole(argv[2], &days) < 0 || days == 0 || days > 3650)) ||
+              (argc > 3 && measure_whole(argv[3], &seed) < 0);
     if (bad) {
         fprintf(stderr, "usage: plate_registry [READS_PER_DAY] [DAYS] [SEED]: READS_PER_DAY at least 1, DAYS 1 to "
                         "3650, SEED a whole number\n");
@@ -137,7 +121,7 @@ int main(int argc, char **argv)
             if (reg_number(&reg, XXH3_64bits(p, len), &id, &fresh) < 0) return 1;
             day_stats *ds = &st[d];
             ds->reads++;
-            ds->by_len[width(id + 2) > MAX_LEN ? MAX_LEN : width(id + 2)]++;
+            ds->by_len[measure_width(id + 2) > MAX_LEN ? MAX_LEN : measure_width(id + 2)]++;
             if (fresh) {
                 ds->fresh++;
                 int64_t v = uk_current_value(p, len);
@@ -161,7 +145,7 @@ int main(int argc, char **argv)
             double share = (double)ds->by_len[l] / (double)ds->reads;
             coded += (double)ds->by_len[l] * ((double)(l - 1) - log2(share));
         }
-        double per = (double)ds->reads, fixed = width(ds->size_after), entries = ds->fresh_bits / per;
+        double per = (double)ds->reads, fixed = measure_width(ds->size_after), entries = ds->fresh_bits / per;
         printf("%5llu %12llu %12llu %12llu %12.2f %12.2f %12.2f %12.3f\n", (unsigned long long)d + 1,
                (unsigned long long)ds->reads, (unsigned long long)ds->fresh, (unsigned long long)ds->size_after,
                fixed, coded / per, entries, (coded / per + entries) / 8);

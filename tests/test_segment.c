@@ -91,8 +91,8 @@ static anpr_row *make_rows(size_t n)
 }
 
 /* Write a segment through vfs; the writer's message, if it fails, goes to err (which may be NULL). */
-static int write_segment_version(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
-                                 uint32_t block_rows, unsigned version, anpr_errmsg_buf *err)
+static int write_segment_as(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
+                            uint32_t block_rows, unsigned version, unsigned density, anpr_errmsg_buf *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
@@ -100,6 +100,7 @@ static int write_segment_version(const anpr_vfs *vfs, const char *path, const an
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, err), ANPR_OK);
     ck_assert_int_eq(seg_writer_set_version(w, version), ANPR_OK);
+    ck_assert_int_eq(seg_writer_set_index_density(w, density), ANPR_OK);
     /* In uneven pieces, as the merge feeds it. */
     int rc = ANPR_OK;
     for (size_t at = 0; rc == ANPR_OK && at < n;) {
@@ -117,6 +118,12 @@ static int write_segment_version(const anpr_vfs *vfs, const char *path, const an
     seg_writer_free(w);
     close(fd);
     return rc;
+}
+
+static int write_segment_version(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
+                                 uint32_t block_rows, unsigned version, anpr_errmsg_buf *err)
+{
+    return write_segment_as(vfs, path, rows, n, block_rows, version, 1, err);
 }
 
 static int write_segment_via(const anpr_vfs *vfs, const char *path, const anpr_row *rows, size_t n,
@@ -698,7 +705,7 @@ START_TEST(index_layouts_agree)
              * One plate in every block and another at the far end of its
              * group: that gap's code is longer than the reader's 57-bit look.
              */
-            unsigned bits = index_bucket_bits(n);
+            unsigned bits = index_bucket_bits(n, 1);
             char x[16] = "", y[16] = "";
             for (unsigned i = 0; !*x || !*y; i++) {
                 char p[16], folded[ANPR_PLATE_MAX + 1];
@@ -776,6 +783,82 @@ START_TEST(writer_versions)
 }
 END_TEST
 
+/* Is every block of a (sorted) among those of b? */
+static int subset(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < na; i++) {
+        while (j < nb && b[j] < a[i]) j++;
+        if (j == nb || b[j] != a[i]) return 0;
+    }
+    return 1;
+}
+
+/*
+ * Denser indexes list, for every plate, a subset of the blocks a sparser
+ * one lists, still with the plate's own block, fewer in all, for more index
+ * bytes; in one unit of buckets and in groups of units, with pages and
+ * groups grown to match.
+ */
+START_TEST(index_density_narrows_probes)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[2][512];
+    enum { CASES = 2, STEP = 11 };
+    const size_t nrows[CASES] = {100000, 300000};
+    const uint32_t block_rows[CASES] = {256, 4096};
+    const unsigned top[CASES] = {8, 2};
+    for (int c = 0; c < CASES; c++) {
+        size_t n = nrows[c], nprobe = (n + STEP - 1) / STEP;
+        anpr_row *rows = make_rows(n);
+        uint32_t **lists[2] = {calloc(nprobe, sizeof(uint32_t *)), calloc(nprobe, sizeof(uint32_t *))};
+        size_t *lens[2] = {calloc(nprobe, sizeof(size_t)), calloc(nprobe, sizeof(size_t))};
+        uint64_t bytes[2] = {0, 0}, total[2] = {0, 0};
+        for (unsigned d = 1, k = 0; d <= top[c]; d *= 2, k ^= 1) {
+            snprintf(path[k], sizeof path[k], "%s/d%u.seg", dir, d);
+            ck_assert_int_eq(write_segment_as(anpr_vfs_posix(), path[k], rows, n, block_rows[c], SEG_FORMAT_VERSION,
+                                              d, NULL), ANPR_OK);
+            bytes[k] = probe_all(path[k], rows, n, STEP, lists[k], lens[k]);
+            total[k] = 0;
+            for (size_t i = 0; i < nprobe; i++) {
+                ck_assert(has_block(lists[k][i], lens[k][i], (uint32_t)(i * STEP / block_rows[c])));
+                total[k] += lens[k][i];
+                if (d > 1) {
+                    ck_assert_msg(subset(lists[k][i], lens[k][i], lists[k ^ 1][i], lens[k ^ 1][i]),
+                                  "density %u, plate %zu: a block the sparser index did not list", d, i);
+                    free(lists[k ^ 1][i]);
+                }
+            }
+            if (d > 1) {
+                ck_assert_uint_lt(total[k], total[k ^ 1]);
+                ck_assert_uint_gt(bytes[k], bytes[k ^ 1]);
+            }
+        }
+        /* The densest file's lists are the last ones left. */
+        unsigned last = 0;
+        for (unsigned d = 1; d < top[c]; d *= 2) last ^= 1;
+        for (size_t i = 0; i < nprobe; i++) free(lists[last][i]);
+        for (int k = 0; k < 2; k++) {
+            free(lists[k]);
+            free(lens[k]);
+        }
+        free(rows);
+    }
+    anpr_errmsg_buf err = {{0}};
+    seg_writer *w;
+    int fd = open(path[0], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, 0, &err), ANPR_OK);
+    ck_assert_int_eq(seg_writer_set_index_density(w, 0), ANPR_EINVAL);
+    ck_assert_int_eq(seg_writer_set_index_density(w, 3), ANPR_EINVAL);
+    ck_assert_int_eq(seg_writer_set_index_density(w, 16), ANPR_EINVAL);
+    seg_writer_free(w);
+    close(fd);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(empty_segment)
 {
     char *dir = tu_tmpdir("segment");
@@ -827,6 +910,7 @@ int main(void)
     tcase_add_test(tc, plate_index_finds_every_block);
     tcase_add_test(tc, index_layouts_agree);
     tcase_add_test(tc, writer_versions);
+    tcase_add_test(tc, index_density_narrows_probes);
     tcase_add_test(tc, plate_rows_picked_out);
     tcase_add_test(tc, format_versions);
     tcase_add_test(tc, empty_segment);

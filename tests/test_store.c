@@ -218,6 +218,107 @@ START_TEST(query_threads_option)
 }
 END_TEST
 
+/* The plate's reads in the store, by query. */
+static size_t count_plate(anpr_store *s, const char *plate)
+{
+    anpr_query q = ANPR_QUERY_INIT;
+    q.plate = plate;
+    anpr_cursor *c;
+    anpr_batch b;
+    int rc;
+    size_t got = 0;
+    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
+    while ((rc = anpr_cursor_next(c, &b)) > 0) got += b.n;
+    ck_assert_int_eq(rc, 0);
+    anpr_cursor_close(c);
+    return got;
+}
+
+/*
+ * index_density: 1, 2, 4 or 8 (0 the default, 1), else a clear EINVAL; a
+ * version-3 struct, which ends before it, gets the default. Files written
+ * with it have that many more buckets, and a plate history across days of
+ * both densities finds every read.
+ */
+START_TEST(index_density_option)
+{
+    enum { N = 3000 };
+    char *dir = tu_tmpdir("store-density");
+    char err[512] = "";
+    anpr_store *s = NULL;
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.errbuf = err;
+    o.errbuf_size = sizeof err;
+    unsigned bad[] = {3, 6, 16, 1024};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        o.index_density = bad[i];
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+        ck_assert_msg(strstr(err, "index_density") != NULL, "message: %s", err);
+    }
+    size_t v3_size = offsetof(anpr_store_options, index_density);
+    anpr_store_options *v3 = malloc(v3_size);
+    o.version = 3;
+    o.query_threads = 2;
+    memcpy(v3, &o, v3_size);
+    ck_assert_msg(anpr_store_open(&s, dir, v3) == ANPR_OK, "version 3: %s", err);
+    ck_assert_uint_eq(s->opts.index_density, 1);
+    ck_assert_uint_eq(s->opts.query_threads, 2);
+    anpr_store_close(s);
+    free(v3);
+    o.version = ANPR_STORE_OPTIONS_VERSION;
+    o.query_threads = 0;
+
+    anpr_read *r = malloc(2 * N * sizeof *r);
+    plate_buf *p = malloc(2 * N * sizeof *p);
+    make_reads(r, p, N, 1, 3);
+    make_reads(r + N, p + N, N, 1, 5);
+    for (size_t i = N; i < 2 * N; i++) r[i].ts_ms += DAY_MS;
+    r[N + N / 2].plate = r[0].plate;
+    const unsigned density[2] = {8, 0};
+    for (int day = 0; day < 2; day++) {
+        o.index_density = density[day];
+        ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+        ck_assert_uint_eq(s->opts.index_density, density[day] ? density[day] : 1);
+        anpr_writer *w;
+        ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+        ck_assert_int_eq(anpr_writer_append(w, r + day * N, N, NULL, NULL), ANPR_OK);
+        ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
+        ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+        anpr_store_close(s);
+    }
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    anpr_file_info *files;
+    size_t nfiles;
+    ck_assert_int_eq(anpr_store_files(s, &files, &nfiles), ANPR_OK);
+    ck_assert_uint_eq(nfiles, 2);
+    for (size_t f = 0; f < nfiles; f++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[f].name);
+        anpr_segment *g;
+        anpr_segment_info info;
+        ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
+        ck_assert_int_eq(anpr_segment_info_get(g, &info), ANPR_OK);
+        ck_assert_int_eq(anpr_segment_verify(g), ANPR_OK);
+        /* The smallest power of two of at least (rows + 1) / 2 buckets, times the density. */
+        uint32_t want = 1;
+        while (want < (info.rows + 1) / 2 * (f == 0 ? 8 : 1)) want *= 2;
+        ck_assert_uint_eq(info.index_buckets, want);
+        anpr_segment_close(g);
+    }
+    free(files);
+    size_t want = 0;
+    for (size_t i = 0; i < 2 * N; i++) want += strcmp(r[i].plate, r[0].plate) == 0;
+    ck_assert_uint_ge(want, 2);
+    ck_assert_uint_eq(count_plate(s, r[0].plate), want);
+    anpr_store_close(s);
+    free(r);
+    free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(block_rows_option)
 {
     enum { N = 2500, ROWS = 1000 };
@@ -782,6 +883,7 @@ int main(void)
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, block_rows_option);
     tcase_add_test(tc, query_threads_option);
+    tcase_add_test(tc, index_density_option);
     tcase_add_test(tc, append_validates_each_read);
     tcase_add_test(tc, days_duplicates_and_merge);
     tcase_add_test(tc, late_reads_land_in_their_day);

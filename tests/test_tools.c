@@ -293,7 +293,8 @@ static double json_number(const char *json, const char *key)
 START_TEST(bench_measures_and_reports)
 {
     ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 4000 --days 3 --samples 5 --cold-samples 2 "
-                         "--expire-days 1 --block-rows 1000 --json r.json --csv reads.csv --no-progress --dir kept",
+                         "--expire-days 1 --block-rows 1000 --index-density 4 --json r.json --csv reads.csv "
+                         "--no-progress --dir kept",
                          tools),
                      0);
     char *out = slurp("out.txt");
@@ -313,9 +314,10 @@ START_TEST(bench_measures_and_reports)
     ck_assert(json_number(json, "disk_bytes") > 0);
     free(json);
 
-    /* The store's segments have blocks of --block-rows rows. */
+    /* The store's segments have blocks of --block-rows rows, and four buckets for every two reads. */
     ck_assert_int_eq(run("%s/anpr-dump kept", tools), 0);
     assert_file_has("out.txt", "blocks of up to 1000 rows");
+    assert_file_has("out.txt", "index: 8192 buckets");
 
     /* The CSV holds the same reads: ingested by `anpr`, they make a store of as many reads. */
     ck_assert_int_eq(run("%s/anpr ingest from-csv reads.csv && %s/anpr stats from-csv", tools, tools), 0);
@@ -346,6 +348,8 @@ START_TEST(bench_measures_and_reports)
     assert_file_has("err.txt", "--block-rows: '100' is not a whole number of at least 256");
     ck_assert_int_eq(run("%s/anpr-bench year --block-rows 70000", tools), 2);
     assert_file_has("err.txt", "--block-rows: 70000 is over 65536");
+    ck_assert_int_eq(run("%s/anpr-bench year --index-density 3", tools), 2);
+    assert_file_has("err.txt", "--index-density: 3 is not 1, 2, 4 or 8");
     ck_assert_int_eq(run("%s/anpr-bench year --reuse", tools), 2);
     ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 10 --days 1 --dir kept", tools), 2);
     assert_file_has("err.txt", "kept exists");

@@ -57,6 +57,7 @@ static const char usage_text[] =
     "  --budget MB              the store's memory budget (the library's default, 512)\n"
     "  --level L                zstd level (the library's default)\n"
     "  --block-rows N           rows a segment block holds, 256..65536 (the library's default, 4096)\n"
+    "  --index-density N        index buckets for every two reads, 1, 2, 4 or 8 (the library's default, 1)\n"
     "  --query-threads N        threads a query may use, 1..16 (the library's default: 1, or the env\n"
     "                           ANPR_QUERY_THREADS)\n"
     "\n"
@@ -118,7 +119,8 @@ int main(int argc, char **argv)
 {
     enum {
         O_SEED = 256, O_FRACTION, O_RPD, O_DAYS, O_CAMERAS, O_VEHICLES, O_MISREAD, O_LATE, O_DUP, O_MOBILE,
-        O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_BLOCK_ROWS, O_QUERY_THREADS, O_SAMPLES, O_COLD,
+        O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_BLOCK_ROWS, O_INDEX_DENSITY, O_QUERY_THREADS,
+        O_SAMPLES, O_COLD,
         O_EXPIRE, O_DEPLOY_RPD, O_DEPLOY_DAYS, O_JSON, O_NO_PROGRESS, O_HELP, O_VERSION,
     };
     static const struct option opts[] = {
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
         {"budget", required_argument, 0, O_BUDGET},
         {"level", required_argument, 0, O_LEVEL},
         {"block-rows", required_argument, 0, O_BLOCK_ROWS},
+        {"index-density", required_argument, 0, O_INDEX_DENSITY},
         {"query-threads", required_argument, 0, O_QUERY_THREADS},
         {"samples", required_argument, 0, O_SAMPLES},
         {"cold-samples", required_argument, 0, O_COLD},
@@ -152,7 +155,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     uint64_t seed = 1, rpd = 0, days = 0, cameras = 0, vehicles = 0, commit_every = 100000, budget = 0, level = 0,
-             block_rows = 0, query_threads = 0;
+             block_rows = 0, index_density = 0, query_threads = 0;
     uint64_t samples = UINT64_MAX, cold_samples = UINT64_MAX, expire_days = UINT64_MAX, deploy_rpd = 60000000, deploy_days = 365;
     double fraction = 0.01, misread = -1, late = -1, dup = -1, mobile = -1;
     const char *csv_path = NULL, *dir = NULL, *json_path = NULL;
@@ -184,6 +187,11 @@ int main(int argc, char **argv)
         case O_BLOCK_ROWS:
             bad = parse_u64(name, optarg, 256, &block_rows);
             if (!bad && block_rows > 65536) bad = usage_error("--block-rows: %s is over 65536", optarg);
+            break;
+        case O_INDEX_DENSITY:
+            bad = parse_u64(name, optarg, 1, &index_density);
+            if (!bad && (index_density > 8 || (index_density & (index_density - 1))))
+                bad = usage_error("--index-density: %s is not 1, 2, 4 or 8", optarg);
             break;
         case O_QUERY_THREADS:
             bad = parse_u64(name, optarg, 1, &query_threads);
@@ -266,7 +274,7 @@ int main(int argc, char **argv)
     if (!reuse) {
         bench_ingest_opts io = {.workload = *w, .commit_every = commit_every, .budget_mb = budget,
                                 .compression_level = (int)level, .block_rows = (unsigned)block_rows,
-                                .progress = progress};
+                                .index_density = (unsigned)index_density, .progress = progress};
         FILE *csv = NULL;
         if (csv_path && !(csv = io.csv = fopen(csv_path, "w"))) {
             fprintf(stderr, "anpr-bench: %s: %s\n", csv_path, strerror(errno));

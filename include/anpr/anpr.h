@@ -151,7 +151,8 @@ enum anpr_io_mode {
     ANPR_IO_PREAD = 2   /* plain pread/pwrite */
 };
 
-#define ANPR_STORE_OPTIONS_VERSION 3 /* version 1 lacked block_rows, 2 query_threads; both still accepted */
+/* Version 1 lacked block_rows, 2 query_threads, 3 index_density; all still accepted. */
+#define ANPR_STORE_OPTIONS_VERSION 4
 #define ANPR_QUERY_THREADS_MAX 16
 
 /*
@@ -198,9 +199,18 @@ typedef struct anpr_store_options {
      * those threads. Queries that read few blocks stay on the caller's thread.
      */
     unsigned query_threads;
+    /*
+     * Buckets of each file's plate index for every two rows: 1, 2, 4 or 8;
+     * default 1. Files already written keep theirs. A plate lookup also
+     * reads the blocks of other plates that share its bucket (about as many
+     * as its own at 1): each doubling halves those, making a vehicle's
+     * history faster, and costs about a bit a read on disk (0.12 byte on a
+     * national day). See docs/performance.md for the measured trade.
+     */
+    unsigned index_density;
 } anpr_store_options;
 
-#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0}
+#define ANPR_STORE_OPTIONS_INIT {ANPR_STORE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 0}
 
 /*
  * Open the store in directory path (created with ANPR_OPEN_CREATE).

@@ -22,7 +22,11 @@
 #define GROUP_BITS 8
 #define GROUPS (1u << GROUP_BITS)
 #define CHUNK_KEYS 16384u
-/* Up to 2^18 buckets (2 MiB of counters) are laid out in one go; larger tables a group at a time. */
+/*
+ * Up to 2^18 buckets (2 MiB of counters) are laid out in one go; larger
+ * tables a group at a time, unless a group's buckets would not fill a page
+ * (2^20 buckets at most then, at the highest density).
+ */
 #define SINGLE_UNIT_BITS 18
 
 typedef struct key_group {
@@ -54,11 +58,11 @@ void index_build_free(index_build *ib)
     free(ib);
 }
 
-unsigned index_bucket_bits(uint64_t rows)
+unsigned index_bucket_bits(uint64_t rows, unsigned density)
 {
-    /* About one or two (plate, block) pairs a bucket. */
+    /* About one or two (plate, block) pairs a bucket at density 1. */
     unsigned bits = 0;
-    while (bits < 32 && (UINT64_C(1) << bits) < (rows + 1) / 2) bits++;
+    while (bits < 32 && (UINT64_C(1) << bits) < (rows + 1) / 2 * density) bits++;
     return bits;
 }
 
@@ -201,22 +205,22 @@ static int rice_put(bit_writer *bw, uint64_t d, unsigned k)
  * The same page as format 7 lays it out (docs/format.md): each posting is
  * the value bucket-in-page * blocks + block, and the values, in increasing
  * order, are Rice-coded as gaps, the gaps restarting at each group of
- * SEG_GROUP_BUCKETS buckets so that a probe decodes one group. Gaps between
+ * `group` buckets so that a probe decodes one group. Gaps between
  * uniformly hashed keys are near-geometric, so this stores a posting in
  * about log2(buckets * blocks / postings) + 1.5 bits, against the unary
  * layout's block width plus 1.5 bits of counts: a bit a posting less on a
  * national day.
  */
 static int encode_page_rice(enc_buf *out, const uint32_t *count, const uint32_t *start, const uint16_t *post,
-                            size_t from, size_t pb, uint32_t blocks, uint64_t *gap, size_t *np_out)
+                            size_t from, size_t pb, size_t group, uint32_t blocks, uint64_t *gap, size_t *np_out)
 {
-    size_t ngroups = (pb + SEG_GROUP_BUCKETS - 1) / SEG_GROUP_BUCKETS, pp = 0;
+    size_t ngroups = (pb + group - 1) / group, pp = 0;
     uint64_t sum = 0;
     for (size_t g = 0; g < ngroups; g++) {
         /* The smallest value the group's next posting can take. */
-        uint64_t next = (uint64_t)g * SEG_GROUP_BUCKETS * blocks;
-        size_t b1 = (g + 1) * SEG_GROUP_BUCKETS < pb ? (g + 1) * SEG_GROUP_BUCKETS : pb;
-        for (size_t b = g * SEG_GROUP_BUCKETS; b < b1; b++) {
+        uint64_t next = (uint64_t)g * group * blocks;
+        size_t b1 = (g + 1) * group < pb ? (g + 1) * group : pb;
+        for (size_t b = g * group; b < b1; b++) {
             for (uint32_t j = 0; j < count[from + b]; j++) {
                 uint64_t v = (uint64_t)b * blocks + post[start[from + b] + j];
                 gap[pp++] = v - next;
@@ -245,7 +249,7 @@ static int encode_page_rice(enc_buf *out, const uint32_t *count, const uint32_t 
     put_u32(h + 4, (uint32_t)pp);
     h[8] = (uint8_t)k;
     h[9] = (uint8_t)ob;
-    put_u16(h + 10, SEG_GROUP_BUCKETS);
+    put_u16(h + 10, (uint16_t)group);
     int rc = enc_buf_append(out, h, sizeof h);
     /* Each group's end, a bit position in the codes: room now, filled in as the codes are written. */
     size_t ends_at = out->len, codes_at = ends_at + ngroups * ob, at = 0;
@@ -253,8 +257,8 @@ static int encode_page_rice(enc_buf *out, const uint32_t *count, const uint32_t 
     if (rc == 0) out->len = codes_at;
     bit_writer bw = {out, 0, 0};
     for (size_t g = 0; rc == 0 && g < ngroups; g++) {
-        size_t b1 = (g + 1) * SEG_GROUP_BUCKETS < pb ? (g + 1) * SEG_GROUP_BUCKETS : pb, n = 0;
-        for (size_t b = g * SEG_GROUP_BUCKETS; b < b1; b++) n += count[from + b];
+        size_t b1 = (g + 1) * group < pb ? (g + 1) * group : pb, n = 0;
+        for (size_t b = g * group; b < b1; b++) n += count[from + b];
         for (size_t i = at; rc == 0 && i < at + n; i++) rc = rice_put(&bw, gap[i], k);
         at += n;
         uint8_t e[4];
@@ -266,13 +270,14 @@ static int encode_page_rice(enc_buf *out, const uint32_t *count, const uint32_t 
     return rc;
 }
 
-int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, int rice,
+int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const index_layout *lay,
                        int (*emit)(void *ctx, enc_buf *page), void *ctx, uint64_t *postings)
 {
     *postings = 0;
     if (ib->blocks > blocks) return ANPR_EINVAL;
     uint64_t nb_total = UINT64_C(1) << bits;
-    int one_unit = bits <= SINGLE_UNIT_BITS;
+    /* Pages never straddle units: a group's share of the buckets must hold whole pages, else one unit. */
+    int one_unit = bits <= SINGLE_UNIT_BITS || (nb_total >> GROUP_BITS) < lay->page_buckets;
     size_t unit_nb = one_unit ? (size_t)nb_total : (size_t)(nb_total >> GROUP_BITS);
     bucket_fill *fill = malloc(unit_nb * sizeof *fill);
     uint32_t *count = malloc(unit_nb * sizeof *count), *start = malloc(unit_nb * sizeof *start);
@@ -304,8 +309,8 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, int rice
         }
         u.post = post;
         walk(&u);
-        for (size_t from = 0; rc == 0 && from < unit_nb; from += SEG_PAGE_BUCKETS) {
-            size_t pb = unit_nb - from < SEG_PAGE_BUCKETS ? unit_nb - from : SEG_PAGE_BUCKETS;
+        for (size_t from = 0; rc == 0 && from < unit_nb; from += lay->page_buckets) {
+            size_t pb = unit_nb - from < lay->page_buckets ? unit_nb - from : lay->page_buckets;
             size_t pp = 0;
             for (size_t b = from; b < from + pb; b++) pp += count[b];
             size_t need = pb > pp ? pb : pp;
@@ -318,7 +323,9 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, int rice
                     break;
                 }
             }
-            rc = (rice ? encode_page_rice : encode_page_unary)(&page, count, start, post, from, pb, blocks, tmp, &pp);
+            rc = lay->group_buckets
+                     ? encode_page_rice(&page, count, start, post, from, pb, lay->group_buckets, blocks, tmp, &pp)
+                     : encode_page_unary(&page, count, start, post, from, pb, blocks, tmp, &pp);
             if (rc == 0) rc = emit(ctx, &page);
             *postings += pp;
         }

@@ -24,18 +24,26 @@ void index_build_free(index_build *ib);
 /* The key of the next row, which lies in block `block` (blocks in increasing order, from 0). */
 int index_build_add(index_build *ib, uint32_t key, uint32_t block);
 
-/* Number of buckets (as a power of two) the index of a segment of `rows` rows has. */
-unsigned index_bucket_bits(uint64_t rows);
+/*
+ * Number of buckets (as a power of two) the index of a segment of `rows`
+ * rows has, with `density` (1, 2, 4 or 8) buckets for every two rows.
+ */
+unsigned index_bucket_bits(uint64_t rows, unsigned density);
+
+/* How pages are cut: buckets a page, and buckets a group of a format-7 page (0: the unary layout of 1 to 6). */
+typedef struct index_layout {
+    size_t page_buckets;
+    size_t group_buckets;
+} index_layout;
 
 /*
  * Encode the index of all keys added, for a segment of `blocks` blocks:
  * each page is passed to emit (page holds its encoded bytes; emit may use
- * it as scratch), in bucket order. Pages are laid out as format 7 does
- * (Rice-coded postings) when rice is set, else as formats 1 to 6 do (unary
- * counts, fixed-width postings). *postings receives the (bucket, block)
- * pairs in all pages.
+ * it as scratch), in bucket order, cut and laid out as lay says: format
+ * 7's Rice-coded postings, or formats 1 to 6's unary counts and fixed-width
+ * postings. *postings receives the (bucket, block) pairs in all pages.
  */
-int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, int rice,
+int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const index_layout *lay,
                        int (*emit)(void *ctx, enc_buf *page), void *ctx, uint64_t *postings);
 
 #endif

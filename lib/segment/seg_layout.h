@@ -21,7 +21,7 @@
 /* Plate-hash index pages: a page holds the postings of this many consecutive buckets. */
 #define SEG_PAGE_BUCKETS 1024u
 #define SEG_PAGE_ENTRY 32
-/* u32 buckets, u32 postings, then format 1-6: u8 0, u8 posting width, u16 0; format 7: u8 k, u8 offset bytes, u16 group */
+/* u32 buckets, u32 postings; then in formats 1-6 u8 0, u8 posting width, u16 0; in 7 u8 k, u8 end bytes, u16 group */
 #define SEG_PAGE_HEADER 12
 /* Format 7 pages: gaps restart every this many buckets; Rice parameters up to this. */
 #define SEG_GROUP_BUCKETS 128u

@@ -742,7 +742,8 @@ static uint64_t rice_end(const rice_page *pg, uint32_t g)
 /* Load index page p (from its stored bytes, or NULL to read them) and check its format-7 header. */
 static int rice_page_open(seg_reader *r, uint32_t p, const uint8_t *stored, rice_page *pg)
 {
-    int rc = stored ? check_chunk(r, &r->pages[p], stored, "index page", p) : load_chunk(r, &r->pages[p], "index page", p);
+    int rc = stored ? check_chunk(r, &r->pages[p], stored, "index page", p)
+                    : load_chunk(r, &r->pages[p], "index page", p);
     if (rc < 0) return rc;
     const uint8_t *raw = r->chunk;
     uint32_t len = r->pages[p].encoded;

@@ -31,6 +31,7 @@ struct seg_writer {
     int64_t min_ts, max_ts;
     index_build *index;       /* plate keys of the rows so far */
     unsigned version;         /* the format written: SEG_FORMAT_VERSION but in tests */
+    unsigned index_density;   /* index buckets for every two rows */
     enc_buf dir;              /* block directory, built as blocks are written */
     uint32_t blocks;
     enc_buf enc, comp;        /* scratch for one chunk */
@@ -95,6 +96,7 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
     w->day = day;
     w->level = zstd_level;
     w->version = SEG_FORMAT_VERSION;
+    w->index_density = 1;
     w->block_rows = block_rows;
     w->min_ts = INT64_MAX;
     w->max_ts = INT64_MIN;
@@ -239,6 +241,13 @@ int seg_writer_set_version(seg_writer *w, unsigned version)
     return ANPR_OK;
 }
 
+int seg_writer_set_index_density(seg_writer *w, unsigned density)
+{
+    if (density == 0 || density > 8 || (density & (density - 1))) return ANPR_EINVAL;
+    w->index_density = density;
+    return ANPR_OK;
+}
+
 int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n)
 {
     if (w->failed) return w->failed;
@@ -296,11 +305,12 @@ static int emit_page(void *ctx, enc_buf *page)
 static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint64_t *postings_out,
                        uint64_t *index_bytes)
 {
-    unsigned bits = index_bucket_bits(w->rows);
+    unsigned bits = index_bucket_bits(w->rows, w->index_density);
     uint64_t start_off = position(w);
     page_out po = {w, pagedir};
-    int rc = index_build_finish(w->index, w->blocks, bits, w->version >= SEG_FORMAT_RICE_PAGES, emit_page, &po,
-                                postings_out);
+    index_layout lay = {SEG_PAGE_BUCKETS * w->index_density,
+                        w->version >= SEG_FORMAT_RICE_PAGES ? SEG_GROUP_BUCKETS * w->index_density : 0};
+    int rc = index_build_finish(w->index, w->blocks, bits, &lay, emit_page, &po, postings_out);
     *index_bytes = position(w) - start_off;
     *bits_out = bits;
     return rc;
@@ -334,7 +344,7 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
         put_i64(f + FT_MAX_TS, w->rows ? w->max_ts : 0);
         put_u64(f + FT_DIR_OFF, dir_off);
         put_u32(f + FT_DIR_LEN, (uint32_t)dir_z.len);
-        put_u32(f + FT_PAGE_BUCKETS, SEG_PAGE_BUCKETS);
+        put_u32(f + FT_PAGE_BUCKETS, SEG_PAGE_BUCKETS * w->index_density);
         put_u64(f + FT_DIR_SUM, anpr_checksum(dir_z.data, dir_z.len));
         put_u64(f + FT_PAGEDIR_OFF, pagedir_off);
         put_u32(f + FT_PAGEDIR_LEN, (uint32_t)pagedir_z.len);

@@ -87,6 +87,14 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
  */
 int seg_writer_set_version(seg_writer *w, unsigned version);
 
+/*
+ * Index buckets for every two rows, 1 (the default), 2, 4 or 8: each
+ * doubling halves the blocks a probe lists only because they share its
+ * bucket, for about a bit a posting. Pages and groups grow with it, so that
+ * they hold as many postings. Any time before finish; else ANPR_EINVAL.
+ */
+int seg_writer_set_index_density(seg_writer *w, unsigned density);
+
 /* Add rows in order; any number per call. Rows of another day: ANPR_EINVAL. */
 int seg_writer_add(seg_writer *w, const anpr_row *rows, size_t n);
 

@@ -16,7 +16,10 @@ int store_file_begin(anpr_store *s, store_file_out *fo, int32_t day, uint8_t kin
     int rc = anpr_publish_begin(&fo->pub, s->vfs, s->dir, name, err);
     if (rc < 0) return rc;
     rc = seg_writer_new(&fo->sw, &fo->pub.sink, day, s->opts.compression_level, s->opts.block_rows, err);
+    if (rc == 0) rc = seg_writer_set_index_density(fo->sw, s->opts.index_density);
     if (rc < 0) {
+        seg_writer_free(fo->sw);
+        fo->sw = NULL;
         anpr_publish_abort(&fo->pub);
         fo->pub.sink.fd = -1;
     }

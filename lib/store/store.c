@@ -91,10 +91,12 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
 {
     anpr_store_options defaults = ANPR_STORE_OPTIONS_INIT;
     *o = defaults;
-    if (in && (in->version == 1 || in->version == 2)) {
-        /* A caller built against an older header: its struct ends before block_rows (1) or query_threads (2). */
-        memcpy(o, in, in->version == 1 ? offsetof(anpr_store_options, block_rows)
-                                       : offsetof(anpr_store_options, query_threads));
+    if (in && in->version >= 1 && in->version < ANPR_STORE_OPTIONS_VERSION) {
+        /* A caller built against an older header: its struct ends before the first field it lacks. */
+        static const size_t ends[] = {offsetof(anpr_store_options, block_rows),
+                                      offsetof(anpr_store_options, query_threads),
+                                      offsetof(anpr_store_options, index_density)};
+        memcpy(o, in, ends[in->version - 1]);
         o->version = ANPR_STORE_OPTIONS_VERSION;
     } else if (in) {
         *o = *in;
@@ -135,6 +137,9 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
     if (o->query_threads > ANPR_QUERY_THREADS_MAX)
         return anpr_fail(err, ANPR_EINVAL, "options: query_threads %u is outside 1..%d", o->query_threads,
                          ANPR_QUERY_THREADS_MAX);
+    if (o->index_density == 0) o->index_density = 1;
+    if (o->index_density > 8 || (o->index_density & (o->index_density - 1)))
+        return anpr_fail(err, ANPR_EINVAL, "options: index_density %u is not 1, 2, 4 or 8", o->index_density);
     if (o->retention_days > 100000)
         return anpr_fail(err, ANPR_EINVAL, "options: retention_days %u is absurd", o->retention_days);
     o->errbuf = NULL;

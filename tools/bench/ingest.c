@@ -52,6 +52,7 @@ int bench_ingest_run(const char *dir, const bench_ingest_opts *o, bench_ingest_r
     so.memory_budget = o->budget_mb << 20;
     so.compression_level = o->compression_level;
     so.block_rows = o->block_rows;
+    so.index_density = o->index_density;
     anpr_store *s = NULL;
     anpr_writer *w = NULL;
     int bad = 0, rc = anpr_store_open(&s, dir, &so);

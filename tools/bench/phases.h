@@ -23,6 +23,7 @@ typedef struct bench_ingest_opts {
     size_t budget_mb;        /* the store's memory budget; 0 for the default */
     int compression_level;   /* 0 for the default */
     unsigned block_rows;     /* rows a segment block holds; 0 for the default */
+    unsigned index_density;  /* index buckets for every two rows; 0 for the default */
     FILE *csv;               /* if set, the same reads as CSV (written outside the timed calls) */
     int progress;
 } bench_ingest_opts;
