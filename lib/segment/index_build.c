@@ -22,11 +22,7 @@
 #define GROUP_BITS 8
 #define GROUPS (1u << GROUP_BITS)
 #define CHUNK_KEYS 16384u
-/*
- * Up to 2^18 buckets (2 MiB of counters) are laid out in one go; larger
- * tables a group at a time, unless a group's buckets would not fill a page
- * (2^20 buckets at most then, at the highest density).
- */
+/* Up to 2^18 buckets (4 MiB of counters) are laid out in one go; larger tables a group or a few at a time. */
 #define SINGLE_UNIT_BITS 18
 
 typedef struct key_group {
@@ -276,9 +272,15 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const in
     *postings = 0;
     if (ib->blocks > blocks) return ANPR_EINVAL;
     uint64_t nb_total = UINT64_C(1) << bits;
-    /* Pages never straddle units: a group's share of the buckets must hold whole pages, else one unit. */
-    int one_unit = bits <= SINGLE_UNIT_BITS || (nb_total >> GROUP_BITS) < lay->page_buckets;
-    size_t unit_nb = one_unit ? (size_t)nb_total : (size_t)(nb_total >> GROUP_BITS);
+    /*
+     * A unit is a run of key groups: all of them up to 2^SINGLE_UNIT_BITS
+     * buckets, else one group, or as many as hold a page (pages never
+     * straddle units; a dense index's groups can hold less than one).
+     */
+    unsigned per_unit = GROUPS;
+    if (bits > SINGLE_UNIT_BITS)
+        for (per_unit = 1; per_unit < GROUPS && (nb_total >> GROUP_BITS) * per_unit < lay->page_buckets;) per_unit *= 2;
+    size_t unit_nb = per_unit == GROUPS ? (size_t)nb_total : (size_t)((nb_total >> GROUP_BITS) * per_unit);
     bucket_fill *fill = malloc(unit_nb * sizeof *fill);
     uint32_t *count = malloc(unit_nb * sizeof *count), *start = malloc(unit_nb * sizeof *start);
     uint64_t *tmp = NULL;
@@ -286,9 +288,8 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const in
     size_t post_cap = 0, tmp_cap = 0;
     enc_buf page = {0};
     int rc = fill && count && start ? 0 : -ENOMEM;
-    for (unsigned g0 = 0; rc == 0 && g0 < GROUPS; g0 = one_unit ? GROUPS : g0 + 1) {
-        unit u = {ib, g0, one_unit ? GROUPS : g0 + 1, 32 - bits,
-                  one_unit ? 0 : (uint64_t)g0 * unit_nb, unit_nb, fill, NULL};
+    for (unsigned g0 = 0; rc == 0 && g0 < GROUPS; g0 += per_unit) {
+        unit u = {ib, g0, g0 + per_unit, 32 - bits, (uint64_t)(g0 / per_unit) * unit_nb, unit_nb, fill, NULL};
         for (size_t b = 0; b < unit_nb; b++) fill[b] = (bucket_fill){0, UINT32_MAX};
         size_t np = walk(&u);
         if (np > post_cap) {
