@@ -91,7 +91,8 @@ int seg_writer_set_version(seg_writer *w, unsigned version);
  * Index buckets for every two rows, 1 (the default), 2, 4 or 8: each
  * doubling halves the blocks a probe lists only because they share its
  * bucket, for about a bit a posting. Pages and groups grow with it, so that
- * they hold as many postings. Any time before finish; else ANPR_EINVAL.
+ * they hold as many postings. Call before finish; another value is
+ * ANPR_EINVAL.
  */
 int seg_writer_set_index_density(seg_writer *w, unsigned density);
 
