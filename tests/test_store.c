@@ -158,6 +158,18 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* Open dir with o as a caller built against options struct `version` passes it: a struct of `size` bytes. */
+static int open_older(anpr_store **s, const char *dir, anpr_store_options o, unsigned version, size_t size)
+{
+    anpr_store_options *old = malloc(size);
+    ck_assert_ptr_nonnull(old);
+    o.version = version;
+    memcpy(old, &o, size);
+    int rc = anpr_store_open(s, dir, old);
+    free(old);
+    return rc;
+}
+
 /*
  * query_threads: 1..ANPR_QUERY_THREADS_MAX, 0 for the default (1, or the
  * env ANPR_QUERY_THREADS, which a bad value makes open fail); a caller of
@@ -200,16 +212,12 @@ START_TEST(query_threads_option)
     anpr_store_close(s);
     unsetenv("ANPR_QUERY_THREADS");
 
-    size_t v2_size = offsetof(anpr_store_options, query_threads);
-    anpr_store_options *v2 = malloc(v2_size);
-    o.version = 2;
     o.block_rows = 512;
-    memcpy(v2, &o, v2_size);
-    ck_assert_msg(anpr_store_open(&s, dir, v2) == ANPR_OK, "version 2: %s", err);
+    ck_assert_msg(open_older(&s, dir, o, 2, offsetof(anpr_store_options, query_threads)) == ANPR_OK,
+                  "version 2: %s", err);
     ck_assert_uint_eq(s->opts.query_threads, 1);
     ck_assert_uint_eq(s->opts.block_rows, 512);
     anpr_store_close(s);
-    free(v2);
 
     if (saved) setenv("ANPR_QUERY_THREADS", saved, 1);
     free(saved);
@@ -256,17 +264,12 @@ START_TEST(index_density_option)
         ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
         ck_assert_msg(strstr(err, "index_density") != NULL, "message: %s", err);
     }
-    size_t v3_size = offsetof(anpr_store_options, index_density);
-    anpr_store_options *v3 = malloc(v3_size);
-    o.version = 3;
     o.query_threads = 2;
-    memcpy(v3, &o, v3_size);
-    ck_assert_msg(anpr_store_open(&s, dir, v3) == ANPR_OK, "version 3: %s", err);
+    ck_assert_msg(open_older(&s, dir, o, 3, offsetof(anpr_store_options, index_density)) == ANPR_OK,
+                  "version 3: %s", err);
     ck_assert_uint_eq(s->opts.index_density, 1);
     ck_assert_uint_eq(s->opts.query_threads, 2);
     anpr_store_close(s);
-    free(v3);
-    o.version = ANPR_STORE_OPTIONS_VERSION;
     o.query_threads = 0;
 
     anpr_read *r = malloc(2 * N * sizeof *r);
@@ -337,14 +340,9 @@ START_TEST(block_rows_option)
     }
 
     /* A caller built against version 1's header passes a struct that ends before block_rows. */
-    size_t v1_size = offsetof(anpr_store_options, block_rows);
-    anpr_store_options *v1 = malloc(v1_size);
-    o.version = 1;
-    memcpy(v1, &o, v1_size);
-    ck_assert_msg(anpr_store_open(&s, dir, v1) == ANPR_OK, "version 1: %s", err);
+    ck_assert_msg(open_older(&s, dir, o, 1, offsetof(anpr_store_options, block_rows)) == ANPR_OK, "version 1: %s",
+                  err);
     anpr_store_close(s);
-    free(v1);
-    o.version = ANPR_STORE_OPTIONS_VERSION;
 
     /* Files written with block_rows hold blocks of that many rows, and every read. */
     o.block_rows = ROWS;
@@ -385,20 +383,11 @@ START_TEST(block_rows_option)
     ck_assert_int_eq(anpr_writer_append(w, r2, N, NULL, NULL), ANPR_OK);
     ck_assert_int_eq(anpr_writer_merge(w, ANPR_ALL_DAYS), ANPR_OK);
     ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
-    size_t want = 0, got = 0;
+    size_t want = 0;
     for (size_t i = 0; i < N; i++)
         want += (strcmp(r[i].plate, r[0].plate) == 0) + (strcmp(r2[i].plate, r[0].plate) == 0);
-    anpr_query q = ANPR_QUERY_INIT;
-    q.plate = r[0].plate;
-    anpr_cursor *c;
-    anpr_batch b;
-    int rc;
-    ck_assert_int_eq(anpr_query_open(&c, s, &q), ANPR_OK);
-    while ((rc = anpr_cursor_next(c, &b)) > 0) got += b.n;
-    ck_assert_int_eq(rc, 0);
-    anpr_cursor_close(c);
     ck_assert_uint_ge(want, 2);
-    ck_assert_uint_eq(got, want);
+    ck_assert_uint_eq(count_plate(s, r[0].plate), want);
     anpr_store_close(s);
     free(r2);
     free(p2);
