@@ -52,6 +52,33 @@ START_TEST(normalise_refuses)
 }
 END_TEST
 
+/*
+ * Every byte value, between letters: ASCII letters and digits are kept (upper
+ * case), space and hyphen dropped, anything else refused as a bad character.
+ */
+START_TEST(normalise_every_byte)
+{
+    for (unsigned b = 1; b < 256; b++) {
+        char in[4] = {'A', (char)b, '1', 0}, out[ANPR_PLATE_MAX + 1];
+        int rc = anpr_plate_normalise(out, in);
+        if ((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
+            ck_assert_int_eq(rc, ANPR_READ_OK);
+            ck_assert_str_eq(out, in);
+        } else if (b >= 'a' && b <= 'z') {
+            ck_assert_int_eq(rc, ANPR_READ_OK);
+            ck_assert_int_eq(out[1], (char)(b - 'a' + 'A'));
+            ck_assert_uint_eq(strlen(out), 3);
+        } else if (b == ' ' || b == '-') {
+            ck_assert_int_eq(rc, ANPR_READ_OK);
+            ck_assert_str_eq(out, "A1");
+        } else {
+            ck_assert_msg(rc == ANPR_READ_PLATE_BAD_CHAR, "byte %u: %d", b, rc);
+            ck_assert_str_eq(out, "");
+        }
+    }
+}
+END_TEST
+
 START_TEST(fold_classes)
 {
     char out[ANPR_PLATE_MAX + 1];
@@ -159,6 +186,7 @@ int main(void)
     TCase *tc = tcase_create("plate");
     tcase_add_test(tc, normalise_strips_and_upcases);
     tcase_add_test(tc, normalise_refuses);
+    tcase_add_test(tc, normalise_every_byte);
     tcase_add_test(tc, fold_classes);
     suite_add_tcase(s, tc);
     tc = tcase_create("validate");

@@ -334,6 +334,16 @@ START_TEST(plate_key_is_the_folded_hash)
         ck_assert_uint_eq(seg_plate_key_padded(plate, len), want);
         ck_assert_uint_eq(seg_plate_key(folded), want); /* a plate and its folded form share the key */
     }
+    /* Every character at every place of a plate of every length, against the fold's table. */
+    for (size_t len = 1; len <= ANPR_PLATE_MAX; len++)
+        for (size_t at = 0; at < len; at++)
+            for (const char *c = alphabet; *c; c++) {
+                char plate[ANPR_PLATE_MAX + 1] = {0}, folded[ANPR_PLATE_MAX + 1];
+                memset(plate, 'A', len);
+                plate[at] = *c;
+                anpr_plate_fold(folded, plate);
+                ck_assert_uint_eq(seg_plate_key_padded(plate, len), (uint32_t)(XXH3_64bits(folded, len) >> 32));
+            }
 }
 END_TEST
 
@@ -855,6 +865,68 @@ START_TEST(index_density_narrows_probes)
 }
 END_TEST
 
+/* The zstd_chunks of column col in the segment at path, after checking its rows are rows[0..n). */
+static uint32_t zstd_chunks_of(const char *path, const anpr_row *rows, size_t n, unsigned col)
+{
+    anpr_segment *g;
+    ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
+    ck_assert_int_eq(anpr_segment_verify(g), ANPR_OK);
+    anpr_segment_info info;
+    ck_assert_int_eq(anpr_segment_info_get(g, &info), ANPR_OK);
+    anpr_row *got = malloc(info.block_rows * sizeof *got);
+    size_t at = 0;
+    for (uint32_t b = 0; b < info.blocks; b++) {
+        size_t k = 0;
+        ck_assert_int_eq(anpr_segment_rows(g, b, got, &k), ANPR_OK);
+        for (size_t i = 0; i < k; i++) assert_same(&got[i], &rows[at + i], at + i);
+        at += k;
+    }
+    ck_assert_uint_eq(at, n);
+    anpr_column_info ci;
+    ck_assert_int_eq(anpr_segment_column(g, col, &ci), ANPR_OK);
+    free(got);
+    anpr_segment_close(g);
+    return ci.zstd_chunks;
+}
+
+/*
+ * The writer tries zstd on a chunk longer than its probe only when the
+ * chunk's first bytes shrink: entropy-coded columns of traffic-like rows
+ * are stored as encoded, while a block of one plate read over and over
+ * (chunks of tens of KiB that repeat) is still compressed, block by block.
+ */
+START_TEST(zstd_only_where_it_pays)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.seg", dir);
+    size_t n = 20000;
+    anpr_row *rows = make_rows(n);
+    ck_assert_int_eq(write_segment(path, rows, n, 4096), ANPR_OK);
+    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_TS), 0);
+    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_PLATE), 0);
+    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_CONFIDENCE), 0);
+
+    /* One camera reading one long plate (12 letters: 58 bits of chunks a read) for two blocks. */
+    n = 8192;
+    int64_t t = DAY * DAY_MS;
+    for (size_t i = 0; i < n; i++) {
+        memset(&rows[i], 0, sizeof rows[i]);
+        strcpy(rows[i].plate, "QWERTYUIOPAS");
+        rows[i].camera = 5;
+        rows[i].ts_ms = t += 1 + (int64_t)(next() % 5000);
+        rows[i].confidence = 90;
+        rows[i].lat_e7 = rows[i].lon_e7 = ANPR_POS_UNKNOWN;
+    }
+    ck_assert_int_eq(write_segment(path, rows, n, 4096), ANPR_OK);
+    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_PLATE), 2);
+    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_TS), 0);
+    free(rows);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(empty_segment)
 {
     char *dir = tu_tmpdir("segment");
@@ -909,6 +981,7 @@ int main(void)
     tcase_add_test(tc, index_density_narrows_probes);
     tcase_add_test(tc, plate_rows_picked_out);
     tcase_add_test(tc, format_versions);
+    tcase_add_test(tc, zstd_only_where_it_pays);
     tcase_add_test(tc, empty_segment);
     tcase_add_test(tc, checksum_is_xxh3);
     suite_add_tcase(s, tc);

@@ -47,7 +47,7 @@ enum enc_id {
     ENC_HUFF_CK = 10,  /* minimum, then (value - minimum) Huffman-coded, with checkpoints; range under 256 */
     ENC_DELTA_RICE_CK2 = 11, /* delta-rice-ck with a checkpoint every 2 groups, in a table read directly */
     ENC_PLATE_SHAPES = 12, /* plates: plate-split with the long forms grouped by length and shape */
-    ENC_PLATE_AGE = 13, /* plates: plate-shapes with each current-format value's age identifier Huffman-coded apart */
+    ENC_PLATE_AGE = 13, /* plates: plate-shapes with each current-format value's age apart, as its rank in the block */
     ENC_COUNT
 };
 

@@ -174,14 +174,12 @@ static int rice_escaped(uint64_t d, unsigned k)
     return (int64_t)d < 0 || (d >> k) >= RICE_ESCAPE;
 }
 
-static uint64_t rice_cost(const uint64_t *d, size_t n, unsigned k)
-{
-    uint64_t bits = 0;
-    for (size_t i = 0; i < n; i++) bits += rice_escaped(d[i], k) ? RICE_ESCAPE + 64 : (d[i] >> k) + 1 + k;
-    return bits;
-}
-
-/* The parameter for a group: near log2 of the mean of its ordinary deltas, the cheapest of four; ties to the smaller. */
+/*
+ * The parameter for a group: near log2 of the mean of its ordinary deltas,
+ * the cheapest of four; ties to the smaller. The four costs are summed in
+ * one pass over the group rather than four: every time column a flush or a
+ * merge writes comes through here, and a decoder checks its parameters so.
+ */
 static unsigned rice_choose_k(const uint64_t *d, size_t n)
 {
     uint64_t sum = 0, cnt = 0;
@@ -191,16 +189,17 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
             cnt++;
         }
     unsigned mid = cnt && sum / cnt ? bp_width(sum / cnt) - 1 : 0;
+    unsigned k0 = mid > 2 ? mid - 2 : 0, ks = 0, k[4];
+    for (unsigned c = k0; c <= mid + 1 && c <= RICE_MAX_K; c++) k[ks++] = c;
+    for (unsigned j = ks; j < 4; j++) k[j] = k[ks - 1];
+    uint64_t cost[4] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (unsigned j = 0; j < 4; j++)
+            cost[j] += rice_escaped(d[i], k[j]) ? RICE_ESCAPE + 64 : (d[i] >> k[j]) + 1 + k[j];
     unsigned best = 0;
-    uint64_t best_cost = UINT64_MAX;
-    for (unsigned k = mid > 2 ? mid - 2 : 0; k <= mid + 1 && k <= RICE_MAX_K; k++) {
-        uint64_t c = rice_cost(d, n, k);
-        if (c < best_cost) {
-            best_cost = c;
-            best = k;
-        }
-    }
-    return best;
+    for (unsigned j = 1; j < ks; j++)
+        if (cost[j] < cost[best]) best = j;
+    return k[best];
 }
 
 /*

@@ -4,6 +4,27 @@
 #include "anpr/anpr.h"
 #include "read/read.h"
 
+/*
+ * What normalising does to each byte: a letter or digit becomes its upper
+ * case, a separator (space, hyphen: cameras and people put them between a
+ * plate's groups) NORM_SKIP, anything else NORM_BAD. A table rather than
+ * tests and branches: every read appended passes through it.
+ */
+enum { NORM_BAD = 0, NORM_SKIP = 1 };
+static const unsigned char norm_table[256] = {
+    [' '] = NORM_SKIP, ['-'] = NORM_SKIP,
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7',
+    ['8'] = '8', ['9'] = '9',
+    ['A'] = 'A', ['B'] = 'B', ['C'] = 'C', ['D'] = 'D', ['E'] = 'E', ['F'] = 'F', ['G'] = 'G', ['H'] = 'H',
+    ['I'] = 'I', ['J'] = 'J', ['K'] = 'K', ['L'] = 'L', ['M'] = 'M', ['N'] = 'N', ['O'] = 'O', ['P'] = 'P',
+    ['Q'] = 'Q', ['R'] = 'R', ['S'] = 'S', ['T'] = 'T', ['U'] = 'U', ['V'] = 'V', ['W'] = 'W', ['X'] = 'X',
+    ['Y'] = 'Y', ['Z'] = 'Z',
+    ['a'] = 'A', ['b'] = 'B', ['c'] = 'C', ['d'] = 'D', ['e'] = 'E', ['f'] = 'F', ['g'] = 'G', ['h'] = 'H',
+    ['i'] = 'I', ['j'] = 'J', ['k'] = 'K', ['l'] = 'L', ['m'] = 'M', ['n'] = 'N', ['o'] = 'O', ['p'] = 'P',
+    ['q'] = 'Q', ['r'] = 'R', ['s'] = 'S', ['t'] = 'T', ['u'] = 'U', ['v'] = 'V', ['w'] = 'W', ['x'] = 'X',
+    ['y'] = 'Y', ['z'] = 'Z',
+};
+
 int anpr_plate_normalise(char out[ANPR_PLATE_MAX + 1], const char *plate)
 {
     if (!plate) {
@@ -13,11 +34,9 @@ int anpr_plate_normalise(char out[ANPR_PLATE_MAX + 1], const char *plate)
     size_t n = 0;
     int bad = 0;
     for (const unsigned char *p = (const unsigned char *)plate; *p; p++) {
-        unsigned c = *p;
-        /* Cameras and people separate plate groups with spaces or hyphens; neither is part of the plate. */
-        if (c == ' ' || c == '-') continue;
-        if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+        unsigned char c = norm_table[*p];
+        if (c == NORM_SKIP) continue;
+        if (c == NORM_BAD) {
             bad = 1;
             continue;
         }

@@ -133,20 +133,44 @@ static int zstd_worth(size_t comp, size_t len)
 }
 
 /*
+ * Should a chunk of len bytes be tried under zstd whole? 1 if so, 0 if not,
+ * or an error. The entropy-coded chunks (times, plates, confidence: three
+ * quarters of a block's bytes) never shrank by an eighth on the traffic, and
+ * compressing them only to throw the frame away was most of the zstd work of
+ * a flush and of a merge. So such a chunk, when longer than ZSTD_PROBE bytes,
+ * is tried whole only if its first ZSTD_PROBE bytes shrink: the repeats zstd
+ * could use show there as well (one plate read over and over, a test's
+ * constant values). The other chunks (run lengths, bit-packed values, index
+ * pages) are always tried: zstd does pay on some of them, and on some only
+ * past their first kilobytes (the positions of mobile cameras).
+ */
+#define ZSTD_PROBE 2048
+
+static int zstd_probe(seg_writer *w, const uint8_t *data, size_t len, int entropy_coded)
+{
+    if (len == 0) return 0;
+    if (!entropy_coded || len <= ZSTD_PROBE) return 1;
+    int rc = enc_zstd_compress(&w->comp, w->cctx, w->level, data, ZSTD_PROBE);
+    if (rc < 0) return rc;
+    int worth = zstd_worth(w->comp.len, ZSTD_PROBE);
+    w->comp.len = 0;
+    return worth;
+}
+
+/*
  * Write the chunk in w->enc and record it in the directory entry at e:
  * zstd's form when worth it, else the encoded bytes.
  */
-static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
+static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding, int entropy_coded)
 {
     const uint8_t *data = w->enc.data;
     size_t len = w->enc.len;
     uint8_t compression = SEG_STORED;
     w->comp.len = 0;
-    if (len > 0) {
-        int rc = enc_zstd_compress(&w->comp, w->cctx, w->level, data, len);
-        if (rc < 0) return rc;
-    }
-    if (zstd_worth(w->comp.len, len)) {
+    int rc = zstd_probe(w, data, len, entropy_coded);
+    if (rc == 1) rc = enc_zstd_compress(&w->comp, w->cctx, w->level, data, len);
+    if (rc < 0) return rc;
+    if (w->comp.len > 0 && zstd_worth(w->comp.len, len)) {
         data = w->comp.data;
         len = w->comp.len;
         compression = SEG_ZSTD;
@@ -158,7 +182,7 @@ static int write_chunk(seg_writer *w, uint8_t *e, unsigned encoding)
     e[CE_COMPRESSION] = compression;
     /* The checksum lives here, in the parent, so a misdirected write cannot vouch for itself. */
     put_u64(e + CE_CHECKSUM, anpr_checksum(data, len));
-    int rc = put_bytes(w, data, len);
+    rc = put_bytes(w, data, len);
     if (rc < 0) return anpr_fail(w->err, rc, "segment: write: %s", anpr_strerror(rc));
     return 0;
 }
@@ -169,7 +193,10 @@ static int write_int_column(seg_writer *w, uint8_t *e, size_t n)
     unsigned encoding;
     w->enc.len = 0;
     int rc = enc_int_encode_best(&w->enc, &encoding, w->values, n);
-    return rc < 0 ? rc : write_chunk(w, e, encoding);
+    if (rc < 0) return rc;
+    int entropy_coded = encoding == ENC_DELTA_RICE || encoding == ENC_DELTA_RICE_CK ||
+                        encoding == ENC_DELTA_RICE_CK2 || encoding == ENC_HUFF_CK;
+    return write_chunk(w, e, encoding, entropy_coded);
 }
 
 static int write_block(seg_writer *w)
@@ -217,7 +244,7 @@ static int write_block(seg_writer *w)
             unsigned id;
             w->enc.len = 0;
             rc = enc_plate_encode_best(&w->enc, &id, w->block, n);
-            if (rc == 0) rc = write_chunk(w, ce, id);
+            if (rc == 0) rc = write_chunk(w, ce, id, 1);
         } else {
             seg_column_values(w->values, w->block, n, col);
             rc = write_int_column(w, ce, n);
@@ -295,7 +322,7 @@ static int emit_page(void *ctx, enc_buf *page)
     enc_buf keep = w->enc;
     w->enc = *page;
     /* A page entry has the layout of a column entry; its encoding byte names the page's layout. */
-    rc = write_chunk(w, e, w->version >= SEG_FORMAT_RICE_PAGES ? SEG_PAGE_RICE : SEG_PAGE_UNARY);
+    rc = write_chunk(w, e, w->version >= SEG_FORMAT_RICE_PAGES ? SEG_PAGE_RICE : SEG_PAGE_UNARY, 0);
     *page = w->enc;
     w->enc = keep;
     po->pagedir->len += SEG_PAGE_ENTRY;
