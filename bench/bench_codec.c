@@ -306,7 +306,7 @@ static void write_segment(void)
 {
     int fd = open(seg_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) die("open", -errno);
-    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0, 0};
     seg_writer *w;
     int rc = seg_writer_new(&w, &sink, anpr_day_of(rows[0].ts_ms), 3, BLOCK, NULL);
     if (rc == 0) rc = seg_writer_add(w, rows, nrows);

@@ -41,7 +41,7 @@ static void write_segment(const char *path, const anpr_row *rows, size_t n, uint
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
-    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0, 0};
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, NULL), ANPR_OK);
     ck_assert_int_eq(seg_writer_add(w, rows, n), ANPR_OK);
@@ -178,7 +178,7 @@ START_TEST(writer_refuses_bad_rows)
     anpr_row rows[3];
     make_rows(rows, 3);
     int fd = open("/dev/null", O_WRONLY);
-    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0, 0};
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, 0, NULL), ANPR_OK);
     anpr_row swapped[2] = {rows[1], rows[0]};

@@ -2,9 +2,10 @@
  * Fault injection through the library's one I/O seam (io/vfs.h): a store's
  * whole life (create, appends and commits, a flush, a merge, an expiry,
  * close) runs once to count its file operations, then once more for every
- * operation, with that one operation failing (ENOSPC, then EIO), and once
- * with every write cut short. After each run the store must open cleanly
- * with the real file system and hold every read whose commit succeeded,
+ * operation, with that one operation failing (ENOSPC, then EIO; writeback
+ * hints among them, whose failure must change nothing), and once with every
+ * write cut short. After each run the store must open cleanly with the real
+ * file system and hold every read whose commit succeeded,
  * exactly once, and nothing that was never appended; once a commit has
  * failed, no later commit on that writer may succeed (after a failed fsync
  * the data may be gone, so success would be a lie).
@@ -142,12 +143,17 @@ static int f_fsync_dir(const anpr_vfs *v, const char *dir)
 {
     return trip(v) ? -EIO : real()->fsync_dir(real(), dir);
 }
+/* A failed writeback hint must change nothing: the fsync after it decides. */
+static int f_writeback(const anpr_vfs *v, int fd, uint64_t off, uint64_t len)
+{
+    return trip(v) ? -EIO : real()->writeback(real(), fd, off, len);
+}
 
 static void faulty_init(faulty *f, enum mode mode, long fail_at, int err)
 {
     memset(f, 0, sizeof *f);
     f->vfs = (anpr_vfs){f_open,   f_close,  f_pread,     f_pwrite, f_fsync, f_ftruncate, f_fsize,
-                        f_rename, f_unlink, f_fsync_dir, f,        f_uring_result};
+                        f_rename, f_unlink, f_fsync_dir, f,        f_uring_result, f_writeback};
     f->mode = mode;
     f->fail_at = fail_at;
     f->err = err;

@@ -96,7 +96,7 @@ static int write_segment_as(const anpr_vfs *vfs, const char *path, const anpr_ro
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
-    anpr_sink sink = {vfs, fd, 0};
+    anpr_sink sink = {vfs, fd, 0, 0};
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, block_rows, err), ANPR_OK);
     ck_assert_int_eq(seg_writer_set_version(w, version), ANPR_OK);
@@ -371,7 +371,7 @@ START_TEST(writer_refuses_disorder)
 
     /* Bad arguments. */
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0, 0};
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, SEG_BLOCK_ROWS_MAX + 1, NULL), ANPR_EINVAL);
     ck_assert_int_eq(seg_writer_new(&w, &sink, -1, 3, 0, NULL), ANPR_EINVAL);
@@ -775,7 +775,7 @@ START_TEST(writer_versions)
     char path[512];
     snprintf(path, sizeof path, "%s/s.seg", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    anpr_sink sink = {anpr_vfs_posix(), fd, 0};
+    anpr_sink sink = {anpr_vfs_posix(), fd, 0, 0};
     seg_writer *w;
     ck_assert_int_eq(seg_writer_new(&w, &sink, DAY, 3, 0, NULL), ANPR_OK);
     ck_assert_int_eq(seg_writer_set_version(w, 5), ANPR_EINVAL);

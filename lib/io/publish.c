@@ -12,6 +12,7 @@ int anpr_publish_begin(anpr_publish *p, const anpr_vfs *vfs, const char *dir, co
     p->sink.vfs = vfs;
     p->sink.fd = -1;
     p->sink.off = 0;
+    p->sink.started = 0;
     if ((size_t)snprintf(p->tmp_path, sizeof p->tmp_path, "%s/" ANPR_TMP_PREFIX "%s", dir, name) >=
             sizeof p->tmp_path ||
         (size_t)snprintf(p->final_path, sizeof p->final_path, "%s/%s", dir, name) >= sizeof p->final_path)

@@ -40,10 +40,20 @@ struct anpr_vfs {
      * taken as they come (the real file system).
      */
     int (*uring_result)(const anpr_vfs *vfs, int fd, uint64_t off, uint32_t len, int res);
+    /*
+     * A hint, and may be NULL: start writing [off, off + len) of fd to the
+     * device without waiting for it, so that the fsync which must follow
+     * finds less left to do. Its failures are the fsync's to report: a write
+     * that does not reach the device fails the fsync after it.
+     */
+    int (*writeback)(const anpr_vfs *vfs, int fd, uint64_t off, uint64_t len);
 };
 
 /* The real file system. Static storage; never freed. */
 const anpr_vfs *anpr_vfs_posix(void);
+
+/* vfs->writeback where the vfs has one; nothing otherwise. */
+void anpr_vfs_writeback(const anpr_vfs *vfs, int fd, uint64_t off, uint64_t len);
 
 /* Loops over short transfers. Return 0, or -errno (-EIO for an unexpected EOF on read). */
 int anpr_vfs_read_full(const anpr_vfs *vfs, int fd, void *buf, size_t n, uint64_t off);
@@ -52,11 +62,17 @@ int anpr_vfs_write_full(const anpr_vfs *vfs, int fd, const void *buf, size_t n, 
 /*
  * Where a segment writer sends its bytes: a file written front to back
  * through the vfs. The writer only appends, so it keeps the offset here.
+ * Every ANPR_SINK_WRITEBACK bytes, their writeback is started (the file is
+ * fsynced when it is published: a part's 30 MB or a national day's 500 MB
+ * would otherwise all wait for that fsync).
  */
+#define ANPR_SINK_WRITEBACK ((uint64_t)8 << 20)
+
 typedef struct anpr_sink {
     const anpr_vfs *vfs;
     int fd;
     uint64_t off;   /* bytes written so far */
+    uint64_t started; /* bytes whose writeback has been started */
 } anpr_sink;
 
 int anpr_sink_write(anpr_sink *sink, const void *buf, size_t n);

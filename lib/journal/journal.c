@@ -412,6 +412,8 @@ int journal_write(journal *j, uint64_t *end, anpr_errmsg_buf *err)
     if (j->pend_len > 0) {
         int rc = anpr_vfs_write_full(j->vfs, j->fd, j->pend, j->pend_len, j->end);
         if (rc < 0) return anpr_fail(err, rc, "%s: write: %s", j->path, anpr_strerror(rc));
+        /* The commit's fsync then waits for what was written since, not for everything since the last. */
+        anpr_vfs_writeback(j->vfs, j->fd, j->end, j->pend_len);
         j->end += j->pend_len;
         j->pend_len = 0;
         /* Keep a modest buffer; a burst should not pin its peak for the journal's life. */
