@@ -30,7 +30,7 @@ typedef struct bench_ingest_opts {
 
 typedef struct bench_ingest_result {
     uint64_t generated, accepted, stored, days, segments, files;
-    double ingest_s;          /* inside append and commit (and the flushes they trigger) */
+    double ingest_s;          /* inside append and commit (and the flushes they trigger), and the final flush */
     double reads_per_s;
     double flush_s, merge_s, wall_s;
     double peak_hour_factor;  /* reads in the busiest hour of the day / the mean hour */

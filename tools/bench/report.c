@@ -56,8 +56,8 @@ void bench_print_table(FILE *f, const bench_report *r)
         fprintf(f, "ingest (one core, commit every %llu reads)\n", (unsigned long long)r->commit_every);
         fprintf(f, "  reads generated / accepted / stored  %llu / %llu / %llu\n", (unsigned long long)g->generated,
                 (unsigned long long)g->accepted, (unsigned long long)g->stored);
-        fprintf(f, "  ingest rate                          %.2f M reads/s (%.1f s in the API)\n", g->reads_per_s / 1e6,
-                g->ingest_s);
+        fprintf(f, "  ingest rate                          %.2f M reads/s (%.1f s in the API, final flush included)\n",
+                g->reads_per_s / 1e6, g->ingest_s);
         fprintf(f, "  final flush, merge                   %.2f s, %.2f s (%llu days)\n", g->flush_s, g->merge_s,
                 (unsigned long long)g->days);
         fprintf(f, "  peak memory (RSS)                    %.0f MB ingest, %.0f MB whole run (%.0f MB before the store)\n",
