@@ -865,8 +865,8 @@ START_TEST(index_density_narrows_probes)
 }
 END_TEST
 
-/* The zstd_chunks of column col in the segment at path, after checking its rows are rows[0..n). */
-static uint32_t zstd_chunks_of(const char *path, const anpr_row *rows, size_t n, unsigned col)
+/* Each column's zstd_chunks in the segment at path, after checking its rows are rows[0..n). */
+static void zstd_chunks(const char *path, const anpr_row *rows, size_t n, uint32_t out[SEG_NCOLUMNS])
 {
     anpr_segment *g;
     ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
@@ -882,11 +882,13 @@ static uint32_t zstd_chunks_of(const char *path, const anpr_row *rows, size_t n,
         at += k;
     }
     ck_assert_uint_eq(at, n);
-    anpr_column_info ci;
-    ck_assert_int_eq(anpr_segment_column(g, col, &ci), ANPR_OK);
+    for (unsigned col = 0; col < SEG_NCOLUMNS; col++) {
+        anpr_column_info ci;
+        ck_assert_int_eq(anpr_segment_column(g, col, &ci), ANPR_OK);
+        out[col] = ci.zstd_chunks;
+    }
     free(got);
     anpr_segment_close(g);
-    return ci.zstd_chunks;
 }
 
 /*
@@ -903,9 +905,11 @@ START_TEST(zstd_only_where_it_pays)
     size_t n = 20000;
     anpr_row *rows = make_rows(n);
     ck_assert_int_eq(write_segment(path, rows, n, 4096), ANPR_OK);
-    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_TS), 0);
-    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_PLATE), 0);
-    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_CONFIDENCE), 0);
+    uint32_t z[SEG_NCOLUMNS];
+    zstd_chunks(path, rows, n, z);
+    ck_assert_uint_eq(z[SEG_COL_TS], 0);
+    ck_assert_uint_eq(z[SEG_COL_PLATE], 0);
+    ck_assert_uint_eq(z[SEG_COL_CONFIDENCE], 0);
 
     /* One camera reading one long plate (12 letters: 58 bits of chunks a read) for two blocks. */
     n = 8192;
@@ -919,8 +923,9 @@ START_TEST(zstd_only_where_it_pays)
         rows[i].lat_e7 = rows[i].lon_e7 = ANPR_POS_UNKNOWN;
     }
     ck_assert_int_eq(write_segment(path, rows, n, 4096), ANPR_OK);
-    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_PLATE), 2);
-    ck_assert_uint_eq(zstd_chunks_of(path, rows, n, SEG_COL_TS), 0);
+    zstd_chunks(path, rows, n, z);
+    ck_assert_uint_eq(z[SEG_COL_PLATE], 2);
+    ck_assert_uint_eq(z[SEG_COL_TS], 0);
     free(rows);
     tu_rmrf(dir);
     free(dir);
