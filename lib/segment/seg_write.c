@@ -194,9 +194,8 @@ static int write_int_column(seg_writer *w, uint8_t *e, size_t n)
     w->enc.len = 0;
     int rc = enc_int_encode_best(&w->enc, &encoding, w->values, n);
     if (rc < 0) return rc;
-    int entropy_coded = encoding == ENC_DELTA_RICE || encoding == ENC_DELTA_RICE_CK ||
-                        encoding == ENC_DELTA_RICE_CK2 || encoding == ENC_HUFF_CK;
-    return write_chunk(w, e, encoding, entropy_coded);
+    /* Of enc_int_encode_best's candidates, the two entropy codes. */
+    return write_chunk(w, e, encoding, encoding == ENC_DELTA_RICE_CK2 || encoding == ENC_HUFF_CK);
 }
 
 static int write_block(seg_writer *w)

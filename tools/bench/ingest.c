@@ -138,7 +138,7 @@ int bench_ingest_run(const char *dir, const bench_ingest_opts *o, bench_ingest_r
      * budget's arithmetic moved, which moved the rate by some 6 %).
      */
     r->ingest_s = t_api / 1e3 + r->flush_s;
-    r->reads_per_s = t_api > 0 ? (double)r->generated / r->ingest_s : 0;
+    r->reads_per_s = r->ingest_s > 0 ? (double)r->generated / r->ingest_s : 0;
     r->rss_peak_mb = bench_rss_peak_mb();
     r->peak_hour_factor = peak_factor(hours);
     if ((rc = anpr_store_stats(s, &st))) {
