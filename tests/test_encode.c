@@ -225,6 +225,63 @@ START_TEST(rice_dense_checkpoints)
 }
 END_TEST
 
+/* A group's Rice parameter as docs/format.md fixes it, computed the plain way. */
+static unsigned spec_rice_k(const uint64_t *d, size_t n)
+{
+    uint64_t sum = 0, cnt = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int64_t)d[i] >= 0 && d[i] < (UINT64_C(1) << 56)) sum += d[i], cnt++;
+    uint64_t m = cnt ? sum / cnt : 0;
+    unsigned c = 0;
+    while (m >> (c + 1)) c++;
+    unsigned lo = c > 2 ? c - 2 : 0, hi = c + 1 < 62 ? c + 1 : 62, best = lo;
+    uint64_t best_cost = UINT64_MAX;
+    for (unsigned k = lo; k <= hi; k++) {
+        uint64_t cost = 0;
+        for (size_t i = 0; i < n; i++)
+            cost += (int64_t)d[i] < 0 || (d[i] >> k) >= 32 ? 32 + 64 : (d[i] >> k) + 1 + k;
+        if (cost < best_cost) best_cost = cost, best = k;
+    }
+    return best;
+}
+
+/*
+ * delta-rice's parameter for one group is the one the format fixes (the
+ * cheapest of four near log2 of the mean), over groups of every size and
+ * scale, with zeros, escapes (negative or large deltas) and deltas at the
+ * 2^56 bound of the mean; and the stream decodes (its decoder checks k).
+ */
+START_TEST(rice_k_as_specified)
+{
+    uint64_t d[128];
+    int64_t v[129], back[129];
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 1 + (size_t)(next() % 128);
+        unsigned scale = (unsigned)(next() % 64);
+        uint64_t span = scale == 63 ? UINT64_MAX : (UINT64_C(2) << scale) - 1;
+        int kind = (int)(next() % 6);
+        for (size_t i = 0; i < n; i++) {
+            d[i] = span == UINT64_MAX ? next() : next() % (span + 1);
+            if (kind == 1 && next() % 16 == 0) d[i] = (uint64_t)-(int64_t)(1 + next() % 1000); /* a new camera */
+            if (kind == 2 && next() % 16 == 0) d[i] = d[i] << 8 | 0xff;                        /* escapes */
+            if (kind == 3) d[i] = 0;
+            if (kind == 4 && next() % 8 == 0) d[i] = (UINT64_C(1) << 56) - (next() % 2);     /* the mean's bound */
+        }
+        v[0] = (int64_t)next();
+        for (size_t i = 0; i < n; i++) v[i + 1] = (int64_t)((uint64_t)v[i] + d[i]);
+        enc_buf b = {0};
+        ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE, v, n + 1), 0);
+        /* The stream starts after the first value, with the group's k in its low 6 bits. */
+        ck_assert_uint_ge(b.len, 9);
+        ck_assert_msg((unsigned)(b.data[8] & 63) == spec_rice_k(d, n), "trial %d: k %u, the format's %u", t,
+                      b.data[8] & 63, spec_rice_k(d, n));
+        ck_assert_int_eq(enc_int_decode(back, n + 1, ENC_DELTA_RICE, b.data, b.len), 0);
+        ck_assert(memcmp(back, v, (n + 1) * sizeof *v) == 0);
+        enc_buf_free(&b);
+    }
+}
+END_TEST
+
 /* huffman-ck's bytes for four values, as docs/format.md lays them out; and the byte strings it did not write. */
 START_TEST(huffman_bytes)
 {
@@ -873,6 +930,7 @@ int main(void)
     tcase_add_test(tc, int_garbage_refused);
     tcase_add_test(tc, huffman_bytes);
     tcase_add_test(tc, rice_dense_checkpoints);
+    tcase_add_test(tc, rice_k_as_specified);
     tcase_add_test(tc, plates_round_trip);
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);

@@ -176,26 +176,52 @@ static int rice_escaped(uint64_t d, unsigned k)
 
 /*
  * The parameter for a group: near log2 of the mean of its ordinary deltas,
- * the cheapest of four; ties to the smaller. The four costs are summed in
- * one pass over the group rather than four: every time column a flush or a
- * merge writes comes through here, and a decoder checks its parameters so.
+ * the cheapest of four; ties to the smaller. Every time column a flush or a
+ * merge writes comes through here, and a decoder of a whole column checks
+ * each group's parameter so (a camera hour's query spent more time here
+ * than in decoding). So the sums run over every delta in loops the compiler
+ * vectorises, and the few deltas they must not count (a negative one where
+ * a new camera starts, a gap long enough to escape) are taken out again
+ * afterwards, one by one: the sums wrap modulo 2^64, so what is taken out
+ * leaves exactly the sum of the rest.
  */
 static unsigned rice_choose_k(const uint64_t *d, size_t n)
 {
-    uint64_t sum = 0, cnt = 0;
-    for (size_t i = 0; i < n; i++)
-        if ((int64_t)d[i] >= 0 && d[i] < (UINT64_C(1) << 56)) {
-            sum += d[i];
-            cnt++;
-        }
+    const uint64_t ordinary = UINT64_C(1) << 56; /* below it, and so not negative either */
+    uint64_t sum = 0, cnt = n, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += d[i];
+        any |= d[i];
+    }
+    if (any >= ordinary)
+        for (size_t i = 0; i < n; i++)
+            if (d[i] >= ordinary) {
+                sum -= d[i];
+                cnt--;
+            }
     unsigned mid = cnt && sum / cnt ? bp_width(sum / cnt) - 1 : 0;
     unsigned k0 = mid > 2 ? mid - 2 : 0, ks = 0, k[4];
     for (unsigned c = k0; c <= mid + 1 && c <= RICE_MAX_K; c++) k[ks++] = c;
     for (unsigned j = ks; j < 4; j++) k[j] = k[ks - 1];
-    uint64_t cost[4] = {0};
-    for (size_t i = 0; i < n; i++)
-        for (unsigned j = 0; j < 4; j++)
-            cost[j] += rice_escaped(d[i], k[j]) ? RICE_ESCAPE + 64 : (d[i] >> k[j]) + 1 + k[j];
+    /* k[j] is k0 + j for every j < ks, the only costs compared; an ordinary code costs (d >> k) + 1 + k. */
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t q = d[i] >> k0;
+        s0 += q;
+        s1 += q >> 1;
+        s2 += q >> 2;
+        s3 += q >> 3;
+    }
+    uint64_t cost[4] = {s0, s1, s2, s3}, nordinary = n;
+    if ((any >> k0) >= RICE_ESCAPE)
+        for (size_t i = 0; i < n; i++) {
+            uint64_t q = d[i] >> k0;
+            if (q < RICE_ESCAPE) continue; /* ordinary under k0, so under the larger three too */
+            nordinary--;
+            for (unsigned j = 0; j < 4; j++)
+                cost[j] += (rice_escaped(d[i], k0 + j) ? RICE_ESCAPE + 64 : (q >> j) + 1 + k0 + j) - (q >> j);
+        }
+    for (unsigned j = 0; j < 4; j++) cost[j] += nordinary * (1 + (uint64_t)k0 + j);
     unsigned best = 0;
     for (unsigned j = 1; j < ks; j++)
         if (cost[j] < cost[best]) best = j;
