@@ -282,6 +282,72 @@ START_TEST(rice_k_as_specified)
 }
 END_TEST
 
+/*
+ * The rows of a non-decreasing column in a window, found from the
+ * checkpoints, are exactly those a whole decode finds: columns of every
+ * length (one group, a checkpoint's edge, a block), with runs of equal
+ * values across checkpoints, escapes, and windows before, after, inside and
+ * on the values. Another encoding is ANPR_EINVAL; a column that goes down
+ * within the window is corrupt.
+ */
+START_TEST(rice_window_matches_scan)
+{
+    static const size_t lengths[] = {1, 2, 128, 129, 130, 256, 257, 385, 1000, 4096};
+    int64_t v[4096], back[4096], got[4096];
+    for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
+        size_t n = lengths[li];
+        for (int t = 0; t < 60; t++) {
+            v[0] = INT64_C(1764000000000) + (int64_t)(next() % 1000);
+            for (size_t i = 1; i < n; i++) {
+                uint64_t r = next() % 100;
+                /* equal runs, short gaps, and now and then a gap that escapes */
+                int64_t gap = r < 20 ? 0 : r < 97 ? (int64_t)(next() % 30000) : (int64_t)(next() % 100000000);
+                v[i] = v[i - 1] + gap;
+            }
+            enc_buf b = {0};
+            ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE_CK2, v, n), 0);
+            ck_assert_int_eq(enc_int_decode(back, n, ENC_DELTA_RICE_CK2, b.data, b.len), 0);
+            for (int w = 0; w < 40; w++) {
+                int64_t lo, hi;
+                if (w % 4 == 0) lo = v[next() % n]; /* on a value */
+                else lo = v[0] - 5000 + (int64_t)(next() % (uint64_t)(v[n - 1] - v[0] + 10001));
+                hi = w % 5 == 0 ? lo : lo + (int64_t)(next() % (w % 3 ? 60000 : 5000000));
+                if (w == 1) lo = INT64_MIN, hi = INT64_MAX;
+                size_t first = 0, count = 0, want_first = 0, want = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (back[i] >= lo && back[i] < hi && want++ == 0) want_first = i;
+                ck_assert_int_eq(enc_int_decode_window(got, n, ENC_DELTA_RICE_CK2, b.data, b.len, lo, hi, &first,
+                                                       &count), 0);
+                ck_assert_uint_eq(count, want);
+                if (want) ck_assert_uint_eq(first, want_first);
+                for (size_t i = 0; i < count; i++) ck_assert_int_eq(got[i], back[first + i]);
+            }
+            enc_buf_free(&b);
+        }
+    }
+    /* Not delta-rice-ck2: the caller decodes whole. */
+    enc_buf b = {0};
+    size_t first, count;
+    ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE_CK, v, 1000), 0);
+    ck_assert_int_eq(enc_int_decode_window(got, 1000, ENC_DELTA_RICE_CK, b.data, b.len, v[0], v[999], &first, &count),
+                     ANPR_EINVAL);
+    enc_buf_free(&b);
+    /* A column that goes down inside the window. */
+    for (size_t i = 0; i < 300; i++) v[i] = 1000 + (int64_t)i * 10;
+    v[200] = 5;
+    ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE_CK2, v, 300), 0);
+    ck_assert_int_eq(enc_int_decode_window(got, 300, ENC_DELTA_RICE_CK2, b.data, b.len, 0, 100000, &first, &count),
+                     ANPR_ECORRUPT);
+    /* A stream cut short. */
+    for (size_t i = 0; i < 300; i++) v[i] = 1000 + (int64_t)i * 10;
+    enc_buf_free(&b);
+    ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE_CK2, v, 300), 0);
+    ck_assert_int_eq(enc_int_decode_window(got, 300, ENC_DELTA_RICE_CK2, b.data, b.len - 3, 0, 100000, &first,
+                                           &count), ANPR_ECORRUPT);
+    enc_buf_free(&b);
+}
+END_TEST
+
 /* huffman-ck's bytes for four values, as docs/format.md lays them out; and the byte strings it did not write. */
 START_TEST(huffman_bytes)
 {
@@ -931,6 +997,7 @@ int main(void)
     tcase_add_test(tc, huffman_bytes);
     tcase_add_test(tc, rice_dense_checkpoints);
     tcase_add_test(tc, rice_k_as_specified);
+    tcase_add_test(tc, rice_window_matches_scan);
     tcase_add_test(tc, plates_round_trip);
     tcase_add_test(tc, plate_find_matches_decoding);
     tcase_add_test(tc, plate_find_small_blocks_of_hits);

@@ -66,6 +66,18 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
  */
 int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, unsigned id, const uint8_t *src,
                       size_t len);
+/*
+ * The rows of a column whose values do not go down (one camera's times in
+ * a block) that lie in [lo, hi): they are rows *first .. *first + *count -
+ * 1, their values into v[0..*count). delta-rice-ck2 only: it starts at the
+ * last checkpoint below lo and stops at the first value at or past hi, so
+ * a window of minutes in a block of hours decodes a few hundred deltas, not
+ * the block's. ANPR_EINVAL for another encoding (decode it whole instead);
+ * ANPR_ECORRUPT for bytes out of bounds or a value that goes down. As with
+ * enc_int_decode_at, the bytes are not checked to be the encoder's one form.
+ */
+int enc_int_decode_window(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len, int64_t lo, int64_t hi,
+                          size_t *first, size_t *count);
 
 /*
  * The integer encoding of ENC_DELTA_BP, ENC_RLE, ENC_FOR_BP,

@@ -789,6 +789,55 @@ static int delta_bp_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, con
     return want == nat ? 0 : ANPR_ECORRUPT;
 }
 
+int enc_int_decode_window(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len, int64_t lo, int64_t hi,
+                          size_t *first, size_t *count)
+{
+    *first = *count = 0;
+    if (id != ENC_DELTA_RICE_CK2) return ANPR_EINVAL; /* the caller decodes the column whole */
+    if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
+    if (len < 8) return ANPR_ECORRUPT;
+    rice_table t;
+    size_t stream_at;
+    if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
+    bit_reader br = {src + stream_at, len - stream_at, 0};
+    uint64_t x = t.first, k = 0;
+    size_t row = 0, every = rice_interval(id);
+    /* The last checkpoint whose value is below lo: every row up to it is below lo too. */
+    size_t a = 0, b = t.count; /* checkpoints [0, a) are below lo, [b, count) are not */
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        uint64_t bit, value;
+        if (rice_table_get(&t, mid, &bit, &value) < 0) return ANPR_ECORRUPT;
+        if ((int64_t)value < lo) a = mid + 1;
+        else b = mid;
+    }
+    if (a > 0) {
+        uint64_t bit, value;
+        if (rice_table_get(&t, a - 1, &bit, &value) < 0 || bit > br.len * 8) return ANPR_ECORRUPT;
+        br.pos = bit;
+        x = value;
+        row = a * every * MINIBLOCK; /* the row before group a * every's first delta */
+    }
+    size_t nout = 0;
+    for (;;) {
+        if ((int64_t)x >= hi) break;
+        if ((int64_t)x >= lo) {
+            if (nout == 0) *first = row;
+            v[nout++] = (int64_t)x;
+        }
+        if (++row >= n) break;
+        /* The delta that makes this row is a group's first: the group's parameter comes before it. */
+        if ((row - 1) % MINIBLOCK == 0 && (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K)) return ANPR_ECORRUPT;
+        uint64_t d;
+        int esc = rice_next(&br, (unsigned)k, &d);
+        /* Times of one camera do not go down: a negative delta here is a column out of order. */
+        if (esc < 0 || (esc && !rice_escaped(d, (unsigned)k)) || (int64_t)d < 0) return ANPR_ECORRUPT;
+        x += d;
+    }
+    *count = nout;
+    return 0;
+}
+
 int enc_int_decode_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, unsigned id, const uint8_t *src,
                       size_t len)
 {

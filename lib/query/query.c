@@ -710,18 +710,25 @@ static int in_slice(const qblock *qb, int64_t t0, int64_t t1)
 
 /*
  * A block that the window cuts (its rows are sorted by camera, so a block
- * spans hours): its times first, then only the rows inside the window, if
- * they are fewer than half the block. DECODE_WHOLE otherwise.
+ * spans hours): its times first (for a block of one camera, only those from
+ * the checkpoint before the window to its end), then only the rows inside
+ * the window, if they are fewer than half the block. DECODE_WHOLE otherwise.
  */
 static int decode_window(qpart *p, qfile *qf, const qblock *qb, const uint8_t *span)
 {
     const anpr_cursor *c = p->c;
     const int64_t *ts;
-    size_t n, nat = 0;
-    int drc = seg_reader_decode_times(qf->r, qb->block, span, &ts, &n);
+    size_t n = qb->rows, nat = 0, first;
+    /* A block of one camera is in time order: its window is a run of rows, found from the checkpoints. */
+    int drc = seg_reader_times_in(qf->r, qb->block, span, p->t0, p->t1, &first, &nat);
+    if (drc == 0)
+        for (size_t i = 0; i < nat; i++) p->hit[i] = (uint32_t)(first + i);
+    else if (drc == ANPR_EINVAL) {
+        drc = seg_reader_decode_times(qf->r, qb->block, span, &ts, &n);
+        for (size_t i = 0; drc == 0 && i < n; i++)
+            if (ts[i] >= p->t0 && ts[i] < p->t1) p->hit[nat++] = (uint32_t)i;
+    }
     if (drc < 0) return reader_failed(p, qf, drc);
-    for (size_t i = 0; i < n; i++)
-        if (ts[i] >= p->t0 && ts[i] < p->t1) p->hit[nat++] = (uint32_t)i;
     if (2 * nat >= n) return DECODE_WHOLE;
     if (nat == 0) return 0;
     drc = seg_reader_decode_rows(qf->r, qb->block, span, p->hit, nat, p->scratch, 1);

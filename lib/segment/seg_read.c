@@ -542,6 +542,22 @@ int seg_reader_decode_times(seg_reader *r, uint32_t block, const uint8_t *span, 
     return 0;
 }
 
+int seg_reader_times_in(seg_reader *r, uint32_t block, const uint8_t *span, int64_t t0, int64_t t1, size_t *first,
+                        size_t *count)
+{
+    *first = *count = 0;
+    if (block >= r->info.blocks) return ANPR_EINVAL;
+    const block_meta *m = &r->blocks[block];
+    if (m->info.camera_min != m->info.camera_max || m->col[SEG_COL_TS].encoding != ENC_DELTA_RICE_CK2)
+        return ANPR_EINVAL;
+    const chunk_ref *c;
+    int rc = block_column(r, block, span, SEG_COL_TS, &c);
+    if (rc < 0) return rc; /* named by the check */
+    rc = enc_int_decode_window(r->values, m->info.rows, c->encoding, r->chunk, c->encoded, t0, t1, first, count);
+    if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column ts_ms: does not decode", block);
+    return rc;
+}
+
 int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, const uint32_t *at, size_t nat,
                            anpr_row *out, int plates)
 {

@@ -169,6 +169,15 @@ int seg_reader_decode_rows(seg_reader *r, uint32_t block, const uint8_t *span, c
  * the rest: *ts points at the reader's *n values, valid until its next call.
  */
 int seg_reader_decode_times(seg_reader *r, uint32_t block, const uint8_t *span, const int64_t **ts, size_t *n);
+/*
+ * The rows of a block of one camera whose time lies in [t0, t1): rows
+ * *first .. *first + *count - 1 (its rows are in time order), found from
+ * the time column's checkpoints without decoding the rest of it
+ * (enc_int_decode_window). ANPR_EINVAL when the block holds more than one
+ * camera or its times are in another encoding: use seg_reader_decode_times.
+ */
+int seg_reader_times_in(seg_reader *r, uint32_t block, const uint8_t *span, int64_t t0, int64_t t1, size_t *first,
+                        size_t *count);
 
 /* The index page directory's bytes; *len is 0 once it is loaded. */
 int seg_reader_pagedir_span(const seg_reader *r, uint64_t *off, uint32_t *len);

@@ -130,6 +130,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t one = n ? (uint32_t)(((size_t)data[1] * 131 + (size_t)data[2] * 7) % n) : 0;
         int64_t val;
         if (n && enc_int_decode_at(&val, &one, 1, n, id, src, len) == ANPR_OK && whole && val != v[one]) abort();
+        /*
+         * A window of a column that does not go down, from the checkpoints: the rows a scan of the whole
+         * decode finds (its ends from the input's second and third bytes, scaled to the values' span).
+         */
+        if (n) {
+            int sorted = whole;
+            for (size_t i = 1; sorted && i < n; i++) sorted = v[i] >= v[i - 1];
+            uint64_t span = (uint64_t)v[n - 1] - (uint64_t)v[0];
+            int64_t lo = whole ? (int64_t)((uint64_t)v[0] + span / 256 * data[1]) : INT64_MIN;
+            int64_t hi = whole ? (int64_t)((uint64_t)lo + span / 256 * data[2] + 1) : INT64_MAX;
+            if (hi < lo) hi = INT64_MAX;
+            size_t first, count;
+            int rc = enc_int_decode_window(got, n, id, src, len, lo, hi, &first, &count);
+            if (id != ENC_DELTA_RICE_CK2 ? rc != ANPR_EINVAL : sorted && rc != ANPR_OK) abort();
+            if (rc == ANPR_OK && sorted) {
+                size_t want = 0, want_first = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (v[i] >= lo && v[i] < hi && want++ == 0) want_first = i;
+                if (count != want || (want && first != want_first)) abort();
+                for (size_t j = 0; j < count; j++)
+                    if (got[j] != v[first + j]) abort();
+            }
+        }
         free(at);
         free(got);
         free(v);
