@@ -2,8 +2,10 @@
  * Fuzz target: any bytes given to any column decoder, for any row count,
  * decode within bounds or are refused; whatever decodes re-encodes to the
  * same bytes (each value list has exactly one encoding). Picking rows out
- * (enc_int_decode_at, every third row and one row, enc_plate_uk_find) stays in bounds too, and agrees
- * with the full decode wherever that succeeds. Values that decode also go
+ * (enc_int_decode_at, every third row and one row, enc_plate_uk_find) and
+ * a window's rows (enc_int_decode_window) stay in bounds too, and agree
+ * with the full decode wherever that succeeds (the window's when the
+ * values do not go down). Values that decode also go
  * through the encoder's chooser, whose sizes must be exact.
  *
  * Input layout: byte 0 picks the encoding, bytes 1-2 the row count
