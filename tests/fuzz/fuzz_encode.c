@@ -139,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n) {
             int sorted = whole;
             for (size_t i = 1; sorted && i < n; i++) sorted = v[i] >= v[i - 1];
-            uint64_t span = (uint64_t)v[n - 1] - (uint64_t)v[0];
+            uint64_t span = whole ? (uint64_t)v[n - 1] - (uint64_t)v[0] : 0; /* v holds values only then */
             int64_t lo = whole ? (int64_t)((uint64_t)v[0] + span / 256 * data[1]) : INT64_MIN;
             int64_t hi = whole ? (int64_t)((uint64_t)lo + span / 256 * data[2] + 1) : INT64_MAX;
             if (hi < lo) hi = INT64_MAX;
