@@ -200,10 +200,8 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
                 cnt--;
             }
     unsigned mid = cnt && sum / cnt ? bp_width(sum / cnt) - 1 : 0;
-    unsigned k0 = mid > 2 ? mid - 2 : 0, ks = 0, k[4];
-    for (unsigned c = k0; c <= mid + 1 && c <= RICE_MAX_K; c++) k[ks++] = c;
-    for (unsigned j = ks; j < 4; j++) k[j] = k[ks - 1];
-    /* k[j] is k0 + j for every j < ks, the only costs compared; an ordinary code costs (d >> k) + 1 + k. */
+    /* The candidates k0 + j for j < ks (ks is 4 but near RICE_MAX_K); an ordinary code costs (d >> k) + 1 + k. */
+    unsigned k0 = mid > 2 ? mid - 2 : 0, ks = (mid + 1 < RICE_MAX_K ? mid + 1 : RICE_MAX_K) - k0 + 1;
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t q = d[i] >> k0;
@@ -225,7 +223,7 @@ static unsigned rice_choose_k(const uint64_t *d, size_t n)
     unsigned best = 0;
     for (unsigned j = 1; j < ks; j++)
         if (cost[j] < cost[best]) best = j;
-    return k[best];
+    return k0 + best;
 }
 
 /*
@@ -572,6 +570,23 @@ static inline int rice_next(bit_reader *br, unsigned k, uint64_t *d)
     return 0;
 }
 
+/* rice_next for a decoder that checks the form: a code escaped only when it had to be (one encoding per value list). */
+static inline int rice_next_checked(bit_reader *br, unsigned k, uint64_t *d)
+{
+    int esc = rice_next(br, k, d);
+    return esc < 0 || (esc && !rice_escaped(*d, k)) ? ANPR_ECORRUPT : 0;
+}
+
+/* To checkpoint k of an open table: the stream at its group, *x the value before it. */
+static int rice_seek(rice_table *t, size_t k, bit_reader *br, uint64_t *x)
+{
+    uint64_t bit, value;
+    if (rice_table_get(t, k, &bit, &value) < 0 || bit > br->len * 8) return ANPR_ECORRUPT;
+    br->pos = bit;
+    *x = value;
+    return 0;
+}
+
 /*
  * The next cnt Rice-coded deltas (parameter k) added to *x: what a lookup
  * needs of the deltas before its row. Codes are taken several from one look
@@ -634,10 +649,7 @@ static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *s
         uint64_t k;
         if (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K) return ANPR_ECORRUPT;
         for (size_t j = 0; j < cnt; j++) {
-            int esc = rice_next(&br, (unsigned)k, &d[j]);
-            if (esc < 0) return ANPR_ECORRUPT;
-            /* Escaped only when it had to be: one encoding per value list. */
-            if (esc && !rice_escaped(d[j], (unsigned)k)) return ANPR_ECORRUPT;
+            if (rice_next_checked(&br, (unsigned)k, &d[j]) < 0) return ANPR_ECORRUPT;
             x += d[j];
             v[i + j] = (int64_t)x;
         }
@@ -706,11 +718,7 @@ static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, u
         size_t target = every ? (at[want] - 1) / MINIBLOCK / every : 0;
         if (target > t.count) target = t.count;
         if (target > 0 && target * every > g) {
-            uint64_t bit = 0, value = 0;
-            if (rice_table_get(&t, target - 1, &bit, &value) < 0) return ANPR_ECORRUPT;
-            if (bit > br.len * 8) return ANPR_ECORRUPT;
-            br.pos = bit;
-            x = value;
+            if (rice_seek(&t, target - 1, &br, &x) < 0) return ANPR_ECORRUPT;
             g = target * every;
         }
         size_t i = 1 + g * MINIBLOCK, cnt = n - i < MINIBLOCK ? n - i : MINIBLOCK;
@@ -812,10 +820,7 @@ int enc_int_decode_window(int64_t *v, size_t n, unsigned id, const uint8_t *src,
         else b = mid;
     }
     if (a > 0) {
-        uint64_t bit, value;
-        if (rice_table_get(&t, a - 1, &bit, &value) < 0 || bit > br.len * 8) return ANPR_ECORRUPT;
-        br.pos = bit;
-        x = value;
+        if (rice_seek(&t, a - 1, &br, &x) < 0) return ANPR_ECORRUPT;
         row = a * every * MINIBLOCK; /* the row before group a * every's first delta */
     }
     size_t nout = 0;
@@ -829,9 +834,8 @@ int enc_int_decode_window(int64_t *v, size_t n, unsigned id, const uint8_t *src,
         /* The delta that makes this row is a group's first: the group's parameter comes before it. */
         if ((row - 1) % MINIBLOCK == 0 && (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K)) return ANPR_ECORRUPT;
         uint64_t d;
-        int esc = rice_next(&br, (unsigned)k, &d);
         /* Times of one camera do not go down: a negative delta here is a column out of order. */
-        if (esc < 0 || (esc && !rice_escaped(d, (unsigned)k)) || (int64_t)d < 0) return ANPR_ECORRUPT;
+        if (rice_next_checked(&br, (unsigned)k, &d) < 0 || (int64_t)d < 0) return ANPR_ECORRUPT;
         x += d;
     }
     *count = nout;

@@ -548,6 +548,7 @@ int seg_reader_times_in(seg_reader *r, uint32_t block, const uint8_t *span, int6
     *first = *count = 0;
     if (block >= r->info.blocks) return ANPR_EINVAL;
     const block_meta *m = &r->blocks[block];
+    /* Refused before the chunk is checked: the caller's fallback, seg_reader_decode_times, checks it again. */
     if (m->info.camera_min != m->info.camera_max || m->col[SEG_COL_TS].encoding != ENC_DELTA_RICE_CK2)
         return ANPR_EINVAL;
     const chunk_ref *c;
