@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -475,9 +476,9 @@ START_TEST(int_garbage_refused)
         size_t n = next() % 300;
         enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
-        static const unsigned plate_ids[] = {ENC_RAW,         ENC_PLATE6,       ENC_PLATE_UK,
-                                             ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
-        enc_plate_decode(rows, n, plate_ids[next() % 6], buf, len);
+        static const unsigned plate_ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,       ENC_PLATE_SPLIT,
+                                             ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
+        enc_plate_decode(rows, n, plate_ids[next() % 7], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -500,8 +501,9 @@ START_TEST(plates_round_trip)
     const char *uk[] = {"AA00AAA", "YY99ZZZ", "AB12CDE", "LB07SEO", "AZ12CDE", "AB12CDQ", "IB12CDE",
                         "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
     for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
-    unsigned ids[] = {ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
-    for (int c = 0; c < 6; c++) {
+    unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,       ENC_PLATE_SPLIT,
+                      ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
+    for (int c = 0; c < 7; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -571,8 +573,8 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
     anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found);
     uint32_t *at = calloc(n, sizeof *at);
     ck_assert(back && found && at);
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
-    for (int c = 0; c < 4; c++) {
+    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
+    for (int c = 0; c < 5; c++) {
         unsigned id = ids[c];
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
@@ -688,9 +690,9 @@ START_TEST(plate_decode_at_matches_decoding)
                                        /* over 8 characters, with no letter past the eighth */
                                        "ABCDEFGH1", "A23456789", "1111111111"};
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % (sizeof pool / sizeof pool[0])]);
-    static const unsigned ids[] = {ENC_RAW,         ENC_PLATE6,       ENC_PLATE_UK,
-                                   ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE};
-    for (int c = 0; c < 6; c++) {
+    static const unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,       ENC_PLATE_SPLIT,
+                                   ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
+    for (int c = 0; c < 7; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
@@ -798,14 +800,34 @@ START_TEST(plate_shapes_bytes)
         ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SHAPES, many, n), n == 256 ? 0 : -E2BIG);
         if (n == 257) ck_assert_uint_eq(b.len, 0);
         b.len = 0;
-        ck_assert_int_eq(enc_plate_encode_best(&b, &id, many, n), 0);
-        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_AGE : ENC_PLATE_SPLIT);
+        ck_assert_int_eq(enc_plate_encode_best(&b, ENC_PLATE_AGE_RADIX, &id, many, n), 0);
+        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_AGE_RADIX : ENC_PLATE_SPLIT);
         ck_assert_int_eq(enc_plate_decode(got, n, id, b.data, b.len), 0);
         for (size_t i = 0; i < n; i++) ck_assert_str_eq(got[i].plate, many[i].plate);
     }
     enc_buf_free(&b);
 }
 END_TEST
+
+/*
+ * The n plates (into rows[]) encoded with id into b are exactly want, and
+ * decode back to themselves.
+ */
+static void check_plate_bytes(unsigned id, const char *const *plates, size_t n, const uint8_t *want, size_t want_len,
+                              anpr_row *rows, enc_buf *b)
+{
+    memset(rows, 0, n * sizeof *rows);
+    for (size_t i = 0; i < n; i++) strcpy(rows[i].plate, plates[i]);
+    b->len = 0;
+    ck_assert_int_eq(enc_plate_encode(b, id, rows, n), 0);
+    ck_assert_uint_eq(b->len, want_len);
+    ck_assert_mem_eq(b->data, want, want_len);
+    anpr_row *back = calloc(n, sizeof *back);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_int_eq(enc_plate_decode(back, n, id, b->data, b->len), 0);
+    for (size_t i = 0; i < n; i++) ck_assert_str_eq(back[i].plate, plates[i]);
+    free(back);
+}
 
 /*
  * plate-age byte for byte (the example in docs/format.md): plate-shapes'
@@ -828,14 +850,8 @@ START_TEST(plate_age_bytes)
     anpr_row rows[N], back[N];
     uint32_t at[N];
     size_t nhit;
-    memset(rows, 0, sizeof rows);
-    for (int i = 0; i < N; i++) strcpy(rows[i].plate, plates[i]);
     enc_buf b = {0};
-    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_AGE, rows, N), 0);
-    ck_assert_uint_eq(b.len, sizeof want);
-    ck_assert_mem_eq(b.data, want, sizeof want);
-    ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_AGE, b.data, b.len), 0);
-    for (int i = 0; i < N; i++) ck_assert_str_eq(back[i].plate, plates[i]);
+    check_plate_bytes(ENC_PLATE_AGE, plates, N, want, sizeof want, rows, &b);
     uint32_t pick[2] = {1, 4};
     ck_assert_int_eq(enc_plate_decode_at(back, pick, 2, NULL, N, ENC_PLATE_AGE, b.data, b.len), 0);
     ck_assert_str_eq(back[0].plate, "AB12CDE");
@@ -900,6 +916,140 @@ START_TEST(plate_age_bytes)
     ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_AGE, b.data, b.len), 0);
     ck_assert_str_eq(back[4].plate, "XY12ABC");
     enc_buf_free(&b);
+}
+END_TEST
+
+/*
+ * plate-age-radix byte for byte (the example in docs/format.md): plate-age's
+ * bytes but for the ranks, three among three ages in one number of 5 bits
+ * where plate-age spends 6. A number at or past its limit, or a padding bit
+ * set, is refused by the decoder and by a search that reads it.
+ */
+START_TEST(plate_age_radix_bytes)
+{
+    static const char *const plates[] = {"AB12CDE", "XY51ABC", "AB07CDE"};
+    static const uint8_t want[] = {0x00,                                     /* bitmap: all current */
+                                   0xcc, 0x3a, 0x00, 0x0d, 0x43, 0x35, 0xb3, /* letters 15,052, 6,981,146 */
+                                   0x0e, 0x00,                               /* and 15,052, 23 bits each */
+                                   0x80, 0x10, 0x00, 0x00, 0x00, 0x00, 0x08, /* ages 7, 12 and 51 */
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00,       /* */
+                                   0x07};                                    /* 1 + 2 * 3 + 0 * 9 */
+    enum { N = 3 };
+    anpr_row rows[N], back[N];
+    uint32_t at[N];
+    size_t nhit;
+    enc_buf b = {0};
+    check_plate_bytes(ENC_PLATE_AGE_RADIX, plates, N, want, sizeof want, rows, &b);
+    uint32_t pick[1] = {2};
+    ck_assert_int_eq(enc_plate_decode_at(back, pick, 1, NULL, N, ENC_PLATE_AGE_RADIX, b.data, b.len), 0);
+    ck_assert_str_eq(back[0].plate, "AB07CDE");
+    enc_plate_target *tg;
+    ck_assert_int_eq(enc_plate_target_new(&tg, "XY51ABC", 0), 0);
+    ck_assert_int_eq(enc_plate_find(ENC_PLATE_AGE_RADIX, b.data, b.len, N, tg, at, back, &nhit), 0);
+    ck_assert(nhit == 1 && at[0] == 1 && strcmp(back[0].plate, "XY51ABC") == 0);
+    enc_plate_target_free(tg);
+    ck_assert_int_eq(enc_plate_target_new(&tg, "AB12CDE", 0), 0);
+    ck_assert_int_eq(enc_plate_find(ENC_PLATE_AGE_RADIX, b.data, b.len, N, tg, at, back, &nhit), 0);
+    ck_assert(nhit == 1 && at[0] == 0 && strcmp(back[0].plate, "AB12CDE") == 0);
+    static const uint8_t bad_last[] = {0x1b, 0x1f, 0x27}; /* 27 = 3^3, 31, and 7 with a padding bit */
+    for (size_t d = 0; d < sizeof bad_last; d++) {
+        uint8_t bad[sizeof want];
+        memcpy(bad, want, sizeof want);
+        bad[sizeof want - 1] = bad_last[d];
+        ck_assert_int_eq(enc_plate_decode(back, N, ENC_PLATE_AGE_RADIX, bad, sizeof bad), ANPR_ECORRUPT);
+        ck_assert_int_eq(enc_plate_find(ENC_PLATE_AGE_RADIX, bad, sizeof bad, N, tg, at, back, &nhit), ANPR_ECORRUPT);
+    }
+    enc_plate_target_free(tg);
+    enc_buf_free(&b);
+}
+END_TEST
+
+/* A current-format plate of age a whose letters follow from i. */
+static void aged_plate(char *p, uint32_t i, unsigned age)
+{
+    static const char tag[] = "ABCDEFGHJKLMNOPRSTUVWXY", rand[] = "ABCDEFGHJKLMNOPRSTUVWXYZ";
+    snprintf(p, ANPR_PLATE_MAX + 1, "%c%c%02u%c%c%c", tag[i % 23], tag[i / 23 % 23], age, rand[i / 529 % 24],
+             rand[i / 12696 % 24], rand[i / 7 % 24]);
+}
+
+/*
+ * plate-age-radix's groups at every size that matters: blocks of 1, 2, 3,
+ * 38 and 100 ages with as many current-format plates as fill whole groups
+ * (enough for every age), a rank less, a rank more, a group more, and 4,096
+ * (a block), some long forms among them. The ranks take exactly the bytes the format gives (full
+ * groups of k ranks in the bits of A^k - 1, the last of q in those of
+ * A^q - 1), everything reads back whole and row by row, and each plate is
+ * found by its search.
+ */
+START_TEST(plate_age_radix_groups)
+{
+    static const unsigned ages[] = {1, 2, 3, 38, 100};
+    anpr_row *rows = calloc(5000, sizeof *rows), *back = calloc(5000, sizeof *back);
+    uint32_t *at = calloc(5000, sizeof *at);
+    ck_assert(rows && back && at);
+    for (size_t a = 0; a < sizeof ages / sizeof ages[0]; a++) {
+        unsigned A = ages[a], k = 0;
+        uint64_t p = 1;
+        while (A > 1 && p * A <= UINT64_C(1) << 56) {
+            p *= A;
+            k++;
+        }
+        if (A == 1) k = 1;
+        /* Whole groups enough to hold every age at least once, and one rank less or more. */
+        const size_t whole = k * ((A + k - 1) / k + 1), counts[] = {whole - 1, whole, whole + 1, whole + k, 4096};
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            size_t n0 = counts[c];
+            /* Every eighth row a long form; the ages spread over 0..99, each of the A at least once. */
+            size_t n = 0;
+            for (size_t j = 0; j < n0; n++) {
+                memset(rows[n].plate, 0, sizeof rows[n].plate);
+                if (n % 8 == 7) {
+                    snprintf(rows[n].plate, sizeof rows[n].plate, "Q%u", (unsigned)n);
+                    continue;
+                }
+                size_t r = j < A ? j : (j * 37 + j / 3) % A;
+                aged_plate(rows[n].plate, (uint32_t)(j * 7919 + a), A > 1 ? (unsigned)(r * 99 / (A - 1)) : 12);
+                j++;
+            }
+            enc_buf fixed = {0}, radix = {0};
+            ck_assert_int_eq(enc_plate_encode(&fixed, ENC_PLATE_AGE, rows, n), 0);
+            ck_assert_int_eq(enc_plate_encode(&radix, ENC_PLATE_AGE_RADIX, rows, n), 0);
+            /* The same bytes but for the ranks. */
+            unsigned w = 0;
+            while ((A - 1) >> w) w++;
+            uint64_t last = 1;
+            for (size_t q = 0; q < n0 % k; q++) last *= A;
+            unsigned wk = 0, wl = 0;
+            while (wk < 64 && (p - 1) >> wk) wk++;
+            while (wl < 64 && (last - 1) >> wl) wl++;
+            size_t radix_bytes = (n0 / k * wk + wl + 7) / 8, fixed_bytes = (n0 * w + 7) / 8;
+            ck_assert_uint_eq(radix.len + fixed_bytes, fixed.len + radix_bytes);
+            ck_assert_int_eq(enc_plate_decode(back, n, ENC_PLATE_AGE_RADIX, radix.data, radix.len), 0);
+            for (size_t i = 0; i < n; i++) ck_assert_str_eq(back[i].plate, rows[i].plate);
+            size_t nat = 0;
+            for (uint32_t i = 0; i < n; i += 1 + i % 5) at[nat++] = i;
+            ck_assert_int_eq(enc_plate_decode_at(back, at, nat, NULL, n, ENC_PLATE_AGE_RADIX, radix.data, radix.len), 0);
+            for (size_t t = 0; t < nat; t++) ck_assert_str_eq(back[t].plate, rows[at[t]].plate);
+            for (size_t i = 0; i < n; i += 1 + n / 40) {
+                enc_plate_target *tg;
+                size_t nhit;
+                ck_assert_int_eq(enc_plate_target_new(&tg, rows[i].plate, 0), 0);
+                ck_assert_int_eq(enc_plate_find(ENC_PLATE_AGE_RADIX, radix.data, radix.len, n, tg, at, back, &nhit), 0);
+                int seen = 0;
+                for (size_t h = 0; h < nhit; h++) {
+                    ck_assert_str_eq(back[h].plate, rows[i].plate);
+                    seen |= at[h] == i;
+                }
+                ck_assert_msg(seen, "A %u, n0 %zu: row %zu not found", A, n0, i);
+                enc_plate_target_free(tg);
+            }
+            enc_buf_free(&fixed);
+            enc_buf_free(&radix);
+        }
+    }
+    free(rows);
+    free(back);
+    free(at);
 }
 END_TEST
 
@@ -1004,6 +1154,8 @@ int main(void)
     tcase_add_test(tc, plate_find_refuses_out_of_range_values);
     tcase_add_test(tc, plate_shapes_bytes);
     tcase_add_test(tc, plate_age_bytes);
+    tcase_add_test(tc, plate_age_radix_bytes);
+    tcase_add_test(tc, plate_age_radix_groups);
     tcase_add_test(tc, plate_decode_at_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);

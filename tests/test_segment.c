@@ -557,6 +557,17 @@ static int open_as_version(const char *path, unsigned header, unsigned footer, a
     return rc;
 }
 
+/* The name of the plate column's encoding in the file's first block. */
+static const char *plate_encoding(const char *path)
+{
+    anpr_segment *g;
+    anpr_column_info ci;
+    ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
+    ck_assert_int_eq(anpr_segment_column(g, SEG_COL_PLATE, &ci), ANPR_OK);
+    anpr_segment_close(g);
+    return ci.encoding; /* a static name */
+}
+
 /* One of a format-6 file's directories (a zstd frame at off, len bytes) inflated; its size in *raw. */
 static uint8_t *inflate_dir(const uint8_t *b, uint64_t off, uint32_t len, size_t *raw)
 {
@@ -607,11 +618,13 @@ static void store_directories_raw(const char *path)
 }
 
 /*
- * Files of versions 1 to 6 still read (6 differs from 7 only in the layout
- * of the index pages, 1 to 5 from 6 only in the directories, which 6 stores
- * as zstd frames; versions 2 to 5 only added encodings); unknown or mixed
- * versions are refused, and a file labelled with the version before or
- * after its own is corrupt, not misread.
+ * Files of versions 1 to 7 still read (7 differs from 8 only in not using
+ * plate-age-radix, 6 from 7 only in the layout of the index pages, 1 to 5
+ * from 6 only in the directories, which 6 stores as zstd frames; versions 2
+ * to 5 only added encodings); unknown or mixed versions are refused, and a
+ * file labelled with the version before or after its own is corrupt, not
+ * misread (a version 7 file is a version 8 file that does not use
+ * plate-age-radix, so it may be labelled either).
  */
 START_TEST(format_versions)
 {
@@ -625,6 +638,17 @@ START_TEST(format_versions)
     ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_ECORRUPT);
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
+    ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
+
+    ck_assert_str_eq(plate_encoding(path), "plate-age-radix");
+    ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, 7, NULL), ANPR_OK);
+    ck_assert_str_eq(plate_encoding(path), "plate-age");
+    ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, 7);
+    ck_assert_int_eq(open_as_version(path, 8, 8, &info), ANPR_OK);
+    ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_OK);
 
     ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, 6, NULL), ANPR_OK);
     ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_OK);

@@ -35,11 +35,14 @@ int bp_pack(enc_buf *out, const uint64_t *v, size_t n, unsigned w);
  */
 int bp_unpack(uint64_t *v, size_t n, unsigned w, const uint8_t *src);
 
-/* Value k alone of a packed run of nbytes bytes (k must lie within it); never reads past the run. */
-static inline uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w)
+/*
+ * The w bits (w <= 64) at bit `bit` of a run of nbytes bytes (they must lie
+ * within it); never reads past the run.
+ */
+static inline uint64_t bp_get_bits(const uint8_t *src, size_t nbytes, size_t bit, unsigned w)
 {
     if (w == 0) return 0;
-    size_t bit = k * w, byte = bit / 8;
+    size_t byte = bit / 8;
     unsigned shift = (unsigned)(bit % 8);
     uint8_t win[16];
     const uint8_t *at = src + byte;
@@ -52,6 +55,12 @@ static inline uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsig
     uint64_t x = get_u64(at) >> shift;
     if (shift + w > 64) x |= (uint64_t)at[8] << (64 - shift);
     return w == 64 ? x : x & ((UINT64_C(1) << w) - 1);
+}
+
+/* Value k alone of a packed run of nbytes bytes (k must lie within it); never reads past the run. */
+static inline uint64_t bp_get(const uint8_t *src, size_t nbytes, size_t k, unsigned w)
+{
+    return bp_get_bits(src, nbytes, k * w, w);
 }
 
 /* Are the bits after n values of width w, up to the end of their last byte, zero (as writers leave them)? */
@@ -71,7 +80,10 @@ typedef struct bit_writer {
 /* bw_put's slow path: room for another word in the output. */
 int bw_grow(bit_writer *bw);
 
-/* Append v in w bits (w <= 32). Inline: the Huffman, Rice and plate encoders call it for every value. */
+/*
+ * Append v in w bits (w <= 57, as at most 7 bits wait in acc). Inline: the
+ * Huffman, Rice and plate encoders call it for every value.
+ */
 static inline int bw_put(bit_writer *bw, uint64_t v, unsigned w)
 {
     /* At most 7 bits wait in acc, so it holds the new value whole. */

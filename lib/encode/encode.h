@@ -48,6 +48,7 @@ enum enc_id {
     ENC_DELTA_RICE_CK2 = 11, /* delta-rice-ck with a checkpoint every 2 groups, in a table read directly */
     ENC_PLATE_SHAPES = 12, /* plates: plate-split with the long forms grouped by length and shape */
     ENC_PLATE_AGE = 13, /* plates: plate-shapes with each current-format value's age apart, as its rank in the block */
+    ENC_PLATE_AGE_RADIX = 14, /* plates: plate-age with its ranks packed several to a number, in mixed radix */
     ENC_COUNT
 };
 
@@ -96,30 +97,31 @@ size_t enc_int_size(unsigned id, const int64_t *v, size_t n);
 
 /*
  * Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT,
- * ENC_PLATE_SHAPES, ENC_PLATE_AGE) over normalised plates in anpr_row.
- * ENC_PLATE_SHAPES and ENC_PLATE_AGE fail with -E2BIG, writing nothing,
- * when the plates outside the current format have more than 256 lengths
- * and shapes between them; enc_plate_encode_best writes ENC_PLATE_AGE, or
- * then ENC_PLATE_SPLIT instead, and says which in *id.
+ * ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX) over normalised
+ * plates in anpr_row. ENC_PLATE_SHAPES and the two plate-ages fail with
+ * -E2BIG, writing nothing, when the plates outside the current format have
+ * more than 256 lengths and shapes between them; enc_plate_encode_best
+ * writes aged (ENC_PLATE_AGE_RADIX, or ENC_PLATE_AGE for a file of an older
+ * format), or then ENC_PLATE_SPLIT instead, and says which in *id.
  */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
-int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size_t n);
+int enc_plate_encode_best(enc_buf *out, unsigned aged, unsigned *id, const anpr_row *rows, size_t n);
 /* Writes rows[i].plate (NUL-terminated) only; other fields are untouched. */
 int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, size_t len);
 /*
  * Only the plates of rows at[0..nat) (strictly increasing, each below n)
  * into out[0..nat).plate, as enc_int_decode_at for integers: plate-split,
- * plate-shapes and plate-age find each by its rank (scratch unused, may be NULL); the
+ * plate-shapes and the plate-ages find each by its rank (scratch unused, may be NULL); the
  * other encodings decode all n into scratch. Checks what it decodes, not the
  * plates it passes over.
  */
 int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
                         const uint8_t *src, size_t len);
 
-/* The plate encodings that find a row by its rank (decode_at needs no scratch): plate-split, -shapes, -age. */
+/* The plate encodings that find a row by its rank (decode_at needs no scratch): plate-split, -shapes, -age(-radix). */
 static inline int enc_plate_ranked(unsigned id)
 {
-    return id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE;
+    return id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE || id == ENC_PLATE_AGE_RADIX;
 }
 
 /*

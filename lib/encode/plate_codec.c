@@ -22,8 +22,7 @@ int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row 
     for (size_t k = 0; k < nat; k++)
         if (at[k] >= n || (k > 0 && at[k] <= at[k - 1])) return ANPR_EINVAL;
     if (id == ENC_PLATE_SPLIT) return split_decode_at(out, at, nat, src, len, n);
-    if (id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE)
-        return shapes_decode_at(out, at, nat, src, len, n, id == ENC_PLATE_AGE);
+    if (id == ENC_PLATE_SHAPES || split_ages(id)) return shapes_decode_at(out, at, nat, src, len, n, split_ages(id));
     /* The other encodings are walked whole: written only by version 1, or never by the writer. */
     int rc = enc_plate_decode(scratch, n, id, src, len);
     for (size_t k = 0; rc == 0 && k < nat; k++) memcpy(out[k].plate, scratch[at[k]].plate, sizeof out[k].plate);
@@ -45,7 +44,7 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
         return 0;
     }
     if (id == ENC_PLATE_SPLIT) return split_encode(out, rows, n, 1, 0);
-    if (id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE) return shapes_encode(out, rows, n, id == ENC_PLATE_AGE);
+    if (id == ENC_PLATE_SHAPES || split_ages(id)) return shapes_encode(out, rows, n, split_ages(id));
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_EINVAL;
     bit_writer bw = {out, 0, 0};
     if (id == ENC_PLATE_UK) {
@@ -71,10 +70,11 @@ int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n)
     return bw_finish(&bw);
 }
 
-int enc_plate_encode_best(enc_buf *out, unsigned *id, const anpr_row *rows, size_t n)
+int enc_plate_encode_best(enc_buf *out, unsigned aged, unsigned *id, const anpr_row *rows, size_t n)
 {
-    *id = ENC_PLATE_AGE;
-    int rc = shapes_encode(out, rows, n, 1);
+    if (!split_ages(aged)) return ANPR_EINVAL;
+    *id = aged;
+    int rc = shapes_encode(out, rows, n, split_ages(aged));
     if (rc != -E2BIG) return rc;
     *id = ENC_PLATE_SPLIT;
     return split_encode(out, rows, n, 1, 0);
@@ -98,7 +98,7 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
         return 0;
     }
     if (id == ENC_PLATE_SPLIT) return split_decode(rows, n, src, len);
-    if (id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE) return shapes_decode(rows, n, src, len, id == ENC_PLATE_AGE);
+    if (id == ENC_PLATE_SHAPES || split_ages(id)) return shapes_decode(rows, n, src, len, split_ages(id));
     if (id != ENC_PLATE6 && id != ENC_PLATE_UK) return ANPR_ECORRUPT;
     bit_reader br = {src, len, 0};
     if (id == ENC_PLATE_UK) {

@@ -702,7 +702,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
 {
     shapes_parts gp;
     split_parts *sp = &gp.sp;
-    const int grouped = id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE, aged = id == ENC_PLATE_AGE;
+    const int aged = split_ages(id), grouped = id == ENC_PLATE_SHAPES || aged;
     int rc = split_open(sp, src, len, n, aged);
     /* plate-shapes' parts after the values are only opened for a search that looks at the long forms. */
     if (rc == 0 && grouped && t->walk_others) rc = shapes_open_rest(&gp, n);

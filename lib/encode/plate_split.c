@@ -12,6 +12,63 @@
 #include "encode/plate_uk.h"
 #include "encode/varint.h"
 
+__extension__ typedef unsigned __int128 u128;
+
+/*
+ * floor(x / A) for x below 2^AGE_RADIX_BITS and magic = floor(2^64 / A) + 1,
+ * 2 <= A <= 100: magic exceeds 2^64 / A by e < 1, so x * magic / 2^64 exceeds
+ * x / A by under 2^56 / 2^64 < 1 / A, which never carries it past the next
+ * whole number. (magic 0 serves A = 1, whose numbers are all 0.)
+ */
+static inline uint64_t ages_div(uint64_t x, uint64_t magic)
+{
+    return (uint64_t)(((u128)x * magic) >> 64);
+}
+
+/*
+ * plate-age-radix's groups for n0 ranks among A ages (docs/format.md): as
+ * many ranks a group as keep its number within 2^AGE_RADIX_BITS (A = 1: one,
+ * each number 0 in no bits), the last group the ranks left over.
+ */
+static void radix_plan(split_parts *sp, unsigned nages, size_t n0)
+{
+    uint64_t p = 1;
+    unsigned k = 0;
+    if (nages == 1) {
+        k = 1;
+    } else {
+        while (p <= (UINT64_C(1) << AGE_RADIX_BITS) / nages) {
+            p *= nages;
+            k++;
+        }
+    }
+    sp->age_k = k;
+    sp->full_limit = p;
+    sp->group_bits = bp_width(p - 1);
+    sp->full_groups = n0 / k;
+    uint64_t last = 1;
+    for (size_t i = 0; i < n0 % k; i++) last *= nages;
+    sp->last_limit = last;
+    sp->last_bits = bp_width(last - 1);
+    sp->div_magic = nages > 1 ? UINT64_MAX / nages + 1 : 0;
+}
+
+int split_radix_group(split_parts *sp, size_t g)
+{
+    int full = g < sp->full_groups;
+    size_t cnt = full ? sp->age_k : sp->n0 % sp->age_k;
+    if (g > sp->full_groups || cnt == 0) return ANPR_ECORRUPT; /* past the last rank */
+    uint64_t x = bp_get_bits(sp->ranks, sp->ranks_len, g * sp->group_bits, full ? sp->group_bits : sp->last_bits);
+    if (x >= (full ? sp->full_limit : sp->last_limit)) return ANPR_ECORRUPT;
+    for (size_t i = 0; i < cnt; i++) {
+        uint64_t q = ages_div(x, sp->div_magic);
+        sp->group_ranks[i] = (uint8_t)(x - q * sp->nages);
+        x = q;
+    }
+    sp->group_at = g;
+    return 0;
+}
+
 int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged)
 {
     size_t nb = (n + 7) / 8;
@@ -28,6 +85,8 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
     sp->ranks = NULL;
     sp->ranks_len = 0;
     sp->nages = sp->age_width = 0;
+    sp->radix = aged == AGES_RADIX;
+    sp->group_at = SIZE_MAX;
     size_t at = nb + sp->values_len;
     if (len - nb < sp->values_len) return ANPR_ECORRUPT;
     if (aged && sp->n0) {
@@ -43,8 +102,15 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
         sp->age_width = bp_width(sp->nages - 1);
         at += UK_AGE_BITMAP_BYTES;
         sp->ranks = src + at;
-        sp->ranks_len = bp_bytes(sp->n0, sp->age_width);
-        if (len - at < sp->ranks_len || !bp_tail_zero(sp->ranks, sp->n0, sp->age_width)) return ANPR_ECORRUPT;
+        if (sp->radix) {
+            radix_plan(sp, sp->nages, sp->n0);
+            size_t bits = sp->full_groups * sp->group_bits + sp->last_bits;
+            sp->ranks_len = (bits + 7) / 8;
+            if (len - at < sp->ranks_len || (bits % 8 && sp->ranks[bits / 8] >> (bits % 8))) return ANPR_ECORRUPT;
+        } else {
+            sp->ranks_len = bp_bytes(sp->n0, sp->age_width);
+            if (len - at < sp->ranks_len || !bp_tail_zero(sp->ranks, sp->n0, sp->age_width)) return ANPR_ECORRUPT;
+        }
         at += sp->ranks_len;
     }
     sp->others = (bit_reader){src + at, len - at, 0};
@@ -58,7 +124,7 @@ int split_value(const split_parts *sp, size_t j, uint32_t *v)
     return *v < sp->limit ? 0 : ANPR_ECORRUPT;
 }
 
-int split_plate(const split_parts *sp, size_t j, char *p, uint8_t *ages_seen)
+int split_plate(split_parts *sp, size_t j, char *p, uint8_t *ages_seen)
 {
     uint32_t v, age;
     if (split_value(sp, j, &v) < 0) return ANPR_ECORRUPT;
@@ -141,7 +207,19 @@ int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms, i
         unsigned w = bp_width(nages - 1);
         rc = enc_buf_append(out, bitmap, sizeof bitmap);
         bw = (bit_writer){out, 0, 0};
-        for (size_t j = 0; rc == 0 && w && j < n0; j++) rc = bw_put(&bw, rank[ages[j]], w);
+        if (aged == AGES_RADIX) {
+            /* k ranks a number, the first the least significant digit. */
+            split_parts plan;
+            radix_plan(&plan, nages, n0);
+            for (size_t g = 0; rc == 0 && g < n0; g += plan.age_k) {
+                size_t cnt = n0 - g < plan.age_k ? n0 - g : plan.age_k;
+                uint64_t x = 0;
+                for (size_t i = cnt; i-- > 0;) x = x * nages + rank[ages[g + i]];
+                rc = bw_put(&bw, x, cnt == plan.age_k ? plan.group_bits : plan.last_bits);
+            }
+        } else {
+            for (size_t j = 0; rc == 0 && w && j < n0; j++) rc = bw_put(&bw, rank[ages[j]], w);
+        }
         if (rc == 0) rc = bw_finish(&bw);
     }
     free(ages);

@@ -19,6 +19,29 @@
 #include "encode/plate_uk.h"
 
 /*
+ * How plate-age keeps each current-format value's age (the `aged` argument
+ * below): not apart (plate-split, plate-shapes), as a rank of fixed width
+ * (plate-age), or ranks packed in mixed radix (plate-age-radix: a block of
+ * the traffic holds 38 ages, whose ranks take 6 bits at a fixed width and
+ * 5.3 in groups of ten, 53 bits each).
+ */
+enum { AGES_NONE = 0, AGES_FIXED = 1, AGES_RADIX = 2 };
+
+/* The ages of plate encoding id: AGES_FIXED for plate-age, AGES_RADIX for plate-age-radix, else AGES_NONE. */
+static inline int split_ages(unsigned id)
+{
+    return id == ENC_PLATE_AGE ? AGES_FIXED : id == ENC_PLATE_AGE_RADIX ? AGES_RADIX : AGES_NONE;
+}
+
+/*
+ * A group of ranks is a number below 2^AGE_RADIX_BITS: read in one look,
+ * and with A ages at most 100 its quotient by A comes exactly from a
+ * multiplication (ages_div).
+ */
+#define AGE_RADIX_BITS 56
+#define AGE_RADIX_MAX_K 56 /* ranks a group holds with A = 2 */
+
+/*
  * plate-split: a bitmap of the plates not in the current format, then the
  * others' 30-bit values, then the others in plate-uk's long form without
  * the kind bit; each part padded to a byte. A finder compares the values
@@ -30,11 +53,24 @@ typedef struct split_parts {
     size_t values_len;
     unsigned width;        /* UK_CURRENT_BITS; plate-age: UK_LETTERS_BITS, the values without their age */
     uint32_t limit;
-    /* plate-age (n0 > 0): each value's age identifier as its rank among the block's, in age_width bits */
+    /*
+     * plate-age (n0 > 0): each value's age identifier as its rank among the
+     * block's, in age_width bits; plate-age-radix: in groups of age_k ranks,
+     * each group the number sum of rank * nages^i (i its place in the group),
+     * in group_bits bits, and the last group of n0 % age_k ranks in last_bits.
+     */
     const uint8_t *ranks;  /* NULL otherwise */
     size_t ranks_len;
     unsigned nages, age_width;
     uint8_t age_at[UK_AGES]; /* the block's ages by rank, from its bitmap of them */
+    int radix;
+    unsigned age_k, group_bits, last_bits;
+    size_t full_groups; /* n0 / age_k */
+    uint64_t full_limit, last_limit; /* nages^age_k, nages^(n0 % age_k): each group's number is below its own */
+    uint64_t div_magic;              /* floor(2^64 / nages) + 1, for ages_div */
+    /* The last group read, its ranks in order: readers mostly ask for ranks in increasing order. */
+    size_t group_at;                 /* SIZE_MAX: none yet */
+    uint8_t group_ranks[AGE_RADIX_MAX_K];
     bit_reader others;     /* plate-split: the long forms; plate-shapes, plate-age: what follows */
     size_t n0;
 } split_parts;
@@ -71,10 +107,20 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
 /* Value j of the array (j < n0), checked: the whole 30-bit value, or plate-age's letters. */
 int split_value(const split_parts *sp, size_t j, uint32_t *v);
 
+/* plate-age-radix: group g's ranks into sp->group_ranks, its number checked against its limit. */
+int split_radix_group(split_parts *sp, size_t g);
+
 /* plate-age: value j's age identifier (0..99), checked. */
-static inline int split_age(const split_parts *sp, size_t j, uint32_t *age)
+static inline int split_age(split_parts *sp, size_t j, uint32_t *age)
 {
-    uint64_t r = bp_get(sp->ranks, sp->ranks_len, j, sp->age_width);
+    uint64_t r;
+    if (sp->radix) {
+        size_t g = j / sp->age_k;
+        if (g != sp->group_at && split_radix_group(sp, g) < 0) return ANPR_ECORRUPT;
+        r = sp->group_ranks[j % sp->age_k];
+    } else {
+        r = bp_get(sp->ranks, sp->ranks_len, j, sp->age_width);
+    }
     if (r >= sp->nages) return ANPR_ECORRUPT;
     *age = sp->age_at[r];
     return 0;
@@ -85,7 +131,7 @@ static inline int split_age(const split_parts *sp, size_t j, uint32_t *age)
  * plate-split's value, or plate-age's letters and age. With ages_seen (100
  * entries, plate-age's whole decode), its age is marked there.
  */
-int split_plate(const split_parts *sp, size_t j, char *p, uint8_t *ages_seen);
+int split_plate(split_parts *sp, size_t j, char *p, uint8_t *ages_seen);
 
 /*
  * Rows by rank among the bitmap's bits equal to `set`, asked for in

@@ -242,7 +242,8 @@ static int write_block(seg_writer *w)
         if (col == SEG_COL_PLATE) {
             unsigned id;
             w->enc.len = 0;
-            rc = enc_plate_encode_best(&w->enc, &id, w->block, n);
+            unsigned aged = w->version >= SEG_FORMAT_AGE_RADIX ? ENC_PLATE_AGE_RADIX : ENC_PLATE_AGE;
+            rc = enc_plate_encode_best(&w->enc, aged, &id, w->block, n);
             if (rc == 0) rc = write_chunk(w, ce, id, 1);
         } else {
             seg_column_values(w->values, w->block, n, col);
@@ -259,7 +260,7 @@ static int write_block(seg_writer *w)
 int seg_writer_set_version(seg_writer *w, unsigned version)
 {
     /* Only the header is out so far, still in pending: the version is patched there. */
-    if ((version != SEG_FORMAT_ZSTD_DIRS && version != SEG_FORMAT_VERSION) || w->rows || w->nblock ||
+    if (version < SEG_FORMAT_ZSTD_DIRS || version > SEG_FORMAT_VERSION || w->rows || w->nblock ||
         w->sink->off != 0 || w->pending.len != SEG_HEADER_SIZE)
         return ANPR_EINVAL;
     w->version = version;

@@ -81,8 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *src = data + 3;
     size_t len = size - 3;
     enc_buf again = {0};
-    if (id == ENC_PLATE6 || id == ENC_PLATE_UK || id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES ||
-        id == ENC_PLATE_AGE || (id == ENC_RAW && data[0] & 0x80)) {
+    if (id == ENC_PLATE6 || id == ENC_PLATE_UK || enc_plate_ranked(id) || (id == ENC_RAW && data[0] & 0x80)) {
         anpr_row *rows = calloc(n ? n : 1, sizeof *rows);
         if (!rows) abort();
         int decoded = enc_plate_decode(rows, n, id, src, len) == ANPR_OK;
@@ -94,8 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (enc_plate_encode(&again, id, rows, n) != ANPR_OK) abort();
             if (again.len != len || (len && memcmp(again.data, src, len) != 0)) abort();
         }
-        if (id == ENC_PLATE_UK || id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE)
-            find_agrees(id, rows, n, src, len, decoded);
+        if (id == ENC_PLATE_UK || enc_plate_ranked(id)) find_agrees(id, rows, n, src, len, decoded);
         /* Every third row's plate picked out: what decoding them all gave, when that worked. */
         uint32_t *at = malloc((n ? n : 1) * sizeof *at);
         anpr_row *got = calloc(n ? n : 1, sizeof *got), *scratch = calloc(n ? n : 1, sizeof *scratch);
