@@ -228,6 +228,8 @@ START_TEST(query_shapes)
     free(out);
     /* Errors name what is wrong. */
     ck_assert_int_eq(run("%s/anpr query store --from yesterday", tools), 2);
+    assert_file_has("err.txt", "bad --from time yesterday (ms since the epoch, YYYY-MM-DD or");
+    ck_assert_int_eq(run("%s/anpr query store --to 2026-11-31", tools), 2);
     ck_assert_int_eq(run("%s/anpr query store --area 1,2,3", tools), 2);
     ck_assert_int_eq(run("%s/anpr query store --fuzzy", tools), 2);
     ck_assert_int_eq(run("%s/anpr query store --plate 'AB#1'", tools), 2);
@@ -249,6 +251,13 @@ START_TEST(query_shapes)
     out = slurp("out.txt");
     ck_assert_uint_eq(check_csv_answer(out, NULL), 0);
     free(out);
+    /* A day alone is its first ms: the same window, and the same day dropped again is no day at all. */
+    ck_assert_int_eq(run("%s/anpr query store --to 2026-11-03", tools), 0);
+    out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, NULL), 0);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr expire store --before 2026-11-03", tools), 0);
+    assert_file_has("out.txt", "dropped 0 days");
     ck_assert_int_eq(run("%s/anpr query store --limit 5", tools), 0);
     out = slurp("out.txt");
     ck_assert_uint_eq(check_csv_answer(out, NULL), 5);

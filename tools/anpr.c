@@ -56,6 +56,23 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/*
+ * A time given on the command line: what a CSV's ts column takes (ms since
+ * the epoch, ISO-8601 UTC), or a day alone (YYYY-MM-DD, its first ms), as
+ * gen --start takes it.
+ */
+static int arg_time(const char *s, int64_t *ms)
+{
+    char iso[40];
+    if (strlen(s) == 10) {
+        snprintf(iso, sizeof iso, "%sT00:00:00Z", s);
+        s = iso;
+    }
+    return csv_parse_time(s, ms);
+}
+
+#define TIME_FORMS "ms since the epoch, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.mmm]Z"
+
 /* ---- ingest ---------------------------------------------------------------- */
 
 typedef struct pending_batch {
@@ -255,8 +272,8 @@ static const char query_usage[] =
     "  --camera IDS  reads of these cameras (comma-separated ids)\n"
     "  --area BOX    reads with a position in the box: south-west corner, then north-east,\n"
     "                decimal degrees, bounds included\n"
-    "  --from T      reads at or after T; --to T: before T. T is ms since the epoch or\n"
-    "                ISO-8601 UTC (2026-11-02T08:00:00Z)\n"
+    "  --from T      reads at or after T; --to T: before T. T is ms since the epoch,\n"
+    "                ISO-8601 UTC (2026-11-02T08:00:00Z) or a UTC day (2026-11-02, its start)\n"
     "  --limit N     at most N reads\n"
     "  --format F    csv (default: header ts_ms,plate,camera,lane,direction,confidence,lat,lon;\n"
     "                lat/lon with 7 decimals) or json (an array of objects)\n";
@@ -326,10 +343,11 @@ static int cmd_query(int argc, char **argv)
             if (parse_area(optarg, &q) < 0) return usage_error("query: --area wants LAT1,LON1,LAT2,LON2");
             break;
         case 'f':
-            if (csv_parse_time(optarg, &q.from_ms) < 0) return usage_error("query: bad --from time %s", optarg);
+            if (arg_time(optarg, &q.from_ms) < 0)
+                return usage_error("query: bad --from time %s (" TIME_FORMS ")", optarg);
             break;
         case 't':
-            if (csv_parse_time(optarg, &q.to_ms) < 0) return usage_error("query: bad --to time %s", optarg);
+            if (arg_time(optarg, &q.to_ms) < 0) return usage_error("query: bad --to time %s (" TIME_FORMS ")", optarg);
             break;
         case 'l':
             if (parse_count(optarg, &q.limit) < 0 || q.limit == 0) return usage_error("query: bad --limit %s", optarg);
@@ -393,8 +411,9 @@ static int cmd_expire(int argc, char **argv)
     static const char usage[] =
         "usage: anpr expire STORE --before T | --keep-days N\n\n"
         "Drop whole UTC days from STORE: with --before, every day that ends at or before T (ms since\n"
-        "the epoch or ISO-8601 UTC); with --keep-days, every day but the newest N, counted back from\n"
-        "the earlier of now and the newest read stored (a read stamped in the future moves nothing).\n"
+        "the epoch, ISO-8601 UTC, or a UTC day for its start); with --keep-days, every day but the\n"
+        "newest N, counted back from the earlier of now and the newest read stored (a read stamped in\n"
+        "the future moves nothing).\n"
         "Reads for dropped days are refused afterwards.\n";
     const char *before = NULL, *keep = NULL, *path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -412,7 +431,8 @@ static int cmd_expire(int argc, char **argv)
     if (!before == !keep) return usage_error("expire: %s", "give exactly one of --before T and --keep-days N");
     int64_t before_ms = 0;
     uint64_t days = 0;
-    if (before && csv_parse_time(before, &before_ms) < 0) return usage_error("expire: bad --before time %s", before);
+    if (before && arg_time(before, &before_ms) < 0)
+        return usage_error("expire: bad --before time %s (" TIME_FORMS ")", before);
     if (keep && (parse_count(keep, &days) < 0 || days == 0 || days > 100000))
         return usage_error("expire: bad --keep-days %s", keep);
     anpr_store *s;
