@@ -14,6 +14,9 @@
 //   national-4096.json, year-4096.json
 //                   the default's runs of the same hour and format as those (national.json and
 //                   year.json when absent)
+//   national-8192.json, year-8192.json
+//                   the radix round's runs with --block-rows 8192 (format 8): quoted in the block-size
+//                   prose, not rendered (the table's rows are format 7's)
 //   year-threads1.json, year-threads2.json
 //                   anpr-bench year --reuse --query-threads 1, then 2, in the same hour
 //
