@@ -1028,7 +1028,8 @@ START_TEST(plate_age_radix_groups)
             for (size_t i = 0; i < n; i++) ck_assert_str_eq(back[i].plate, rows[i].plate);
             size_t nat = 0;
             for (uint32_t i = 0; i < n; i += 1 + i % 5) at[nat++] = i;
-            ck_assert_int_eq(enc_plate_decode_at(back, at, nat, NULL, n, ENC_PLATE_AGE_RADIX, radix.data, radix.len), 0);
+            ck_assert_int_eq(enc_plate_decode_at(back, at, nat, NULL, n, ENC_PLATE_AGE_RADIX, radix.data, radix.len),
+                             0);
             for (size_t t = 0; t < nat; t++) ck_assert_str_eq(back[t].plate, rows[at[t]].plate);
             for (size_t i = 0; i < n; i += 1 + n / 40) {
                 enc_plate_target *tg;
