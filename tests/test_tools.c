@@ -251,8 +251,15 @@ START_TEST(query_shapes)
     out = slurp("out.txt");
     ck_assert_uint_eq(check_csv_answer(out, NULL), 0);
     free(out);
-    /* A day alone is its first ms: the same window, and the same day dropped again is no day at all. */
-    ck_assert_int_eq(run("%s/anpr query store --to 2026-11-03", tools), 0);
+    /*
+     * A day alone is its first ms: the day left (2026-11-03) is all before 2026-11-04 and none of it from
+     * then on, and the day just dropped, dropped again, is no day at all.
+     */
+    ck_assert_int_eq(run("%s/anpr query store --to 2026-11-04 --limit 5", tools), 0);
+    out = slurp("out.txt");
+    ck_assert_uint_eq(check_csv_answer(out, NULL), 5);
+    free(out);
+    ck_assert_int_eq(run("%s/anpr query store --from 2026-11-04", tools), 0);
     out = slurp("out.txt");
     ck_assert_uint_eq(check_csv_answer(out, NULL), 0);
     free(out);
