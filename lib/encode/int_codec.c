@@ -370,6 +370,7 @@ static int rice_table_get(rice_table *t, size_t k, uint64_t *bit, uint64_t *valu
 /* Open the table (empty for id 7) of n values in src; *stream_at is where the bit stream starts. */
 static int rice_table_open(rice_table *t, unsigned id, const uint8_t *src, size_t len, size_t n, size_t *stream_at)
 {
+    if (len < 8) return ANPR_ECORRUPT; /* the first value */
     *t = (rice_table){
         .id = id, .count = rice_checkpoints(n, id), .first = get_u64(src), .src = src, .len = len, .pos = 8};
     if (id == ENC_DELTA_RICE_CK2) {
@@ -627,7 +628,6 @@ static int rice_sum(bit_reader *br, unsigned k, size_t cnt, uint64_t *x)
 static int decode_delta_rice(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t len)
 {
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
-    if (len < 8) return ANPR_ECORRUPT;
     rice_table t;
     size_t stream_at;
     if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
@@ -704,7 +704,6 @@ int enc_int_decode(int64_t *v, size_t n, unsigned id, const uint8_t *src, size_t
 static int delta_rice_at(int64_t *v, const uint32_t *at, size_t nat, size_t n, unsigned id, const uint8_t *src,
                          size_t len)
 {
-    if (len < 8) return ANPR_ECORRUPT;
     rice_table t;
     size_t stream_at;
     if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;
@@ -804,7 +803,6 @@ int enc_int_decode_window(int64_t *v, size_t n, unsigned id, const uint8_t *src,
     *first = *count = 0;
     if (id != ENC_DELTA_RICE_CK2) return ANPR_EINVAL; /* the caller decodes the column whole */
     if (n == 0) return len == 0 ? 0 : ANPR_ECORRUPT;
-    if (len < 8) return ANPR_ECORRUPT;
     rice_table t;
     size_t stream_at;
     if (rice_table_open(&t, id, src, len, n, &stream_at) < 0) return ANPR_ECORRUPT;

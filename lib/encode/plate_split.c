@@ -26,11 +26,11 @@ static inline uint64_t ages_div(uint64_t x, uint64_t magic)
 }
 
 /*
- * plate-age-radix's groups for n0 ranks among A ages (docs/format.md): as
- * many ranks a group as keep its number within 2^AGE_RADIX_BITS (A = 1: one,
- * each number 0 in no bits), the last group the ranks left over.
+ * plate-age-radix's groups for n0 ranks among A ages: as many ranks a group
+ * as keep its number within 2^AGE_RADIX_BITS (A = 1: one, each number 0 in
+ * no bits), the last group the ranks left over.
  */
-static void radix_plan(split_parts *sp, unsigned nages, size_t n0)
+static void radix_plan(radix_layout *l, unsigned nages, size_t n0)
 {
     uint64_t p = 1;
     unsigned k = 0;
@@ -42,24 +42,24 @@ static void radix_plan(split_parts *sp, unsigned nages, size_t n0)
             k++;
         }
     }
-    sp->age_k = k;
-    sp->full_limit = p;
-    sp->group_bits = bp_width(p - 1);
-    sp->full_groups = n0 / k;
+    l->k = k;
+    l->full_limit = p;
+    l->group_bits = bp_width(p - 1);
+    l->full_groups = n0 / k;
     uint64_t last = 1;
     for (size_t i = 0; i < n0 % k; i++) last *= nages;
-    sp->last_limit = last;
-    sp->last_bits = bp_width(last - 1);
-    sp->div_magic = nages > 1 ? UINT64_MAX / nages + 1 : 0;
+    l->last_limit = last;
+    l->last_bits = bp_width(last - 1);
 }
 
 int split_radix_group(split_parts *sp, size_t g)
 {
-    int full = g < sp->full_groups;
-    size_t cnt = full ? sp->age_k : sp->n0 % sp->age_k;
-    if (g > sp->full_groups || cnt == 0) return ANPR_ECORRUPT; /* past the last rank */
-    uint64_t x = bp_get_bits(sp->ranks, sp->ranks_len, g * sp->group_bits, full ? sp->group_bits : sp->last_bits);
-    if (x >= (full ? sp->full_limit : sp->last_limit)) return ANPR_ECORRUPT;
+    const radix_layout *l = &sp->layout;
+    int full = g < l->full_groups;
+    size_t cnt = full ? l->k : sp->n0 % l->k;
+    if (g > l->full_groups || cnt == 0) return ANPR_ECORRUPT; /* past the last rank */
+    uint64_t x = bp_get_bits(sp->ranks, sp->ranks_len, g * l->group_bits, full ? l->group_bits : l->last_bits);
+    if (x >= (full ? l->full_limit : l->last_limit)) return ANPR_ECORRUPT;
     for (size_t i = 0; i < cnt; i++) {
         uint64_t q = ages_div(x, sp->div_magic);
         sp->group_ranks[i] = (uint8_t)(x - q * sp->nages);
@@ -103,10 +103,11 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
         at += UK_AGE_BITMAP_BYTES;
         sp->ranks = src + at;
         if (sp->radix) {
-            radix_plan(sp, sp->nages, sp->n0);
-            size_t bits = sp->full_groups * sp->group_bits + sp->last_bits;
+            radix_plan(&sp->layout, sp->nages, sp->n0);
+            sp->div_magic = sp->nages > 1 ? UINT64_MAX / sp->nages + 1 : 0;
+            size_t bits = sp->layout.full_groups * sp->layout.group_bits + sp->layout.last_bits;
             sp->ranks_len = (bits + 7) / 8;
-            if (len - at < sp->ranks_len || (bits % 8 && sp->ranks[bits / 8] >> (bits % 8))) return ANPR_ECORRUPT;
+            if (len - at < sp->ranks_len || !bp_tail_zero(sp->ranks, bits, 1)) return ANPR_ECORRUPT;
         } else {
             sp->ranks_len = bp_bytes(sp->n0, sp->age_width);
             if (len - at < sp->ranks_len || !bp_tail_zero(sp->ranks, sp->n0, sp->age_width)) return ANPR_ECORRUPT;
@@ -209,13 +210,13 @@ int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms, i
         bw = (bit_writer){out, 0, 0};
         if (aged == AGES_RADIX) {
             /* k ranks a number, the first the least significant digit. */
-            split_parts plan;
+            radix_layout plan;
             radix_plan(&plan, nages, n0);
-            for (size_t g = 0; rc == 0 && g < n0; g += plan.age_k) {
-                size_t cnt = n0 - g < plan.age_k ? n0 - g : plan.age_k;
+            for (size_t g = 0; rc == 0 && g < n0; g += plan.k) {
+                size_t cnt = n0 - g < plan.k ? n0 - g : plan.k;
                 uint64_t x = 0;
                 for (size_t i = cnt; i-- > 0;) x = x * nages + rank[ages[g + i]];
-                rc = bw_put(&bw, x, cnt == plan.age_k ? plan.group_bits : plan.last_bits);
+                rc = bw_put(&bw, x, cnt == plan.k ? plan.group_bits : plan.last_bits);
             }
         } else {
             for (size_t j = 0; rc == 0 && w && j < n0; j++) rc = bw_put(&bw, rank[ages[j]], w);

@@ -41,6 +41,14 @@ static inline int split_ages(unsigned id)
 #define AGE_RADIX_BITS 56
 #define AGE_RADIX_MAX_K 56 /* ranks a group holds with A = 2 */
 
+/* plate-age-radix's groups of n0 ranks among A ages (docs/format.md): what the encoder and the reader share. */
+typedef struct radix_layout {
+    unsigned k;                      /* ranks a full group */
+    unsigned group_bits, last_bits;  /* bits of a full group's number, and of the last group's (0 when none) */
+    size_t full_groups;              /* n0 / k */
+    uint64_t full_limit, last_limit; /* A^k and A^(n0 % k): each group's number is below its own */
+} radix_layout;
+
 /*
  * plate-split: a bitmap of the plates not in the current format, then the
  * others' 30-bit values, then the others in plate-uk's long form without
@@ -55,19 +63,16 @@ typedef struct split_parts {
     uint32_t limit;
     /*
      * plate-age (n0 > 0): each value's age identifier as its rank among the
-     * block's, in age_width bits; plate-age-radix: in groups of age_k ranks,
-     * each group the number sum of rank * nages^i (i its place in the group),
-     * in group_bits bits, and the last group of n0 % age_k ranks in last_bits.
+     * block's, in age_width bits; plate-age-radix: in the groups of radix,
+     * each group the number sum of rank * nages^i (i its place in the group).
      */
     const uint8_t *ranks;  /* NULL otherwise */
     size_t ranks_len;
     unsigned nages, age_width;
     uint8_t age_at[UK_AGES]; /* the block's ages by rank, from its bitmap of them */
     int radix;
-    unsigned age_k, group_bits, last_bits;
-    size_t full_groups; /* n0 / age_k */
-    uint64_t full_limit, last_limit; /* nages^age_k, nages^(n0 % age_k): each group's number is below its own */
-    uint64_t div_magic;              /* floor(2^64 / nages) + 1, for ages_div */
+    radix_layout layout;
+    uint64_t div_magic; /* floor(2^64 / nages) + 1, for ages_div */
     /* The last group read, its ranks in order: readers mostly ask for ranks in increasing order. */
     size_t group_at;                 /* SIZE_MAX: none yet */
     uint8_t group_ranks[AGE_RADIX_MAX_K];
@@ -115,9 +120,9 @@ static inline int split_age(split_parts *sp, size_t j, uint32_t *age)
 {
     uint64_t r;
     if (sp->radix) {
-        size_t g = j / sp->age_k;
+        size_t g = j / sp->layout.k;
         if (g != sp->group_at && split_radix_group(sp, g) < 0) return ANPR_ECORRUPT;
-        r = sp->group_ranks[j % sp->age_k];
+        r = sp->group_ranks[j % sp->layout.k];
     } else {
         r = bp_get(sp->ranks, sp->ranks_len, j, sp->age_width);
     }
