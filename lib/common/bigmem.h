@@ -1,9 +1,15 @@
 /*
  * Large working buffers (the writer's buffer of reads and the flush's sort
- * array, hundreds of MiB): mapped directly and marked for transparent huge
- * pages where the system allows, so that filling one takes a page fault
- * every 2 MiB instead of every 4 KiB. On a virtual machine a fault costs
- * microseconds, and 4 KiB faults were a tenth of the ingest time.
+ * array, hundreds of MiB): mapped directly, so that freeing one gives it
+ * back to the system and growing one (mremap) copies nothing.
+ *
+ * They are not marked for transparent huge pages any more. On this
+ * project's virtual machines the guest reports free memory to the host in
+ * blocks of 2 MiB (virtio-balloon free page reporting) and the host takes
+ * it back, so a huge page is often such a block, and its first touch then
+ * costs the host's faults: about 4 s a GiB, where 4 KiB pages (mostly
+ * memory the guest had kept) cost 0.6 to 0.9 s (bench/first_touch;
+ * docs/performance.md, "What a fresh writer pays once").
  *
  * Sizes are in bytes and the caller keeps them: free and realloc need the
  * size the block has now. All return NULL on failure (realloc leaves p as it was).
