@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "anpr/anpr.h"
+#include "encode/bitmap_rrr.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "testutil.h"
@@ -476,9 +477,9 @@ START_TEST(int_garbage_refused)
         size_t n = next() % 300;
         enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
-        static const unsigned plate_ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,       ENC_PLATE_SPLIT,
-                                             ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
-        enc_plate_decode(rows, n, plate_ids[next() % 7], buf, len);
+        static const unsigned plate_ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,        ENC_PLATE_SPLIT,
+                                             ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+        enc_plate_decode(rows, n, plate_ids[next() % 8], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -501,9 +502,9 @@ START_TEST(plates_round_trip)
     const char *uk[] = {"AA00AAA", "YY99ZZZ", "AB12CDE", "LB07SEO", "AZ12CDE", "AB12CDQ", "IB12CDE",
                         "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
     for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
-    unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,       ENC_PLATE_SPLIT,
-                      ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
-    for (int c = 0; c < 7; c++) {
+    unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,        ENC_PLATE_SPLIT,
+                      ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    for (int c = 0; c < 8; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -573,8 +574,9 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
     anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found);
     uint32_t *at = calloc(n, sizeof *at);
     ck_assert(back && found && at);
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
-    for (int c = 0; c < 5; c++) {
+    static const unsigned ids[] = {ENC_PLATE_UK,  ENC_PLATE_SPLIT,     ENC_PLATE_SHAPES,
+                                   ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    for (int c = 0; c < 6; c++) {
         unsigned id = ids[c];
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
@@ -690,9 +692,9 @@ START_TEST(plate_decode_at_matches_decoding)
                                        /* over 8 characters, with no letter past the eighth */
                                        "ABCDEFGH1", "A23456789", "1111111111"};
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % (sizeof pool / sizeof pool[0])]);
-    static const unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,       ENC_PLATE_SPLIT,
-                                   ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
-    for (int c = 0; c < 7; c++) {
+    static const unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,        ENC_PLATE_SPLIT,
+                                   ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    for (int c = 0; c < 8; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
@@ -800,8 +802,8 @@ START_TEST(plate_shapes_bytes)
         ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_SHAPES, many, n), n == 256 ? 0 : -E2BIG);
         if (n == 257) ck_assert_uint_eq(b.len, 0);
         b.len = 0;
-        ck_assert_int_eq(enc_plate_encode_best(&b, ENC_PLATE_AGE_RADIX, &id, many, n), 0);
-        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_AGE_RADIX : ENC_PLATE_SPLIT);
+        ck_assert_int_eq(enc_plate_encode_best(&b, ENC_PLATE_RRR, &id, many, n), 0);
+        ck_assert_uint_eq(id, n == 256 ? ENC_PLATE_RRR : ENC_PLATE_SPLIT);
         ck_assert_int_eq(enc_plate_decode(got, n, id, b.data, b.len), 0);
         for (size_t i = 0; i < n; i++) ck_assert_str_eq(got[i].plate, many[i].plate);
     }
@@ -827,6 +829,36 @@ static void check_plate_bytes(unsigned id, const char *const *plates, size_t n, 
     ck_assert_int_eq(enc_plate_decode(back, n, id, b->data, b->len), 0);
     for (size_t i = 0; i < n; i++) ck_assert_str_eq(back[i].plate, plates[i]);
     free(back);
+}
+
+/* A search of a byte-for-byte example and what it must find: hits, the first at row. */
+typedef struct find_case {
+    const char *plate;
+    int fold;
+    size_t hits;
+    uint32_t row;
+} find_case;
+
+/* Each case found in the n plates encoded with id in b, with the vector scan and without. */
+static void check_finds(unsigned id, const enc_buf *b, const char *const *plates, size_t n, const find_case *finds,
+                        size_t nfinds)
+{
+    anpr_row *back = calloc(n, sizeof *back);
+    uint32_t *at = calloc(n, sizeof *at);
+    ck_assert(back && at);
+    for (size_t f = 0; f < nfinds; f++) {
+        enc_plate_target *tg;
+        size_t nhit;
+        ck_assert_int_eq(enc_plate_target_new(&tg, finds[f].plate, finds[f].fold), 0);
+        for (int vector = 0; vector < 2; vector++) {
+            ck_assert_int_eq(enc_plate_find_with(id, b->data, b->len, n, tg, at, back, &nhit, vector), 0);
+            ck_assert_msg(nhit == finds[f].hits, "%s: %zu hits", finds[f].plate, nhit);
+            if (nhit) ck_assert(at[0] == finds[f].row && strcmp(back[0].plate, plates[finds[f].row]) == 0);
+        }
+        enc_plate_target_free(tg);
+    }
+    free(back);
+    free(at);
 }
 
 /*
@@ -857,23 +889,9 @@ START_TEST(plate_age_bytes)
     ck_assert_str_eq(back[0].plate, "AB12CDE");
     ck_assert_str_eq(back[1].plate, "XY51ABC");
     /* AB12CDE exactly and misread-tolerant; AB51CDE, its letters with the block's other age, is not there. */
-    static const struct {
-        const char *plate;
-        int fold;
-        size_t hits;
-        uint32_t row;
-    } finds[] = {{"AB12CDE", 0, 1, 1}, {"A812CDE", 1, 1, 1}, {"AB51CDE", 0, 0, 0},
-                 {"AB?1CDE", 0, 0, 0}, {"AB1?CDE", 1, 1, 1}, {"XY5?ABC", 0, 1, 4}};
-    for (size_t f = 0; f < sizeof finds / sizeof finds[0]; f++) {
-        enc_plate_target *tg;
-        ck_assert_int_eq(enc_plate_target_new(&tg, finds[f].plate, finds[f].fold), 0);
-        for (int vector = 0; vector < 2; vector++) {
-            ck_assert_int_eq(enc_plate_find_with(ENC_PLATE_AGE, b.data, b.len, N, tg, at, back, &nhit, vector), 0);
-            ck_assert_msg(nhit == finds[f].hits, "%s: %zu hits", finds[f].plate, nhit);
-            if (nhit) ck_assert(at[0] == finds[f].row && strcmp(back[0].plate, plates[finds[f].row]) == 0);
-        }
-        enc_plate_target_free(tg);
-    }
+    static const find_case finds[] = {{"AB12CDE", 0, 1, 1}, {"A812CDE", 1, 1, 1}, {"AB51CDE", 0, 0, 0},
+                                      {"AB?1CDE", 0, 0, 0}, {"AB1?CDE", 1, 1, 1}, {"XY5?ABC", 0, 1, 4}};
+    check_finds(ENC_PLATE_AGE, &b, plates, N, finds, sizeof finds / sizeof finds[0]);
     /* Each damage is refused by the decoder, and by a search for XY51ABC (which reads its age) where it reads it. */
     static const struct {
         size_t at;
@@ -973,6 +991,35 @@ static void aged_plate(char *p, uint32_t i, unsigned age)
 }
 
 /*
+ * The n rows encoded with id in b read back: whole, a row in every few by
+ * decode_at, and every few rows' plates found at their rows by a search.
+ * back and at are scratch of n.
+ */
+static void check_reads_back(unsigned id, const enc_buf *b, const anpr_row *rows, size_t n, anpr_row *back,
+                             uint32_t *at)
+{
+    ck_assert_int_eq(enc_plate_decode(back, n, id, b->data, b->len), 0);
+    for (size_t i = 0; i < n; i++) ck_assert_str_eq(back[i].plate, rows[i].plate);
+    size_t nat = 0;
+    for (uint32_t i = 0; i < n; i += 1 + i % 5) at[nat++] = i;
+    ck_assert_int_eq(enc_plate_decode_at(back, at, nat, NULL, n, id, b->data, b->len), 0);
+    for (size_t t = 0; t < nat; t++) ck_assert_str_eq(back[t].plate, rows[at[t]].plate);
+    for (size_t i = 0; i < n; i += 1 + n / 40) {
+        enc_plate_target *tg;
+        size_t nhit;
+        ck_assert_int_eq(enc_plate_target_new(&tg, rows[i].plate, 0), 0);
+        ck_assert_int_eq(enc_plate_find(id, b->data, b->len, n, tg, at, back, &nhit), 0);
+        int seen = 0;
+        for (size_t h = 0; h < nhit; h++) {
+            ck_assert_str_eq(back[h].plate, rows[i].plate);
+            seen |= at[h] == i;
+        }
+        ck_assert_msg(seen, "%s, %zu rows: row %zu not found", enc_name(id), n, i);
+        enc_plate_target_free(tg);
+    }
+}
+
+/*
  * plate-age-radix's groups at every size that matters: blocks of 1, 2, 3,
  * 38 and 100 ages with as many current-format plates as fill whole groups
  * (enough for every age), a rank less, a rank more, a group more, and 4,096
@@ -1024,26 +1071,7 @@ START_TEST(plate_age_radix_groups)
             while (wl < 64 && (last - 1) >> wl) wl++;
             size_t radix_bytes = (n0 / k * wk + wl + 7) / 8, fixed_bytes = (n0 * w + 7) / 8;
             ck_assert_uint_eq(radix.len + fixed_bytes, fixed.len + radix_bytes);
-            ck_assert_int_eq(enc_plate_decode(back, n, ENC_PLATE_AGE_RADIX, radix.data, radix.len), 0);
-            for (size_t i = 0; i < n; i++) ck_assert_str_eq(back[i].plate, rows[i].plate);
-            size_t nat = 0;
-            for (uint32_t i = 0; i < n; i += 1 + i % 5) at[nat++] = i;
-            ck_assert_int_eq(enc_plate_decode_at(back, at, nat, NULL, n, ENC_PLATE_AGE_RADIX, radix.data, radix.len),
-                             0);
-            for (size_t t = 0; t < nat; t++) ck_assert_str_eq(back[t].plate, rows[at[t]].plate);
-            for (size_t i = 0; i < n; i += 1 + n / 40) {
-                enc_plate_target *tg;
-                size_t nhit;
-                ck_assert_int_eq(enc_plate_target_new(&tg, rows[i].plate, 0), 0);
-                ck_assert_int_eq(enc_plate_find(ENC_PLATE_AGE_RADIX, radix.data, radix.len, n, tg, at, back, &nhit), 0);
-                int seen = 0;
-                for (size_t h = 0; h < nhit; h++) {
-                    ck_assert_str_eq(back[h].plate, rows[i].plate);
-                    seen |= at[h] == i;
-                }
-                ck_assert_msg(seen, "A %u, n0 %zu: row %zu not found", A, n0, i);
-                enc_plate_target_free(tg);
-            }
+            check_reads_back(ENC_PLATE_AGE_RADIX, &radix, rows, n, back, at);
             enc_buf_free(&fixed);
             enc_buf_free(&radix);
         }
@@ -1051,6 +1079,246 @@ START_TEST(plate_age_radix_groups)
     free(rows);
     free(back);
     free(at);
+}
+END_TEST
+
+/*
+ * The word code's numbers: the table of binomials is Pascal's triangle;
+ * every word of up to 12 rows, and random words of 64 at every class, rank
+ * below C(t, c) and unrank back to themselves; C(t, c) itself is refused.
+ */
+START_TEST(rrr_words)
+{
+    for (unsigned i = 0; i <= 64; i++) {
+        ck_assert_uint_eq(binomial(i, 0), 1);
+        ck_assert_uint_eq(binomial(i, i), 1);
+        for (unsigned j = 1; j < i; j++) ck_assert_uint_eq(binomial(i, j), binomial(i - 1, j - 1) + binomial(i - 1, j));
+    }
+    ck_assert_uint_eq(binomial(64, 32), UINT64_C(1832624140942590534));
+    ck_assert_uint_eq(rrr_offset_bits(64, 9), 35);
+    ck_assert_uint_eq(rrr_offset_bits(64, 0), 0);
+    ck_assert_uint_eq(rrr_offset_bits(64, 64), 0);
+    ck_assert_uint_eq(rrr_offset_bits(64, 32), 61);
+    for (unsigned t = 1; t <= 12; t++) {
+        size_t seen[13] = {0};
+        for (uint64_t w = 0; w < (UINT64_C(1) << t); w++) {
+            unsigned c = (unsigned)__builtin_popcountll(w);
+            uint64_t x = rrr_rank(w), back;
+            ck_assert_uint_lt(x, binomial(t, c));
+            ck_assert_int_eq(rrr_unrank(t, c, x, &back), 0);
+            ck_assert_uint_eq(back, w);
+            seen[c]++;
+        }
+        /* Each class's ranks are all taken: as many words as C(t, c), each its own rank. */
+        for (unsigned c = 0; c <= t; c++) ck_assert_uint_eq(seen[c], binomial(t, c));
+        uint64_t w;
+        ck_assert_int_eq(rrr_unrank(t, t / 2, binomial(t, t / 2), &w), -1);
+    }
+    for (unsigned c = 0; c <= 64; c++) {
+        for (int round = 0; round < 50; round++) {
+            uint64_t w = 0;
+            while ((unsigned)__builtin_popcountll(w) < c) w |= UINT64_C(1) << (next() % 64);
+            uint64_t back, x = rrr_rank(w);
+            ck_assert_uint_lt(x, c == 64 ? 2 : binomial(64, c));
+            ck_assert_int_eq(rrr_unrank(64, c, x, &back), 0);
+            ck_assert_uint_eq(back, w);
+        }
+        uint64_t w;
+        ck_assert_int_eq(rrr_unrank(64, c, binomial(64, c), &w), -1);
+        ck_assert_int_eq(rrr_unrank(64, c, UINT64_MAX, &w), -1);
+    }
+}
+END_TEST
+
+/*
+ * A whole bitmap in the word code, at every size that ends a word
+ * differently and at densities from none to all: the class width is the
+ * largest class's, the parts take exactly the bytes the format gives, and
+ * rrr_open finds them, reads out the classes and counts the ones; one byte
+ * short, a set padding bit, a class past its word's rows or a width other
+ * than the largest class's is refused, and so are more rows than a block
+ * holds.
+ */
+START_TEST(rrr_bitmaps)
+{
+    static const size_t sizes[] = {1, 5, 63, 64, 65, 127, 128, 129, 4096, 4100};
+    static const unsigned per_mille[] = {0, 1, 140, 500, 999, 1000};
+    static uint8_t classes[RRR_MAX_WORDS];
+    uint8_t *bitmap = calloc(4100 / 8 + 1, 1);
+    ck_assert_ptr_nonnull(bitmap);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (size_t d = 0; d < sizeof per_mille / sizeof per_mille[0]; d++) {
+            size_t n = sizes[s], words = (n + 63) / 64, ones = 0, bits = 0;
+            unsigned top = 0;
+            uint8_t want_class[4100 / 64 + 1];
+            memset(bitmap, 0, (n + 7) / 8);
+            for (size_t i = 0; i < n; i++)
+                if (next() % 1000 < per_mille[d]) {
+                    bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+                    ones++;
+                }
+            for (size_t k = 0; k < words; k++) {
+                unsigned c = 0, t = rrr_word_rows(n, k);
+                for (size_t i = 64 * k; i < 64 * k + t; i++) c += (bitmap[i / 8] >> (i % 8)) & 1;
+                if (c > top) top = c;
+                want_class[k] = (uint8_t)c;
+                bits += rrr_offset_bits(t, c);
+            }
+            enc_buf b = {0};
+            ck_assert_int_eq(rrr_encode(&b, bitmap, n), 0);
+            unsigned cw = bp_width(top);
+            ck_assert_uint_eq(b.data[0], cw);
+            ck_assert_uint_eq(b.len, 1 + (words * cw + 7) / 8 + (bits + 7) / 8);
+            rrr_parts p;
+            ck_assert_int_eq(rrr_open(&p, classes, b.data, b.len, n), 0);
+            ck_assert_uint_eq(p.ones, ones);
+            ck_assert_uint_eq(p.len, b.len);
+            ck_assert_mem_eq(classes, want_class, words);
+            if (b.len > 1) ck_assert_int_eq(rrr_open(&p, classes, b.data, b.len - 1, n), -1);
+            if (bits % 8) {
+                b.data[b.len - 1] |= 0x80;
+                ck_assert_int_eq(rrr_open(&p, classes, b.data, b.len, n), -1);
+                b.data[b.len - 1] &= 0x7f;
+            }
+            b.data[0] = 8;
+            ck_assert_int_eq(rrr_open(&p, classes, b.data, b.len, n), -1);
+            enc_buf_free(&b);
+        }
+    }
+    /* One word of 5 rows whose class, in 3 bits, says 6; a class of 3 in 3 bits, where 2 hold it. */
+    static const uint8_t six_of_five[] = {0x03, 0x06, 0x00}, wide[] = {0x03, 0x03, 0x02};
+    static const uint8_t canonical[] = {0x02, 0x03, 0x02};
+    rrr_parts p;
+    ck_assert_int_eq(rrr_open(&p, classes, six_of_five, sizeof six_of_five, 5), -1);
+    ck_assert_int_eq(rrr_open(&p, classes, wide, sizeof wide, 5), -1);
+    ck_assert_int_eq(rrr_open(&p, classes, canonical, sizeof canonical, 5), 0);
+    /* No rows: no bytes, not even the class width. */
+    enc_buf none = {0};
+    ck_assert_int_eq(rrr_encode(&none, canonical, 0), 0);
+    ck_assert_uint_eq(none.len, 0);
+    ck_assert_int_eq(rrr_open(&p, classes, canonical, 0, 0), 0);
+    ck_assert_uint_eq(p.len, 0);
+    ck_assert_uint_eq(p.ones, 0);
+    /* Past a block's most rows: refused both ways. */
+    ck_assert_int_eq(rrr_encode(&none, canonical, RRR_MAX_ROWS + 1), ANPR_EINVAL);
+    ck_assert_int_eq(rrr_open(&p, classes, canonical, sizeof canonical, RRR_MAX_ROWS + 1), -1);
+    free(bitmap);
+}
+END_TEST
+
+/*
+ * plate-rrr byte for byte (the example in docs/format.md): plate-age-radix's
+ * bytes with the bitmap 0x0d (rows 0, 2 and 3 outside the current format)
+ * in the word code: a class width of 2, the one word's class 3, and its
+ * offset, C(0, 1) + C(2, 2) + C(3, 3) = 2, in the 4 bits of C(5, 3) - 1.
+ * An offset at or past C(5, 3), or a padding bit set, is refused by the
+ * decoder and by a search that reads the word.
+ */
+START_TEST(plate_rrr_bytes)
+{
+    static const char *const plates[] = {"A1", "AB12CDE", "Z9", "7", "XY51ABC"};
+    static const uint8_t want[] = {0x02, 0x03, 0x02,                         /* class width, class 3, offset 2 */
+                                   0xcc, 0x3a, 0x00, 0x0d, 0x43, 0x35,       /* letters 15,052 and 6,981,146 */
+                                   0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x08, /* ages 12 and 51 */
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00,       /* */
+                                   0x02,                                     /* ranks: 0 + 1 * 2 */
+                                   0x01, 0x01, 0x10, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x11, 0x00, 0x03, 0x17, 0x60, 0x20};
+    enum { N = 5 };
+    anpr_row rows[N], back[N];
+    uint32_t at[N];
+    size_t nhit;
+    enc_buf b = {0};
+    check_plate_bytes(ENC_PLATE_RRR, plates, N, want, sizeof want, rows, &b);
+    uint32_t pick[3] = {0, 3, 4};
+    ck_assert_int_eq(enc_plate_decode_at(back, pick, 3, NULL, N, ENC_PLATE_RRR, b.data, b.len), 0);
+    ck_assert_str_eq(back[0].plate, "A1");
+    ck_assert_str_eq(back[1].plate, "7");
+    ck_assert_str_eq(back[2].plate, "XY51ABC");
+    static const find_case finds[] = {
+        {"XY51ABC", 0, 1, 4}, {"A812CDE", 1, 1, 1}, {"Z9", 0, 1, 2}, {"7", 0, 1, 3}, {"Z8", 0, 0, 0}};
+    check_finds(ENC_PLATE_RRR, &b, plates, N, finds, sizeof finds / sizeof finds[0]);
+    /* Offsets 10 (= C(5, 3)) and 15, a padding bit after the offset, a class width of 8: all refused. */
+    static const struct {
+        size_t at;
+        uint8_t to;
+    } damage[] = {{2, 0x0a}, {2, 0x0f}, {2, 0x12}, {0, 0x08}};
+    static const char *const targets[] = {"XY51ABC", "Z9"};
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+        uint8_t bad[sizeof want];
+        memcpy(bad, want, sizeof want);
+        bad[damage[d].at] = damage[d].to;
+        ck_assert_msg(enc_plate_decode(back, N, ENC_PLATE_RRR, bad, sizeof bad) == ANPR_ECORRUPT, "damage %zu", d);
+        ck_assert_int_eq(enc_plate_decode_at(back, pick, 3, NULL, N, ENC_PLATE_RRR, bad, sizeof bad), ANPR_ECORRUPT);
+        for (size_t t = 0; t < 2; t++) {
+            enc_plate_target *tg;
+            ck_assert_int_eq(enc_plate_target_new(&tg, targets[t], 0), 0);
+            ck_assert_msg(enc_plate_find(ENC_PLATE_RRR, bad, sizeof bad, N, tg, at, back, &nhit) == ANPR_ECORRUPT,
+                          "damage %zu, %s", d, targets[t]);
+            enc_plate_target_free(tg);
+        }
+    }
+    enc_buf_free(&b);
+}
+END_TEST
+
+/*
+ * plate-rrr against plate-age-radix on blocks of every size that ends a
+ * word differently, from no long form to all long forms: the same bytes but
+ * for the bitmap, the same plates whole and row by row, and each plate
+ * found where it is. A block's most rows are written, one more refused.
+ */
+START_TEST(plate_rrr_blocks)
+{
+    static const size_t sizes[] = {1, 63, 64, 65, 200, 4096, 8192};
+    static const unsigned per_mille[] = {0, 140, 500, 1000};
+    anpr_row *rows = calloc(8192, sizeof *rows), *back = calloc(8192, sizeof *back);
+    uint32_t *at = calloc(8192, sizeof *at);
+    uint8_t *bitmap = calloc(8192 / 8, 1);
+    ck_assert(rows && back && at && bitmap);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (size_t d = 0; d < sizeof per_mille / sizeof per_mille[0]; d++) {
+            size_t n = sizes[s];
+            memset(bitmap, 0, (n + 7) / 8);
+            for (size_t i = 0; i < n; i++) {
+                memset(rows[i].plate, 0, sizeof rows[i].plate);
+                if (next() % 1000 < per_mille[d]) {
+                    snprintf(rows[i].plate, sizeof rows[i].plate, "Q%zu", i % 997);
+                    bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+                } else {
+                    aged_plate(rows[i].plate, (uint32_t)(next() % 300000), (unsigned)(next() % 40) + 51 * (i % 2));
+                }
+            }
+            enc_buf radix = {0}, rrr = {0}, code = {0};
+            ck_assert_int_eq(enc_plate_encode(&radix, ENC_PLATE_AGE_RADIX, rows, n), 0);
+            ck_assert_int_eq(enc_plate_encode(&rrr, ENC_PLATE_RRR, rows, n), 0);
+            ck_assert_int_eq(rrr_encode(&code, bitmap, n), 0);
+            size_t nb = (n + 7) / 8;
+            ck_assert_uint_eq(rrr.len, radix.len - nb + code.len);
+            ck_assert_mem_eq(rrr.data, code.data, code.len);
+            ck_assert_mem_eq(rrr.data + code.len, radix.data + nb, radix.len - nb);
+            check_reads_back(ENC_PLATE_RRR, &rrr, rows, n, back, at);
+            enc_buf_free(&radix);
+            enc_buf_free(&rrr);
+            enc_buf_free(&code);
+        }
+    }
+    free(rows);
+    free(back);
+    free(at);
+    free(bitmap);
+    /* A block's most rows, 65,536, and one more, which plate-rrr refuses to write. */
+    anpr_row *big = calloc(RRR_MAX_ROWS + 1, sizeof *big);
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i <= RRR_MAX_ROWS; i++) strcpy(big[i].plate, i % 7 ? "AB12CDE" : "Q7");
+    enc_buf b = {0};
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_RRR, big, RRR_MAX_ROWS), 0);
+    ck_assert_int_eq(enc_plate_decode(big, RRR_MAX_ROWS, ENC_PLATE_RRR, b.data, b.len), 0);
+    ck_assert_str_eq(big[RRR_MAX_ROWS - 1].plate, (RRR_MAX_ROWS - 1) % 7 ? "AB12CDE" : "Q7");
+    b.len = 0;
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_RRR, big, RRR_MAX_ROWS + 1), ANPR_EINVAL);
+    enc_buf_free(&b);
+    free(big);
 }
 END_TEST
 
@@ -1157,6 +1425,10 @@ int main(void)
     tcase_add_test(tc, plate_age_bytes);
     tcase_add_test(tc, plate_age_radix_bytes);
     tcase_add_test(tc, plate_age_radix_groups);
+    tcase_add_test(tc, rrr_words);
+    tcase_add_test(tc, rrr_bitmaps);
+    tcase_add_test(tc, plate_rrr_bytes);
+    tcase_add_test(tc, plate_rrr_blocks);
     tcase_add_test(tc, plate_decode_at_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);

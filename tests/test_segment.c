@@ -618,13 +618,14 @@ static void store_directories_raw(const char *path)
 }
 
 /*
- * Files of versions 1 to 7 still read (7 differs from 8 only in not using
- * plate-age-radix, 6 from 7 only in the layout of the index pages, 1 to 5
- * from 6 only in the directories, which 6 stores as zstd frames; versions 2
- * to 5 only added encodings); unknown or mixed versions are refused, and a
- * file labelled with the version before or after its own is corrupt, not
- * misread (a version 7 file is a version 8 file that does not use
- * plate-age-radix, so it may be labelled either).
+ * Files of versions 1 to 8 still read (8 differs from 9 only in not using
+ * plate-rrr, 7 from 8 only in not using plate-age-radix, 6 from 7 only in
+ * the layout of the index pages, 1 to 5 from 6 only in the directories,
+ * which 6 stores as zstd frames; versions 2 to 5 only added encodings);
+ * unknown or mixed versions are refused, and a file labelled with the
+ * version before or after its own is corrupt, not misread (a version 8 file
+ * is a version 9 file that does not use plate-rrr, so it may be labelled
+ * either, and a version 7 file any of 7, 8 and 9).
  */
 START_TEST(format_versions)
 {
@@ -639,14 +640,24 @@ START_TEST(format_versions)
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
     ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 8, 8, &info), ANPR_ECORRUPT);
     ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION, SEG_FORMAT_VERSION, &info), ANPR_OK);
+    ck_assert_str_eq(plate_encoding(path), "plate-rrr");
 
+    ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, 8, NULL), ANPR_OK);
     ck_assert_str_eq(plate_encoding(path), "plate-age-radix");
+    ck_assert_int_eq(open_as_version(path, 8, 8, &info), ANPR_OK);
+    ck_assert_uint_eq(info.format_version, 8);
+    ck_assert_int_eq(open_as_version(path, 9, 9, &info), ANPR_OK);
+    ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_ECORRUPT);
+    ck_assert_int_eq(open_as_version(path, 8, 8, &info), ANPR_OK);
+
     ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, 7, NULL), ANPR_OK);
     ck_assert_str_eq(plate_encoding(path), "plate-age");
     ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_OK);
     ck_assert_uint_eq(info.format_version, 7);
     ck_assert_int_eq(open_as_version(path, 8, 8, &info), ANPR_OK);
+    ck_assert_int_eq(open_as_version(path, 9, 9, &info), ANPR_OK);
     ck_assert_int_eq(open_as_version(path, 6, 6, &info), ANPR_ECORRUPT);
     ck_assert_int_eq(open_as_version(path, 7, 7, &info), ANPR_OK);
 

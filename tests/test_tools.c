@@ -81,7 +81,7 @@ START_TEST(gen_ingest_stats_dump)
     out = slurp("out.txt");
     ck_assert_ptr_nonnull(strstr(out, "verify: ok"));
     ck_assert_ptr_nonnull(strstr(out, "ts_ms,plate,camera,lane,direction,confidence,lat,lon\n"));
-    ck_assert_ptr_nonnull(strstr(out, "plate-age"));
+    ck_assert_ptr_nonnull(strstr(out, "plate-rrr"));
     free(out);
     /* Ingesting the same file again stores nothing new: every read is a duplicate. */
     ck_assert_int_eq(run("cat reads.csv | %s/anpr ingest store -", tools), 0);

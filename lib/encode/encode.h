@@ -49,6 +49,7 @@ enum enc_id {
     ENC_PLATE_SHAPES = 12, /* plates: plate-split with the long forms grouped by length and shape */
     ENC_PLATE_AGE = 13, /* plates: plate-shapes with each current-format value's age apart, as its rank in the block */
     ENC_PLATE_AGE_RADIX = 14, /* plates: plate-age with its ranks packed several to a number, in mixed radix */
+    ENC_PLATE_RRR = 15, /* plates: plate-age-radix with its bitmap as each word's count of ones and rank */
     ENC_COUNT
 };
 
@@ -97,12 +98,14 @@ size_t enc_int_size(unsigned id, const int64_t *v, size_t n);
 
 /*
  * Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT,
- * ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX) over normalised
- * plates in anpr_row. ENC_PLATE_SHAPES and the two plate-ages fail with
- * -E2BIG, writing nothing, when the plates outside the current format have
- * more than 256 lengths and shapes between them; enc_plate_encode_best
- * writes aged (ENC_PLATE_AGE_RADIX, or ENC_PLATE_AGE for a file of an older
- * format), or then ENC_PLATE_SPLIT instead, and says which in *id.
+ * ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR) over
+ * normalised plates in anpr_row. ENC_PLATE_SHAPES, the two plate-ages and
+ * plate-rrr fail with -E2BIG, writing nothing, when the plates outside the
+ * current format have more than 256 lengths and shapes between them;
+ * enc_plate_encode_best writes aged (ENC_PLATE_RRR, or ENC_PLATE_AGE_RADIX
+ * or ENC_PLATE_AGE for a file of an older format), or then ENC_PLATE_SPLIT
+ * instead, and says which in *id. plate-rrr takes at most 65,536 rows (a
+ * block's most; ANPR_EINVAL past it).
  */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
 int enc_plate_encode_best(enc_buf *out, unsigned aged, unsigned *id, const anpr_row *rows, size_t n);
@@ -118,10 +121,11 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
 int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
                         const uint8_t *src, size_t len);
 
-/* The plate encodings that find a row by its rank (decode_at needs no scratch): plate-split, -shapes, -age(-radix). */
+/* The plate encodings that find a row by its rank (decode_at needs no scratch): plate-split, -shapes, -ages, -rrr. */
 static inline int enc_plate_ranked(unsigned id)
 {
-    return id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE || id == ENC_PLATE_AGE_RADIX;
+    return id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE || id == ENC_PLATE_AGE_RADIX ||
+           id == ENC_PLATE_RRR;
 }
 
 /*

@@ -26,6 +26,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_PLATE_SHAPES] = "plate-shapes",
     [ENC_PLATE_AGE] = "plate-age",
     [ENC_PLATE_AGE_RADIX] = "plate-age-radix",
+    [ENC_PLATE_RRR] = "plate-rrr",
     [ENC_FOR_BYTES] = "for-bytes",
     [ENC_DELTA_RICE] = "delta-rice",
     [ENC_DELTA_RICE_CK] = "delta-rice-ck",

@@ -558,7 +558,7 @@ static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit,
  */
 static long split_walk(split_parts *sp, size_t n, const enc_plate_target *t, uint32_t *at, anpr_row *out)
 {
-    bit_select other = {sp->bitmap, n, 1, 0, 0};
+    bit_select other = bit_select_start(sp, 1); /* a plain bitmap: never bad */
     size_t f1 = 0;
     for (size_t k = 0; k < n - sp->n0; k++) {
         char p[ANPR_PLATE_MAX + 1];
@@ -619,12 +619,12 @@ static long shapes_rank_hits(const shapes_parts *gp, size_t n, size_t f1, uint32
     if (rc == 0) {
         qsort(ranked, f1, 2 * sizeof *ranked, split_cmp_u32_pair);
         for (size_t h = 0; h < f1; h++) plates[h] = out[n - 1 - h];
-        bit_select other = {gp->sp.bitmap, n, 1, 0, 0};
+        bit_select other = bit_select_start(&gp->sp, 1);
         for (size_t r = 0; r < f1; r++) {
             out[n - f1 + r] = plates[ranked[2 * r + 1]];
             at[n - f1 + r] = (uint32_t)select_next(&other, ranked[2 * r]);
         }
-        rc = (long)f1;
+        rc = other.bad ? ANPR_ECORRUPT : (long)f1;
     }
     free(ids);
     free(seen);
@@ -714,7 +714,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
      */
     long f0 = split_scan(sp, aged ? &t->cs_letters : &t->cs, at, vector);
     rc = f0 < 0 || !bp_tail_zero(sp->values, sp->n0, sp->width) ? ANPR_ECORRUPT : 0;
-    bit_select current = {sp->bitmap, n, 0, 0, 0};
+    bit_select current = bit_select_start(sp, 0);
     long kept = 0;
     for (long k = 0; rc == 0 && k < f0; k++) {
         uint32_t v, age = 0;
@@ -725,6 +725,7 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
         at[kept++] = (uint32_t)select_next(&current, at[k]);
     }
     f0 = kept;
+    if (rc == 0 && current.bad) rc = ANPR_ECORRUPT;
     /*
      * The others can only match a plate outside the current format, or one
      * that folding or a '?' may reach from outside it. Their hits go to the

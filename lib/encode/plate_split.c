@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode/bitmap_rrr.h"
 #include "encode/huff_codec.h"
 #include "encode/plate_uk.h"
 #include "encode/varint.h"
@@ -71,12 +72,23 @@ int split_radix_group(split_parts *sp, size_t g)
 
 int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged)
 {
-    size_t nb = (n + 7) / 8;
-    if (len < nb) return ANPR_ECORRUPT;
-    if (!bp_tail_zero(src, n, 1)) return ANPR_ECORRUPT;
-    size_t others = 0;
-    for (size_t k = 0; k < (n + 63) / 64; k++) others += ones64(bitmap_word(src, n, k));
-    sp->bitmap = src;
+    size_t nb, others = 0;
+    sp->n = n;
+    if (aged & SPLIT_RRR) {
+        rrr_parts rp;
+        if (rrr_open(&rp, sp->word_class, src, len, n) < 0) return ANPR_ECORRUPT;
+        sp->bitmap = NULL;
+        sp->offsets = rp.offsets;
+        sp->offsets_len = rp.offsets_len;
+        others = rp.ones;
+        nb = rp.len;
+    } else {
+        nb = (n + 7) / 8;
+        if (len < nb) return ANPR_ECORRUPT;
+        if (!bp_tail_zero(src, n, 1)) return ANPR_ECORRUPT;
+        for (size_t k = 0; k < (n + 63) / 64; k++) others += ones64(bitmap_word(src, n, k));
+        sp->bitmap = src;
+    }
     sp->n0 = n - others;
     sp->width = aged ? UK_LETTERS_BITS : UK_CURRENT_BITS;
     sp->limit = aged ? UK_LETTERS_VALUES : UK_CURRENT_VALUES;
@@ -85,7 +97,7 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
     sp->ranks = NULL;
     sp->ranks_len = 0;
     sp->nages = sp->age_width = 0;
-    sp->radix = aged == AGES_RADIX;
+    sp->radix = (aged & AGES_KIND) == AGES_RADIX;
     sp->group_at = SIZE_MAX;
     size_t at = nb + sp->values_len;
     if (len - nb < sp->values_len) return ANPR_ECORRUPT;
@@ -139,18 +151,65 @@ int split_plate(split_parts *sp, size_t j, char *p, uint8_t *ages_seen)
     return 0;
 }
 
+/* plate-rrr: the class of the word the walk is at. */
+static inline unsigned walk_class(const bit_select *s)
+{
+    return s->sp->word_class[s->word];
+}
+
+/*
+ * The bits equal to set in the word the walk is at: as many as the word's
+ * ones, or 64 less them (the bits past n count as zeros, as the plain
+ * bitmap's padding does).
+ */
+static inline unsigned walk_count(const bit_select *s)
+{
+    unsigned ones = s->sp->bitmap ? ones64(bitmap_word(s->sp->bitmap, s->sp->n, s->word)) : walk_class(s);
+    return s->set ? ones : 64 - ones;
+}
+
+/* The word the walk is at, with its bits equal to set as ones. */
+static uint64_t walk_word(bit_select *s)
+{
+    const split_parts *sp = s->sp;
+    if (sp->bitmap) {
+        uint64_t w = bitmap_word(sp->bitmap, sp->n, s->word);
+        return s->set ? w : ~w;
+    }
+    if (!s->have) {
+        unsigned t = rrr_word_rows(sp->n, s->word), c = walk_class(s);
+        uint64_t x = bp_get_bits(sp->offsets, sp->offsets_len, s->off_bit, rrr_offset_bits(t, c));
+        if (rrr_unrank(t, c, x, &s->bits) < 0) {
+            /* Damaged: a word of the same class keeps the walk within the rows; the caller sees bad. */
+            s->bad = 1;
+            s->bits = c == 64 ? UINT64_MAX : (UINT64_C(1) << c) - 1;
+        }
+        s->have = 1;
+    }
+    return s->set ? s->bits : ~s->bits;
+}
+
+/* On to the next word, past count bits equal to set. */
+static inline void walk_on(bit_select *s, unsigned count)
+{
+    const split_parts *sp = s->sp;
+    s->before += count;
+    if (!sp->bitmap) s->off_bit += rrr_offset_bits(rrr_word_rows(sp->n, s->word), walk_class(s));
+    s->word++;
+    s->have = 0;
+}
+
 /* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
 size_t select_next(bit_select *s, size_t rank)
 {
-    for (;; s->word++) {
-        uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
-        if (!s->set) w = ~w;
-        unsigned c = ones64(w);
+    for (;;) {
+        unsigned c = walk_count(s);
         size_t r = rank - s->before;
         if (r >= c) {
-            s->before += c;
+            walk_on(s, c);
             continue;
         }
+        uint64_t w = walk_word(s);
         for (;; r--) {
             unsigned at = (unsigned)__builtin_ctzll(w);
             if (r == 0) return 64 * s->word + at;
@@ -161,12 +220,8 @@ size_t select_next(bit_select *s, size_t rank)
 
 size_t rank_next(bit_select *s, size_t i, int *bit)
 {
-    for (; s->word < i / 64; s->word++) {
-        uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
-        s->before += ones64(s->set ? w : ~w);
-    }
-    uint64_t w = bitmap_word(s->bitmap, s->n, s->word);
-    if (!s->set) w = ~w;
+    while (s->word < i / 64) walk_on(s, walk_count(s));
+    uint64_t w = walk_word(s);
     *bit = (int)((w >> (i % 64)) & 1);
     return s->before + ones64(w & ((UINT64_C(1) << (i % 64)) - 1));
 }
@@ -208,7 +263,7 @@ int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms, i
         unsigned w = bp_width(nages - 1);
         rc = enc_buf_append(out, bitmap, sizeof bitmap);
         bw = (bit_writer){out, 0, 0};
-        if (aged == AGES_RADIX) {
+        if ((aged & AGES_KIND) == AGES_RADIX) {
             /* k ranks a number, the first the least significant digit. */
             radix_layout plan;
             radix_plan(&plan, nages, n0);
@@ -462,6 +517,26 @@ static int shapes_encode_long_forms(enc_buf *out, size_t bitmap_at, const anpr_r
     return rc;
 }
 
+/*
+ * plate-rrr: the plain bitmap of n rows at out's byte start, which the
+ * encoders before wrote and read, replaced by its word code, the bytes after
+ * it moved to follow.
+ */
+static int bitmap_to_rrr(enc_buf *out, size_t start, size_t n)
+{
+    size_t nb = (n + 7) / 8;
+    enc_buf code = {0};
+    int rc = rrr_encode(&code, out->data + start, n);
+    if (rc == 0 && code.len > nb) rc = enc_buf_reserve(out, code.len - nb);
+    if (rc == 0) {
+        memmove(out->data + start + code.len, out->data + start + nb, out->len - start - nb);
+        memcpy(out->data + start, code.data, code.len);
+        out->len = out->len - nb + code.len;
+    }
+    enc_buf_free(&code);
+    return rc;
+}
+
 /* -E2BIG, with nothing written, for rows whose long forms have more than SHAPES_MAX heads. */
 int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n, int aged)
 {
@@ -472,6 +547,7 @@ int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n, int aged)
     size_t m = 0;
     for (size_t i = 0; i < n; i++) m += (out->data[start + i / 8] >> (i % 8)) & 1;
     rc = shapes_encode_long_forms(out, start, rows, n, m);
+    if (rc == 0 && (aged & SPLIT_RRR)) rc = bitmap_to_rrr(out, start, n);
     if (rc == -E2BIG) out->len = start;
     return rc;
 }
@@ -488,7 +564,7 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
     int64_t *ids = NULL;
     size_t *seen = NULL; /* each group's long forms before the reader's */
     size_t done = 0;
-    bit_select others = {gp->sp.bitmap, n, 1, 0, 0};
+    bit_select others = bit_select_start(&gp->sp, 1);
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < nat; k++) {
         size_t i = at ? at[k] : k;
@@ -507,6 +583,7 @@ static int shapes_rows(shapes_parts *gp, anpr_row *out, const uint32_t *at, size
     }
     free(ids);
     free(seen);
+    if (rc == 0 && others.bad) rc = ANPR_ECORRUPT;
     return rc == -ENOMEM ? rc : rc < 0 ? ANPR_ECORRUPT : 0;
 }
 
@@ -542,7 +619,7 @@ int split_decode_at(anpr_row *out, const uint32_t *at, size_t nat, const uint8_t
 {
     split_parts sp;
     if (split_open(&sp, src, len, n, 0) < 0) return ANPR_ECORRUPT;
-    bit_select others = {sp.bitmap, n, 1, 0, 0};
+    bit_select others = bit_select_start(&sp, 1); /* a plain bitmap: never bad */
     size_t others_done = 0; /* long forms the reader has passed */
     for (size_t k = 0; k < nat; k++) {
         size_t i = at[k];

@@ -1,9 +1,10 @@
 /*
- * plate-split, plate-shapes and plate-age (docs/format.md): the plates of a
- * block in parts, the current-format plates' 30-bit values as one array
- * (plate-age: their letters' 23 bits, and their ages apart) and the others
- * (long forms) after them, in a stream (plate-split) or grouped by length
- * and shape (plate-shapes, plate-age). The layouts, their encoders and
+ * plate-split, plate-shapes, plate-age and plate-rrr (docs/format.md): the
+ * plates of a block in parts, the current-format plates' 30-bit values as
+ * one array (plate-age: their letters' 23 bits, and their ages apart) and
+ * the others (long forms) after them, in a stream (plate-split) or grouped
+ * by length and shape (plate-shapes, plate-age); plate-rrr codes the bitmap
+ * that tells them apart in fewer bits. The layouts, their encoders and
  * decoders; the finder (plate_find.c) searches the same parts.
  */
 #ifndef ANPR_ENCODE_PLATE_SPLIT_H
@@ -14,6 +15,7 @@
 
 #include "anpr/anpr.h"
 #include "common/bytes.h"
+#include "encode/bitmap_rrr.h"
 #include "encode/bitpack.h"
 #include "encode/encode.h"
 #include "encode/plate_uk.h"
@@ -25,12 +27,27 @@
  * the traffic holds 38 ages, whose ranks take 6 bits at a fixed width and
  * 5.3 in groups of ten, 53 bits each).
  */
-enum { AGES_NONE = 0, AGES_FIXED = 1, AGES_RADIX = 2 };
+enum { AGES_NONE = 0, AGES_FIXED = 1, AGES_RADIX = 2, AGES_KIND = 3 };
+/*
+ * Added to AGES_RADIX for plate-rrr: the bitmap of the plates outside the
+ * current format as each 64-row word's number of ones (its class) and its
+ * rank among the words of that class, 0.65 bit a row where the bitmap
+ * takes 1 (a block of the traffic has 14 % of its rows set).
+ */
+#define SPLIT_RRR 4
 
-/* The ages of plate encoding id: AGES_FIXED for plate-age, AGES_RADIX for plate-age-radix, else AGES_NONE. */
+/*
+ * The ages of plate encoding id, and how its bitmap is kept: AGES_FIXED for
+ * plate-age, AGES_RADIX for plate-age-radix, AGES_RADIX | SPLIT_RRR for
+ * plate-rrr, else AGES_NONE. Zero or not, it says whether the values are
+ * letters with their ages apart.
+ */
 static inline int split_ages(unsigned id)
 {
-    return id == ENC_PLATE_AGE ? AGES_FIXED : id == ENC_PLATE_AGE_RADIX ? AGES_RADIX : AGES_NONE;
+    return id == ENC_PLATE_AGE         ? AGES_FIXED
+           : id == ENC_PLATE_AGE_RADIX ? AGES_RADIX
+           : id == ENC_PLATE_RRR       ? AGES_RADIX | SPLIT_RRR
+                                       : AGES_NONE;
 }
 
 /*
@@ -56,7 +73,16 @@ typedef struct radix_layout {
  * as one fixed-width array.
  */
 typedef struct split_parts {
-    const uint8_t *bitmap; /* n bits: 1 = not in the current format */
+    size_t n;              /* rows */
+    const uint8_t *bitmap; /* n bits: 1 = not in the current format; NULL for plate-rrr's */
+    /*
+     * plate-rrr's bitmap: word k's class (the ones among its rows 64k ..),
+     * read out at open, and the offsets (each word's rank among the words of
+     * its rows and class), in the bits its class gives (bitmap_rrr.h).
+     */
+    const uint8_t *offsets;
+    size_t offsets_len;
+    uint8_t word_class[RRR_MAX_WORDS];
     const uint8_t *values; /* n0 values of width bits, each below limit */
     size_t values_len;
     unsigned width;        /* UK_CURRENT_BITS; plate-age: UK_LETTERS_BITS, the values without their age */
@@ -105,8 +131,8 @@ static inline uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
 
 /*
  * Opens plate-split's parts for n rows, or with aged plate-age's (its
- * values of 23 bits and the ages after them): ANPR_ECORRUPT when the sizes
- * do not fit len.
+ * values of 23 bits and the ages after them; with SPLIT_RRR, plate-rrr's
+ * bitmap): ANPR_ECORRUPT when the sizes do not fit len.
  */
 int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged);
 /* Value j of the array (j < n0), checked: the whole 30-bit value, or plate-age's letters. */
@@ -142,15 +168,26 @@ int split_plate(split_parts *sp, size_t j, char *p, uint8_t *ages_seen);
  * Rows by rank among the bitmap's bits equal to `set`, asked for in
  * increasing rank (select_next), or ranks by row, asked for in increasing
  * row (rank_next): one walk of the bitmap serves all the rows of a block.
- * A walk asks one of the two.
+ * A walk asks one of the two. plate-rrr's words are counted by their class
+ * and decoded only where the walk stops; a word whose offset is past its
+ * bound (only a damaged chunk has one) is read as its class's first word
+ * and sets bad, which the caller must check when the walk is done.
  */
 typedef struct bit_select {
-    const uint8_t *bitmap;
-    size_t n;
+    const split_parts *sp;
     int set;
-    size_t word;   /* the word the walk is at */
-    size_t before; /* bits equal to set in the words before it */
+    int bad;
+    size_t word;    /* the word the walk is at */
+    size_t before;  /* bits equal to set in the words before it */
+    size_t off_bit; /* plate-rrr: the offsets' bits before the word */
+    int have;       /* plate-rrr: bits holds the word */
+    uint64_t bits;
 } bit_select;
+
+static inline bit_select bit_select_start(const split_parts *sp, int set)
+{
+    return (bit_select){.sp = sp, .set = set};
+}
 
 /* The row of the rank-th (from 0) bit equal to set; rank at least the last one asked for. */
 size_t select_next(bit_select *s, size_t rank);
@@ -159,7 +196,8 @@ size_t rank_next(bit_select *s, size_t i, int *bit);
 
 /*
  * plate-split's bitmap and values (aged: plate-age's letters and ages);
- * with long_forms, plate-split's long forms after them.
+ * with long_forms, plate-split's long forms after them. The bitmap is
+ * always plain here: shapes_encode turns it into plate-rrr's at the end.
  */
 int split_encode(enc_buf *out, const anpr_row *rows, size_t n, int long_forms, int aged);
 int split_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len);

@@ -195,9 +195,11 @@ static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
             chunk_decode(cr, ce);
             if (!chunk_sane(cr, data_end, max_encoded, ce))
                 return corrupt(r, "block", b, "chunk lies outside the data or has a bad size");
-            /* Version 8's one difference from 7: a file labelled 7 that uses it is refused, not read. */
+            /* Versions 8 and 9 each add one encoding: a file labelled before it that uses it is refused, not read. */
             if (cr->encoding == ENC_PLATE_AGE_RADIX && in->format_version < SEG_FORMAT_AGE_RADIX)
                 return corrupt(r, "block", b, "uses plate-age-radix, which its format version predates");
+            if (cr->encoding == ENC_PLATE_RRR && in->format_version < SEG_FORMAT_RRR)
+                return corrupt(r, "block", b, "uses plate-rrr, which its format version predates");
             bi->stored_bytes += cr->stored;
             if (cr->offset < lo) lo = cr->offset;
             if (cr->offset + cr->stored > hi) hi = cr->offset + cr->stored;

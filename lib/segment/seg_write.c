@@ -242,7 +242,9 @@ static int write_block(seg_writer *w)
         if (col == SEG_COL_PLATE) {
             unsigned id;
             w->enc.len = 0;
-            unsigned aged = w->version >= SEG_FORMAT_AGE_RADIX ? ENC_PLATE_AGE_RADIX : ENC_PLATE_AGE;
+            unsigned aged = w->version >= SEG_FORMAT_RRR         ? ENC_PLATE_RRR
+                            : w->version >= SEG_FORMAT_AGE_RADIX ? ENC_PLATE_AGE_RADIX
+                                                                 : ENC_PLATE_AGE;
             rc = enc_plate_encode_best(&w->enc, aged, &id, w->block, n);
             if (rc == 0) rc = write_chunk(w, ce, id, 1);
         } else {

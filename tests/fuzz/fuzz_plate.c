@@ -65,8 +65,9 @@ static void check_codecs(const char *norm)
     strcpy(rows[0].plate, norm);
     anpr_plate_fold(rows[1].plate, norm);
     strcpy(rows[2].plate, "AB12CDE");
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
-    for (size_t k = 0; k < 5; k++) {
+    static const unsigned ids[] = {ENC_PLATE_UK,  ENC_PLATE_SPLIT,     ENC_PLATE_SHAPES,
+                                   ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
         anpr_row back[3];
@@ -128,8 +129,9 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
     int crc = enc_plate_target_new(&target, m.text, m.fold);
     check(crc == 0 || crc == -E2BIG);
     if (crc < 0) return;
-    static const unsigned ids[] = {ENC_PLATE_UK, ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX};
-    for (size_t k = 0; k < 5; k++) {
+    static const unsigned ids[] = {ENC_PLATE_UK,  ENC_PLATE_SPLIT,     ENC_PLATE_SHAPES,
+                                   ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
         anpr_row found[3];
