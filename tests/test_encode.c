@@ -1099,6 +1099,7 @@ START_TEST(rrr_words)
     ck_assert_uint_eq(rrr_offset_bits(64, 0), 0);
     ck_assert_uint_eq(rrr_offset_bits(64, 64), 0);
     ck_assert_uint_eq(rrr_offset_bits(64, 32), 61);
+    for (unsigned c = 0; c <= 64; c++) ck_assert_uint_eq(rrr_full_word_bits[c], rrr_offset_bits(64, c));
     for (unsigned t = 1; t <= 12; t++) {
         size_t seen[13] = {0};
         for (uint64_t w = 0; w < (UINT64_C(1) << t); w++) {

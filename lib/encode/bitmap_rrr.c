@@ -67,7 +67,7 @@ int rrr_encode(enc_buf *out, const uint8_t *bitmap, size_t n)
     bw = (bit_writer){out, 0, 0};
     for (size_t k = 0; rc == 0 && k < words; k++) {
         uint64_t w = plain_word(bitmap, n, k);
-        unsigned bits = rrr_offset_bits(rrr_word_rows(n, k), (unsigned)__builtin_popcountll(w));
+        unsigned bits = rrr_word_bits(n, k, (unsigned)__builtin_popcountll(w));
         uint64_t x = rrr_rank(w);
         /* Up to 61 bits, where bw_put takes 57: in two pieces. */
         rc = bw_put(&bw, x & 0xFFFFFFFFu, bits < 32 ? bits : 32);
@@ -103,7 +103,7 @@ int rrr_open(rrr_parts *p, uint8_t *classes, const uint8_t *src, size_t len, siz
         if (c > top) top = c;
         classes[k] = (uint8_t)c;
         ones += c;
-        bits += rrr_offset_bits(t, c);
+        bits += rrr_word_bits(n, k, c);
     }
     at += classes_len;
     /* One coding of each bitmap: the width is the largest class's, as the writer makes it. */

@@ -34,6 +34,23 @@ static inline unsigned rrr_offset_bits(unsigned t, unsigned c)
     return bp_width(binomial(t, c) - 1);
 }
 
+/*
+ * rrr_offset_bits(64, c) for every class of a full word, written out: a
+ * block's opening sums them over its words (test_encode checks the table).
+ */
+static const uint8_t rrr_full_word_bits[65] = {
+    0, 6, 11, 16, 20, 23, 27, 30, 33, 35, 38, 40, 42, 44, 46, 48, 49, 51, 52, 53, 55, 56, 57, 58, 58, 59, 60,
+    60, 60, 61, 61, 61, 61, 61, 61, 61, 60, 60, 60, 59, 58, 58, 57, 56, 55, 53, 52, 51, 49, 48, 46, 44, 42, 40,
+    38, 35, 33, 30, 27, 23, 20, 16, 11, 6, 0
+};
+
+/* Bits of the offset of word k of an n-row bitmap, of class c. */
+static inline unsigned rrr_word_bits(size_t n, size_t k, unsigned c)
+{
+    unsigned t = rrr_word_rows(n, k);
+    return t == 64 ? rrr_full_word_bits[c] : rrr_offset_bits(t, c);
+}
+
 /* The rank of word w among the words of its rows and class (its ones below bit 64). */
 uint64_t rrr_rank(uint64_t w);
 

@@ -178,7 +178,7 @@ static uint64_t walk_word(bit_select *s)
     }
     if (!s->have) {
         unsigned t = rrr_word_rows(sp->n, s->word), c = walk_class(s);
-        uint64_t x = bp_get_bits(sp->offsets, sp->offsets_len, s->off_bit, rrr_offset_bits(t, c));
+        uint64_t x = bp_get_bits(sp->offsets, sp->offsets_len, s->off_bit, rrr_word_bits(sp->n, s->word, c));
         if (rrr_unrank(t, c, x, &s->bits) < 0) {
             /* Damaged: a word of the same class keeps the walk within the rows; the caller sees bad. */
             s->bad = 1;
@@ -194,7 +194,7 @@ static inline void walk_on(bit_select *s, unsigned count)
 {
     const split_parts *sp = s->sp;
     s->before += count;
-    if (!sp->bitmap) s->off_bit += rrr_offset_bits(rrr_word_rows(sp->n, s->word), walk_class(s));
+    if (!sp->bitmap) s->off_bit += rrr_word_bits(sp->n, s->word, walk_class(s));
     s->word++;
     s->have = 0;
 }
