@@ -4,8 +4,8 @@
  * bitmap words are coded by their number of ones and their rank among the
  * words with that many (docs/format.md), and ranking needs these. Written
  * out rather than computed at run time: the library keeps no state of its
- * own. Made by `python3 -c "from math import comb; ..."` (each row
- * i's comb(i, j)); test_encode checks every entry against Pascal's rule.
+ * own. Generated once with Python's math.comb(i, j) for every entry;
+ * test_encode checks each against Pascal's rule and C(64, 32).
  */
 #ifndef ANPR_ENCODE_BINOMIAL_TABLE_H
 #define ANPR_ENCODE_BINOMIAL_TABLE_H
