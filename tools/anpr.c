@@ -56,19 +56,22 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* A UTC day alone (YYYY-MM-DD) as its first ms: -1 for anything else. */
+static int arg_day(const char *s, int64_t *ms)
+{
+    char iso[40];
+    if (strlen(s) != 10) return -1;
+    snprintf(iso, sizeof iso, "%sT00:00:00Z", s);
+    return csv_parse_time(iso, ms);
+}
+
 /*
  * A time given on the command line: what a CSV's ts column takes (ms since
- * the epoch, ISO-8601 UTC), or a day alone (YYYY-MM-DD, its first ms), as
- * gen --start takes it.
+ * the epoch, ISO-8601 UTC), or a day alone, as gen --start takes it.
  */
 static int arg_time(const char *s, int64_t *ms)
 {
-    char iso[40];
-    if (strlen(s) == 10) {
-        snprintf(iso, sizeof iso, "%sT00:00:00Z", s);
-        s = iso;
-    }
-    return csv_parse_time(s, ms);
+    return strlen(s) == 10 ? arg_day(s, ms) : csv_parse_time(s, ms);
 }
 
 #define TIME_FORMS "ms since the epoch, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.mmm]Z"
@@ -503,12 +506,7 @@ static int cmd_gen(int argc, char **argv)
     synth_config_default(&cfg, per_day);
     cfg.days = (uint32_t)days;
     cfg.seed = seed;
-    if (start) {
-        char iso[40];
-        snprintf(iso, sizeof iso, "%.10sT00:00:00Z", start);
-        if (strlen(start) != 10 || csv_parse_time(iso, &cfg.start_ms) < 0)
-            return usage_error("gen: --start wants YYYY-MM-DD, not %s", start);
-    }
+    if (start && arg_day(start, &cfg.start_ms) < 0) return usage_error("gen: --start wants YYYY-MM-DD, not %s", start);
     FILE *out = stdout;
     if (output && !(out = fopen(output, "w"))) {
         fprintf(stderr, "anpr: gen: %s: %s\n", output, strerror(errno));
