@@ -340,6 +340,23 @@ START_TEST(rice_window_matches_scan)
     ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE_CK2, v, 300), 0);
     ck_assert_int_eq(enc_int_decode_window(got, 300, ENC_DELTA_RICE_CK2, b.data, b.len, 0, 100000, &first, &count),
                      ANPR_ECORRUPT);
+    /*
+     * Values across the whole int64 range go up by deltas of 2^63 and more
+     * (from near INT64_MIN to near INT64_MAX): in order, as the whole decode
+     * says (fuzz_encode found the window refusing them).
+     */
+    const int64_t wide[4] = {INT64_MIN + 5, INT64_MAX - 4, INT64_MAX - 4, INT64_MAX};
+    enc_buf_free(&b);
+    ck_assert_int_eq(enc_int_encode(&b, ENC_DELTA_RICE_CK2, wide, 4), 0);
+    ck_assert_int_eq(enc_int_decode_window(got, 4, ENC_DELTA_RICE_CK2, b.data, b.len, INT64_MIN, INT64_MAX, &first,
+                                           &count), 0);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_uint_eq(count, 3);
+    for (size_t i = 0; i < 3; i++) ck_assert_int_eq(got[i], wide[i]);
+    ck_assert_int_eq(enc_int_decode_window(got, 4, ENC_DELTA_RICE_CK2, b.data, b.len, 0, INT64_MAX, &first, &count),
+                     0);
+    ck_assert_uint_eq(first, 1);
+    ck_assert_uint_eq(count, 2);
     /* A stream cut short. */
     for (size_t i = 0; i < 300; i++) v[i] = 1000 + (int64_t)i * 10;
     enc_buf_free(&b);

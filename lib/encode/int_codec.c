@@ -834,8 +834,13 @@ int enc_int_decode_window(int64_t *v, size_t n, unsigned id, const uint8_t *src,
         /* The delta that makes this row is a group's first: the group's parameter comes before it. */
         if ((row - 1) % MINIBLOCK == 0 && (get_bits(&br, 6, &k) < 0 || k > RICE_MAX_K)) return ANPR_ECORRUPT;
         uint64_t d;
-        /* Times of one camera do not go down: a negative delta here is a column out of order. */
-        if (rice_next_checked(&br, (unsigned)k, &d) < 0 || (int64_t)d < 0) return ANPR_ECORRUPT;
+        if (rice_next_checked(&br, (unsigned)k, &d) < 0) return ANPR_ECORRUPT;
+        /*
+         * Times of one camera do not go down: a value below the one before is
+         * a column out of order. Compared as the whole decode's values are
+         * (a delta of 2^63 or more can still go up, from near INT64_MIN).
+         */
+        if ((int64_t)(x + d) < (int64_t)x) return ANPR_ECORRUPT;
         x += d;
     }
     *count = nout;
