@@ -211,7 +211,7 @@ static void scenario(const char *dir, const anpr_vfs *vfs, outcome *o)
         } else {
             failed_commit = 1;
         }
-        if (b == 1) anpr_writer_flush(w);    /* part files */
+        if (b == 1 || b == 2) anpr_writer_flush(w); /* part files; the second recycles the first's journal */
         if (b == 3) anpr_writer_maintain(w); /* merges into daily segments */
         if (b == 4) {
             o->expire_tried = 1;

@@ -1,6 +1,7 @@
 /* The store and writer end to end through the public API. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,8 +228,8 @@ START_TEST(query_threads_option)
 }
 END_TEST
 
-/* The plate's reads in the store, by query. */
-static size_t count_plate(anpr_store *s, const char *plate)
+/* The plate's reads in the store (every read for NULL), by query. */
+static size_t count_reads(anpr_store *s, const char *plate)
 {
     anpr_query q = ANPR_QUERY_INIT;
     q.plate = plate;
@@ -313,7 +315,7 @@ START_TEST(index_density_option)
     size_t want = 0;
     for (size_t i = 0; i < 2 * N; i++) want += strcmp(r[i].plate, r[0].plate) == 0;
     ck_assert_uint_ge(want, 2);
-    ck_assert_uint_eq(count_plate(s, r[0].plate), want);
+    ck_assert_uint_eq(count_reads(s, r[0].plate), want);
     anpr_store_close(s);
     free(r);
     free(p);
@@ -387,7 +389,7 @@ START_TEST(block_rows_option)
     for (size_t i = 0; i < N; i++)
         want += (strcmp(r[i].plate, r[0].plate) == 0) + (strcmp(r2[i].plate, r[0].plate) == 0);
     ck_assert_uint_ge(want, 2);
-    ck_assert_uint_eq(count_plate(s, r[0].plate), want);
+    ck_assert_uint_eq(count_reads(s, r[0].plate), want);
     anpr_store_close(s);
     free(r2);
     free(p2);
@@ -864,6 +866,93 @@ START_TEST(flush_waits_for_fsyncs_in_flight)
 }
 END_TEST
 
+/* The journal files in dir, and the size of the one of generation gen (-1 when absent). */
+static int journal_files(const char *dir, uint64_t gen, long long *size)
+{
+    char name[64], path[4096];
+    journal_file_name(name, sizeof name, gen);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *size = tu_file_size(path);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += strncmp(e->d_name, "journal-", 8) == 0;
+    closedir(d);
+    return n;
+}
+
+static unsigned long journal_inode(const char *dir, uint64_t gen)
+{
+    char name[64], path[4096];
+    journal_file_name(name, sizeof name, gen);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return (unsigned long)st.st_ino;
+}
+
+/*
+ * Each flush after the first recycles the journal the flush before it
+ * retired (the same file, renamed, its pages overwritten): a reader in
+ * another handle sees every committed read throughout, a clean close
+ * leaves the live journal alone, without older records after its own, and
+ * a reopen replays exactly what was committed.
+ */
+START_TEST(flushes_recycle_journals)
+{
+    enum { N = 2000, ROUNDS = 4 };
+    char *dir = tu_tmpdir("store-recycle");
+    anpr_store *s = tu_store_create(dir, 0);
+    anpr_store *reader;
+    anpr_store_options ro = ANPR_STORE_OPTIONS_INIT;
+    ro.flags = ANPR_OPEN_READONLY;
+    ro.refresh_ms = 1;
+    ck_assert_int_eq(anpr_store_open(&reader, dir, &ro), ANPR_OK);
+    anpr_writer *w;
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    anpr_read *r = malloc((ROUNDS * N + 10) * sizeof *r);
+    plate_buf *p = malloc((ROUNDS * N + 10) * sizeof *p);
+    make_reads(r, p, ROUNDS * N + 10, 3, 11);
+    long long size;
+    unsigned long retired = 0;
+    for (unsigned k = 0; k < ROUNDS; k++) {
+        ck_assert_int_eq(anpr_writer_append(w, r + (size_t)k * N, N, NULL, NULL), ANPR_OK);
+        ck_assert_int_eq(anpr_writer_commit(w), ANPR_OK);
+        usleep(2000);
+        ck_assert_uint_eq(count_reads(reader, NULL), (size_t)(k + 1) * N);
+        /* Generation k + 1 is live; after the flush, k + 2 is, and k + 1 is the spare. */
+        unsigned long live = journal_inode(dir, k + 1);
+        ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+        ck_assert_int_eq(journal_files(dir, k + 2, &size), 2);
+        ck_assert_uint_eq(journal_inode(dir, k + 1), live);
+        if (k > 0) ck_assert_uint_eq(journal_inode(dir, k + 2), retired);
+        ck_assert_int_eq(size, k == 0 ? JOURNAL_HEADER_SIZE
+                                      : JOURNAL_HEADER_SIZE + JOURNAL_RECORD_HEADER_SIZE + N * JOURNAL_ROW_SIZE);
+        retired = live;
+        usleep(2000);
+        ck_assert_uint_eq(count_reads(reader, NULL), (size_t)(k + 1) * N);
+    }
+    ck_assert_int_eq(anpr_writer_append(w, r + (size_t)ROUNDS * N, 10, NULL, NULL), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    /* The spare is gone; the live journal holds its header, the record of 10 reads and the closing mark. */
+    ck_assert_int_eq(journal_files(dir, ROUNDS + 1, &size), 1);
+    ck_assert_int_eq(size, JOURNAL_HEADER_SIZE + 2 * JOURNAL_RECORD_HEADER_SIZE + 10 * JOURNAL_ROW_SIZE);
+    usleep(2000);
+    ck_assert_uint_eq(count_reads(reader, NULL), (size_t)ROUNDS * N + 10);
+    anpr_store_close(reader);
+    ck_assert_int_eq(anpr_writer_open(&w, s), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_flush(w), ANPR_OK);
+    ck_assert_int_eq(anpr_writer_close(w), ANPR_OK);
+    anpr_store_close(s);
+    assert_store_holds(dir, r, (size_t)ROUNDS * N + 10);
+    free(r);
+    free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -881,6 +970,7 @@ int main(void)
     tcase_add_test(tc, reader_cache_by_id_and_limit);
     tcase_add_test(tc, threads_share_a_writer);
     tcase_add_test(tc, flush_waits_for_fsyncs_in_flight);
+    tcase_add_test(tc, flushes_recycle_journals);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -354,8 +354,10 @@ ANPR_API int anpr_writer_maintain(anpr_writer *w);
 ANPR_API int anpr_writer_expire(anpr_writer *w, int64_t before_ms);
 
 /*
- * Commit and release the lock. Returns the commit's status; the writer is
- * freed whatever happened. Accepts NULL (and returns ANPR_OK).
+ * Commit, seal the journal for the next writer (a closing record, fsynced),
+ * remove the spare journal of the last flush, and release the lock. Returns
+ * the commit's status, or the seal's; the writer is freed whatever
+ * happened. Accepts NULL (and returns ANPR_OK).
  */
 ANPR_API int anpr_writer_close(anpr_writer *w);
 

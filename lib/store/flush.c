@@ -3,6 +3,9 @@
  * that held them is replaced by an empty one, and one manifest publish
  * makes both changes at once. A crash before that publish leaves the old
  * manifest, whose journal still holds every read; after it, the parts do.
+ * The replaced journal is kept as the spare that the next flush recycles
+ * into its new journal (journal_recycle: rewriting pages the page cache
+ * holds instead of filling new ones).
  */
 #include "store/store.h"
 
@@ -57,7 +60,15 @@ int writer_flush_locked(anpr_writer *w)
     }
     uint64_t old_gen = s->man.journal_gen;
     next.journal_gen = old_gen + 1;
-    rc = journal_create(&nj, s->vfs, s->dir, next.journal_gen, &s->err);
+    if (w->spare_gen) {
+        /* On failure the spare is gone, not the flush: a new file serves as well. */
+        rc = journal_recycle(&nj, s->vfs, s->dir, next.journal_gen, w->spare_gen, &s->err);
+        w->spare_gen = 0;
+    }
+    if (!nj) {
+        rc = journal_create(&nj, s->vfs, s->dir, next.journal_gen, &s->err);
+        if (rc == 0) s->err.text[0] = '\0';
+    }
     if (rc < 0) goto undo;
     rc = manifest_publish(&next, s->vfs, s->dir, &s->err);
     if (rc < 0) {
@@ -76,7 +87,7 @@ int writer_flush_locked(anpr_writer *w)
     manifest_free(&s->man);
     s->man = next;
     journal_close(w->j);
-    store_unlink_journal(s, old_gen);
+    w->spare_gen = old_gen;
     w->j = nj;
     w->nrows = 0;
     w->written_end = w->synced_end = JOURNAL_HEADER_SIZE;

@@ -111,6 +111,7 @@ struct anpr_writer {
     uint64_t written_end, synced_end;
     int poisoned;              /* a status that every later call returns */
     uint64_t journal_cut;      /* bytes of torn tail cut at open */
+    uint64_t spare_gen;        /* a journal retired by the last flush, for the next to recycle; 0: none */
     /* Serialises merges and retention among themselves; appends go on meanwhile. */
     pthread_mutex_t maint_mu;
 };

@@ -288,6 +288,7 @@ int writer_commit_locked(anpr_writer *w)
         memcpy(s->err.text, err.text, sizeof err.text);
     } else if (covering > w->synced_end) {
         w->synced_end = covering;
+        journal_mark_synced(w->j, covering);
     }
     pthread_cond_broadcast(&w->synced_cv);
     return rc < 0 ? rc : ANPR_OK;
@@ -326,9 +327,17 @@ int anpr_writer_close(anpr_writer *w)
     pthread_mutex_lock(&s->mu);
     int rc = writer_commit_locked(w);
     while (w->syncing) pthread_cond_wait(&w->synced_cv, &s->mu);
+    /*
+     * The journal stays for the next writer to replay: sealed by a record
+     * that vouches for all of it, with a recycled file's older records cut
+     * off, so that the next open reads no further than its own. The spare
+     * goes (a reopen would remove it as an orphan anyway).
+     */
+    if (rc == 0) rc = journal_finish(w->j, &s->err);
+    if (w->spare_gen) store_unlink_journal(s, w->spare_gen);
     s->writer = NULL;
     pthread_mutex_unlock(&s->mu);
-    /* The lock goes with the descriptor; the journal stays for the next writer to replay. */
+    /* The lock goes with the descriptor. */
     journal_close(w->j);
     close(w->lock_fd);
     pthread_cond_destroy(&w->synced_cv);
