@@ -8,6 +8,7 @@
  * the drift fall on both alike (a build against itself gives 1.00).
  *
  *   ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] [--samples N] [--fuzzy]
+ *              [--old-io uring|pread] [--new-io uring|pread]
  *
  * Vehicles are drawn from the generator's population of V (default: the
  * year store's, 600,000 reads a day) as anpr-bench draws them, with the
@@ -16,7 +17,9 @@
  * p50 and mean of each build and the median of the per-vehicle ratio
  * NEW / OLD (docs/performance.md, plate history). With --new-store, NEW
  * queries STORE2 (the same reads written in another format, say) and OLD
- * queries STORE.
+ * queries STORE. --old-io and --new-io open a build's store with that I/O
+ * mode (default: as the library chooses), so that one build against itself
+ * compares the two paths.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -38,13 +41,14 @@ typedef struct build {
     int (*cursor_next)(anpr_cursor *, anpr_batch *);
     const char *(*cursor_errmsg)(const anpr_cursor *);
     void (*cursor_close)(anpr_cursor *);
+    int io_mode; /* ANPR_IO_AUTO unless --old-io / --new-io */
     anpr_store *store;
 } build;
 
 static void usage(void)
 {
     fprintf(stderr, "usage: ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] "
-                    "[--samples N] [--fuzzy]\n");
+                    "[--samples N] [--fuzzy] [--old-io uring|pread] [--new-io uring|pread]\n");
     exit(2);
 }
 
@@ -89,12 +93,22 @@ static void load(build *b, const char *store)
     /* Version 2's fields only, which every build since block_rows accepts (query_threads: the env's). */
     o.version = 2;
     o.flags = ANPR_OPEN_READONLY;
+    o.io_mode = b->io_mode;
     o.errbuf = err;
     o.errbuf_size = sizeof err;
     if (b->store_open(&b->store, store, &o) != 0) {
         fprintf(stderr, "ab_history: %s\n", err[0] ? err : store);
         exit(1);
     }
+}
+
+static int io_mode(const char *s)
+{
+    if (strcmp(s, "uring") == 0) return ANPR_IO_URING;
+    if (strcmp(s, "pread") == 0) return ANPR_IO_PREAD;
+    fprintf(stderr, "ab_history: I/O mode '%s' is not uring or pread\n", s);
+    usage();
+    return ANPR_IO_AUTO;
 }
 
 static double now_ms(void)
@@ -150,6 +164,8 @@ int main(int argc, char **argv)
         else if (i + 1 < argc && strcmp(argv[i], "--vehicles") == 0) vehicles = number("--vehicles", argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--seed") == 0) seed = number("--seed", argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--samples") == 0) samples = number("--samples", argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--old-io") == 0) b[0].io_mode = io_mode(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--new-io") == 0) b[1].io_mode = io_mode(argv[++i]);
         else {
             fprintf(stderr, "ab_history: unknown or incomplete option '%s'\n", argv[i]);
             usage();
