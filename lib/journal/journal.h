@@ -67,8 +67,9 @@ int journal_open(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t g
  * writing anything; *off_io is left after the last one passed, for the next
  * call. The first incomplete or bad record ends the read without an error:
  * it is being written, is a torn tail the writer will cut, or is an older
- * generation's record in a recycled file. -ENOENT: the
- * journal is gone (a flush replaced it; read the manifest again).
+ * generation's record in a recycled file. -ENOENT: the journal is gone, or
+ * its header names a later generation (a flush replaced it, or recycled the
+ * file since the manifest was read: read the manifest again).
  */
 int journal_read_tail(const anpr_vfs *vfs, const char *dir, uint64_t gen, uint64_t *off_io,
                       journal_replay_fn fn, void *ctx, anpr_errmsg_buf *err);

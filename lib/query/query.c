@@ -604,8 +604,8 @@ int anpr_query_open(anpr_cursor **out, anpr_store *s, const anpr_query *q)
     }
     c->day_at = 0;
     /*
-     * Groups of days grow from one, so that a query its limit stops early
-     * has read at most about twice what it needed. A plate's blocks are
+     * Groups of days grow from one, so that a query stopped early by its
+     * limit has read at most about twice what it needed. A plate's blocks are
      * known from the probes and few: without a limit they go in groups of
      * query_slice_rows' worth whatever their days, each group a barrier
      * fewer for the query's threads (a year's history on two threads: 0.94
