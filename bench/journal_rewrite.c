@@ -34,21 +34,27 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Write bytes into path (created if absent, overwritten from its start if not): seconds, or -1. */
+/* Write bytes into path (created if absent, overwritten from its start if not): seconds, or -1 with errno set. */
 static double write_journal(const char *path, const char *buf, size_t bytes)
 {
     double t0 = now_s();
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     for (size_t off = 0; off < bytes; off += CHUNK) {
-        if (pwrite(fd, buf, CHUNK, (off_t)off) != (ssize_t)CHUNK) goto fail;
+        ssize_t w = pwrite(fd, buf, CHUNK, (off_t)off);
+        if (w != (ssize_t)CHUNK) {
+            if (w >= 0) errno = ENOSPC; /* short: the disk took no more */
+            goto fail;
+        }
         if ((off + CHUNK) % SYNC_EVERY == 0 && fdatasync(fd) < 0) goto fail;
     }
     if (fdatasync(fd) < 0) goto fail;
     if (close(fd) < 0) return -1;
     return now_s() - t0;
-fail:
+fail:;
+    int e = errno; /* what failed, not what close says */
     close(fd);
+    errno = e;
     return -1;
 }
 
