@@ -92,13 +92,16 @@ static void header_encode(uint8_t *h, uint64_t gen)
     put_u64(h + 24, anpr_checksum(h, 24));
 }
 
-/* ANPR_OK, ANPR_ECORRUPT (magic, checksum, generation) or ANPR_EVERSION. */
+/* header_check: a whole header of a known version that names another generation than the one asked for. */
+#define HEADER_OTHER_GEN 1
+
+/* ANPR_OK, HEADER_OTHER_GEN, ANPR_ECORRUPT (magic or checksum) or ANPR_EVERSION. */
 static int header_check(const uint8_t *h, uint64_t gen)
 {
     if (memcmp(h, journal_magic, 8) != 0 || get_u64(h + 24) != anpr_checksum(h, 24)) return ANPR_ECORRUPT;
     unsigned version = get_u16(h + 8);
     if (version < 1 || version > JOURNAL_FORMAT_VERSION) return ANPR_EVERSION;
-    return get_u64(h + 16) == gen ? ANPR_OK : ANPR_ECORRUPT;
+    return get_u64(h + 16) == gen ? ANPR_OK : HEADER_OTHER_GEN;
 }
 
 static journal *journal_alloc(const anpr_vfs *vfs, const char *dir, uint64_t gen)
@@ -313,9 +316,10 @@ int journal_read_tail(const anpr_vfs *vfs, const char *dir, uint64_t gen, uint64
     for (int tries = 0; tries < 2 && rc == ANPR_ECORRUPT && size >= JOURNAL_HEADER_SIZE; tries++) {
         rc = anpr_vfs_read_full(vfs, j->fd, h, sizeof h, 0);
         if (rc == 0) rc = header_check(h, gen);
-        if (rc == ANPR_ECORRUPT && get_u64(h + 24) == anpr_checksum(h, 24) && get_u64(h + 16) > gen) {
-            rc = -ENOENT;
-            goto out;
+        if (rc == HEADER_OTHER_GEN) {
+            /* A later one: replaced. An earlier one: not the journal the name says. */
+            rc = get_u64(h + 16) > gen ? -ENOENT : ANPR_ECORRUPT;
+            if (rc == -ENOENT) goto out;
         }
     }
     if (rc < 0) {
@@ -393,11 +397,13 @@ int journal_open(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t g
                   get_u16(h + 8), JOURNAL_FORMAT_VERSION);
         goto fail;
     }
+    if (rc == HEADER_OTHER_GEN) {
+        rc = anpr_fail(err, ANPR_ECORRUPT, "%s: header names generation %llu", j->path,
+                       (unsigned long long)get_u64(h + 16));
+        goto fail;
+    }
     if (rc < 0) {
-        if (get_u64(h + 24) == anpr_checksum(h, 24) && memcmp(h, journal_magic, 8) == 0)
-            anpr_fail(err, rc, "%s: header names generation %llu", j->path, (unsigned long long)get_u64(h + 16));
-        else
-            anpr_fail(err, rc, "%s: header fails its magic or checksum", j->path);
+        anpr_fail(err, rc, "%s: header fails its magic or checksum", j->path);
         goto fail;
     }
     j->version = get_u16(h + 8);
