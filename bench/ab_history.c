@@ -8,7 +8,7 @@
  * the drift fall on both alike (a build against itself gives 1.00).
  *
  *   ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] [--samples N] [--fuzzy]
- *              [--old-io uring|pread] [--new-io uring|pread]
+ *              [--old-io uring|pread] [--new-io uring|pread] [--old-map] [--new-map]
  *
  * Vehicles are drawn from the generator's population of V (default: the
  * year store's, 600,000 reads a day) as anpr-bench draws them, with the
@@ -18,8 +18,9 @@
  * NEW / OLD (docs/performance.md, plate history). With --new-store, NEW
  * queries STORE2 (the same reads written in another format, say) and OLD
  * queries STORE. --old-io and --new-io open a build's store with that I/O
- * mode (default: as the library chooses), so that one build against itself
- * compares the two paths.
+ * mode (default: as the library chooses), and --old-map and --new-map with
+ * ANPR_OPEN_MAP (builds before it refuse the flag), so that one build
+ * against itself compares the two paths.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -42,13 +43,15 @@ typedef struct build {
     const char *(*cursor_errmsg)(const anpr_cursor *);
     void (*cursor_close)(anpr_cursor *);
     int io_mode; /* ANPR_IO_AUTO unless --old-io / --new-io */
+    int map;     /* --old-map / --new-map: ANPR_OPEN_MAP */
     anpr_store *store;
 } build;
 
 static void usage(void)
 {
     fprintf(stderr, "usage: ab_history OLD.so NEW.so STORE [--new-store STORE2] [--vehicles V] [--seed S] "
-                    "[--samples N] [--fuzzy] [--old-io uring|pread] [--new-io uring|pread]\n");
+                    "[--samples N] [--fuzzy] [--old-io uring|pread] [--new-io uring|pread] [--old-map] "
+                    "[--new-map]\n");
     exit(2);
 }
 
@@ -92,7 +95,7 @@ static void load(build *b, const char *store)
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
     /* Version 2's fields only, which every build since block_rows accepts (query_threads: the env's). */
     o.version = 2;
-    o.flags = ANPR_OPEN_READONLY;
+    o.flags = ANPR_OPEN_READONLY | (b->map ? ANPR_OPEN_MAP : 0);
     o.io_mode = b->io_mode;
     o.errbuf = err;
     o.errbuf_size = sizeof err;
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
     int fuzzy = 0;
     for (int i = 4; i < argc; i++) {
         if (strcmp(argv[i], "--fuzzy") == 0) fuzzy = 1;
+        else if (strcmp(argv[i], "--old-map") == 0) b[0].map = 1;
+        else if (strcmp(argv[i], "--new-map") == 0) b[1].map = 1;
         else if (i + 1 < argc && strcmp(argv[i], "--new-store") == 0) new_store = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--vehicles") == 0) vehicles = number("--vehicles", argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--seed") == 0) seed = number("--seed", argv[++i]);

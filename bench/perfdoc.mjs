@@ -19,6 +19,9 @@
 //                   prose, not rendered (the table's rows are format 7's)
 //   year-threads1.json, year-threads2.json
 //                   anpr-bench year --reuse --query-threads 1, then 2, in the same hour
+//   year-map0.json, year-map1.json, year-map2.json
+//                   anpr-bench year --reuse, then with --map, then with --map --query-threads 2, in the
+//                   same hour
 //
 // Each block sits between "<!-- perfdoc:NAME -->" and "<!-- /perfdoc:NAME -->";
 // the prose around the blocks is written by hand and left as it is.
@@ -185,6 +188,29 @@ blocks['query-threads'] = (one, two) => {
   ].join('\n');
 };
 
+// Mapped files: the same store queried plainly, then mapped (ANPR_OPEN_MAP) on one thread and on two.
+blocks.mapped = (plain, mapped, mapped2) => {
+  const threads = (j) => j.queries.query_threads || 1;
+  if (plain.queries.mapped || !mapped.queries.mapped || !mapped2.queries.mapped || threads(plain) !== 1 ||
+      threads(mapped) !== 1 || threads(mapped2) !== 2)
+    throw new Error('mapped: expects a plain run, a mapped one and a mapped one with 2 query threads');
+  const pair = (l) => `${fmt(l.p50_ms)} / ${fmt(l.p99_ms)}`;
+  const cold = (j, k) => (j.queries.cold_method && j.queries[k].cold ? fmt(j.queries[k].cold.p50_ms) : 'not measured');
+  const rows = Object.entries(plain.queries)
+    .filter(([k, v]) => v && typeof v === 'object' && v.warm && v.warm.samples && mapped.queries[k] && mapped2.queries[k])
+    .map(([k, v]) => {
+      const a = v.warm, b = mapped.queries[k].warm, c = mapped2.queries[k].warm;
+      return [v.title, pair(a), pair(b), pair(c), fmt(b.p50_ms / a.p50_ms), `${cold(plain, k)} / ${cold(mapped, k)}`,
+        shapeTargets[k] ? shapeTargets[k](b) : ''];
+    });
+  return [
+    `Runs: ${[plain, mapped, mapped2].map((j) => `\`${j.command}\``).join(', then ')}, on ${machine(plain)}; I/O ${plain.queries.io}.`,
+    '',
+    table(['warm', 'read: p50 / p99 ms', 'mapped: p50 / p99 ms', 'mapped, 2 threads: p50 / p99 ms',
+      'p50, mapped against read', 'cold p50 ms, read / mapped', 'target (mapped, 1 thread)'], rows),
+  ].join('\n');
+};
+
 const peerNames = { 'duckdb-table': 'DuckDB table', 'duckdb-parquet': 'DuckDB Parquet', sqlite: 'SQLite' };
 const shapeTitles = {
   plate: 'plate history, whole period',
@@ -235,6 +261,8 @@ function render(doc) {
   if (national && year && sized.length > 2) inputs['block-size'] = sized;
   const threads1 = load('year-threads1.json'), threads2 = load('year-threads2.json');
   if (threads1 && threads2) inputs['query-threads'] = [threads1, threads2];
+  const map0 = load('year-map0.json'), map1 = load('year-map1.json'), map2 = load('year-map2.json');
+  if (map0 && map1 && map2) inputs.mapped = [map0, map1, map2];
   return doc.replace(/<!-- perfdoc:([a-z-]+) -->\n[\s\S]*?<!-- \/perfdoc:\1 -->/g, (whole, name) => {
     if (!blocks[name]) throw new Error(`docs/performance.md: unknown block perfdoc:${name}`);
     if (!inputs[name]) throw new Error(`perfdoc:${name} needs its JSON in bench/results/ (see the header of bench/perfdoc.mjs)`);

@@ -318,6 +318,55 @@ START_TEST(damaged_segments_fail_their_queries_only)
 }
 END_TEST
 
+/*
+ * ANPR_OPEN_MAP: a byte flipped in a segment's first block after the store
+ * mapped the file (a query has read the day through the mapping) is seen by
+ * the next queries, through that mapping, as ANPR_ECORRUPT naming the file,
+ * for the day and for a plate in that block, on one thread and on two; with
+ * the byte put back, the same handle answers in full again.
+ */
+START_TEST(damage_seen_through_a_mapping)
+{
+    store_day0 = ((int64_t)time(NULL) * 1000 / 86400000 - 4) * 86400000;
+    char *dir = tu_tmpdir("corrupt-mapped");
+    fill_store(dir);
+    const int64_t D = INT64_C(86400000);
+    char path[4096], name[256], msg[512];
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        anpr_store *s;
+        anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+        o.flags = ANPR_OPEN_MAP;
+        o.query_threads = threads;
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+        day_file(s, dir, 2, path, sizeof path, name, sizeof name);
+        long long n = count_query(s, store_day0 + D, store_day0 + 3 * D, NULL, msg, sizeof msg);
+        ck_assert_msg(n == 2 * PER_DAY, "days 1 and 2 intact: %lld reads (%s)", n, msg);
+        ck_assert_ptr_nonnull(s->newest_reader);
+        ck_assert_ptr_nonnull(s->newest_reader->map);
+
+        ck_assert_int_eq(tu_flip_byte(path, 100, 0x10), 0); /* inside the first block's chunks */
+        uint64_t mapped = s->groups_mapped;
+        n = count_query(s, store_day0 + D, store_day0 + 3 * D, NULL, msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
+        ck_assert_uint_gt(s->groups_mapped, mapped); /* the file's pages are in memory: its blocks were mapped */
+        ck_assert_msg(strstr(msg, name) != NULL, "the message does not name %s: %s", name, msg);
+        n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, "S200000", msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
+        n = count_query(s, store_day0 + D, store_day0 + 2 * D, NULL, msg, sizeof msg);
+        ck_assert_msg(n == PER_DAY, "the intact day 1: %lld reads (%s)", n, msg);
+
+        ck_assert_int_eq(tu_flip_byte(path, 100, 0x10), 0); /* put back */
+        n = count_query(s, store_day0 + D, store_day0 + 3 * D, NULL, msg, sizeof msg);
+        ck_assert_msg(n == 2 * PER_DAY, "days 1 and 2 mended: %lld reads (%s)", n, msg);
+        n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, "S200000", msg, sizeof msg);
+        ck_assert_msg(n == 1, "the plate of the mended block: %lld (%s)", n, msg);
+        anpr_store_close(s);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("corrupt");
@@ -327,6 +376,7 @@ int main(void)
     tcase_add_test(tc, probe_finds_every_block);
     tcase_add_test(tc, writer_refuses_bad_rows);
     tcase_add_test(tc, damaged_segments_fail_their_queries_only);
+    tcase_add_test(tc, damage_seen_through_a_mapping);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -153,7 +153,7 @@ static void faulty_init(faulty *f, enum mode mode, long fail_at, int err)
 {
     memset(f, 0, sizeof *f);
     f->vfs = (anpr_vfs){f_open,   f_close,  f_pread,     f_pwrite, f_fsync, f_ftruncate, f_fsize,
-                        f_rename, f_unlink, f_fsync_dir, f,        f_uring_result, f_writeback};
+                        f_rename, f_unlink, f_fsync_dir, f,        f_uring_result, f_writeback, NULL, NULL};
     f->mode = mode;
     f->fail_at = fail_at;
     f->err = err;

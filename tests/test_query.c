@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,12 +247,17 @@ static void append_to_both(anpr_writer *w, ref *r, const anpr_read *batch, size_
     }
 }
 
-/* A generator of `days` days of traffic at reads_per_day. */
-static synth *new_traffic(size_t reads_per_day, int days)
+/*
+ * A generator of `days` days of traffic at reads_per_day: ending where the
+ * generator's default ends them, or with `past`, before yesterday, so that
+ * no read is refused as in the future whatever the days.
+ */
+static synth *new_traffic(size_t reads_per_day, int days, int past)
 {
     synth_config cfg;
     synth_config_default(&cfg, reads_per_day);
     cfg.days = days;
+    if (past) cfg.start_ms = ((int64_t)time(NULL) * 1000 / DAY_MS - days - 1) * DAY_MS;
     synth *g;
     ck_assert_int_eq(synth_new(&g, &cfg), 0);
     return g;
@@ -283,7 +289,7 @@ static void end_traffic(anpr_store *s, synth *g, ref *r, char *dir)
 START_TEST(every_shape_against_reference)
 {
     char *dir = tu_tmpdir("query");
-    synth *g = new_traffic(40000, 3);
+    synth *g = new_traffic(40000, 3, 0);
     ref r = {0};
 
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
@@ -381,7 +387,7 @@ END_TEST
 START_TEST(days_answered_in_groups)
 {
     char *dir = tu_tmpdir("groups");
-    synth *g = new_traffic(3000, 12);
+    synth *g = new_traffic(3000, 12, 0);
     ref r = {0};
     anpr_store *s = tu_store_create(dir, 0);
     ingest_and_merge(s, g, &r);
@@ -433,12 +439,7 @@ END_TEST
 START_TEST(threads_share_a_query)
 {
     char *dir = tu_tmpdir("threads");
-    synth_config cfg;
-    synth_config_default(&cfg, 1500);
-    cfg.days = 40;
-    cfg.start_ms = ((int64_t)time(NULL) * 1000 / DAY_MS - 41) * DAY_MS; /* every day in the past */
-    synth *g;
-    ck_assert_int_eq(synth_new(&g, &cfg), 0);
+    synth *g = new_traffic(1500, 40, 1);
     ref r = {0};
     anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
     o.flags = ANPR_OPEN_CREATE;
@@ -479,6 +480,82 @@ START_TEST(threads_share_a_query)
     anpr_cursor_close(c1);
     anpr_cursor_close(c2);
     ck_assert_uint_eq(s->nworkers, 2); /* never more than query_threads - 1 */
+    end_traffic(s, g, &r, dir);
+}
+END_TEST
+
+/* Idle readers in the store's cache, and how many of them hold a mapping of their file. */
+static void count_mapped(anpr_store *s, size_t *mapped, size_t *all)
+{
+    *mapped = *all = 0;
+    for (store_reader *slot = s->newest_reader; slot; slot = slot->older) {
+        (*all)++;
+        *mapped += slot->map != NULL;
+    }
+}
+
+static int refuse_map(const anpr_vfs *v, int fd, uint64_t size, const void **out)
+{
+    (void)v, (void)fd, (void)size, (void)out;
+    return -ENOMEM;
+}
+
+/*
+ * ANPR_OPEN_MAP: queries take blocks from mappings of the files, on one
+ * thread and shared among two, and answer read for read as the reference
+ * does; again after anpr_store_release_memory has taken the pages out of the
+ * process; again with every group taken as not in memory, and so read; and
+ * with a vfs whose maps fail, the files read.
+ */
+START_TEST(mapped_files_answer_alike)
+{
+    const size_t days = 12;
+    char *dir = tu_tmpdir("mapped");
+    synth *g = new_traffic(1500, days, 1);
+    ref r = {0};
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE | ANPR_OPEN_MAP;
+    o.block_rows = 256;
+    anpr_store *s;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    ck_assert_uint_eq(anpr_store_flags(s), ANPR_OPEN_CREATE | ANPR_OPEN_MAP);
+    ingest_and_merge(s, g, &r);
+    anpr_store_close(s);
+
+    size_t mapped, all;
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        o.flags = ANPR_OPEN_MAP;
+        o.query_threads = threads;
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+        check_all_shapes(s, &r);
+        count_mapped(s, &mapped, &all);
+        ck_assert_uint_eq(all, days);
+        ck_assert_uint_eq(mapped, all);
+        ck_assert_uint_eq(s->slices_shared > 0, threads > 1);
+        ck_assert_uint_gt(s->groups_mapped, 0); /* files just written: in the page cache */
+        anpr_store_release_memory(s);
+        check_all_shapes(s, &r);
+        /* Groups whose blocks are not in memory are read, mapped or not. */
+        uint64_t taken = s->groups_mapped;
+        s->map_cold = 1;
+        check_all_shapes(s, &r);
+        ck_assert_uint_eq(s->groups_mapped, taken);
+        ck_assert_uint_gt(s->groups_unmapped, 0);
+        anpr_store_close(s);
+    }
+
+    anpr_vfs refusing = *anpr_vfs_posix();
+    refusing.map = refuse_map;
+    o.query_threads = 1;
+    ck_assert_int_eq(store_open_vfs(&s, dir, &o, &refusing), ANPR_OK);
+    check_all_shapes(s, &r);
+    count_mapped(s, &mapped, &all);
+    ck_assert_uint_eq(all, days);
+    ck_assert_uint_eq(mapped, 0);
+    ck_assert_uint_eq(s->groups_mapped + s->groups_unmapped, 0);
+    anpr_store_release_memory(s); /* nothing mapped: nothing to do */
+    anpr_store_release_memory(NULL);
+    ck_assert_uint_eq(anpr_store_flags(NULL), 0);
     end_traffic(s, g, &r, dir);
 }
 END_TEST
@@ -534,6 +611,7 @@ int main(void)
     tcase_add_test(tc, every_shape_against_reference);
     tcase_add_test(tc, days_answered_in_groups);
     tcase_add_test(tc, threads_share_a_query);
+    tcase_add_test(tc, mapped_files_answer_alike);
     tcase_add_test(tc, bad_queries_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

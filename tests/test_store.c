@@ -172,6 +172,77 @@ static int open_older(anpr_store **s, const char *dir, anpr_store_options o, uns
     return rc;
 }
 
+/* Options that create the store and report open's refusals into err. */
+static anpr_store_options reporting_options(char *err, size_t size)
+{
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.errbuf = err;
+    o.errbuf_size = size;
+    return o;
+}
+
+/* The env variable `name` taken out for a test (its value, to put back, or NULL), and put back. */
+static char *env_take(const char *name)
+{
+    const char *env = getenv(name);
+    char *saved = env ? strdup(env) : NULL;
+    unsetenv(name);
+    return saved;
+}
+
+static void env_put_back(const char *name, char *saved)
+{
+    if (saved) setenv(name, saved, 1);
+    else unsetenv(name);
+    free(saved);
+}
+
+/*
+ * ANPR_OPEN_MAP is a flag like the others, and the env ANPR_MAP=1 adds it
+ * (0 leaves the flags as they are; any other value makes open fail, naming
+ * the variable); a flag the library does not know is refused.
+ */
+START_TEST(map_flag_and_env)
+{
+    char *dir = tu_tmpdir("store-map");
+    char err[512] = "";
+    anpr_store *s = NULL;
+    anpr_store_options o = reporting_options(err, sizeof err);
+    char *saved = env_take("ANPR_MAP");
+
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(anpr_store_flags(s), ANPR_OPEN_CREATE);
+    anpr_store_close(s);
+    o.flags = ANPR_OPEN_MAP | ANPR_OPEN_READONLY;
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(anpr_store_flags(s), ANPR_OPEN_MAP | ANPR_OPEN_READONLY);
+    anpr_store_close(s);
+    o.flags = ANPR_OPEN_MAP << 1;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+    ck_assert_msg(strstr(err, "unknown flags") != NULL, "message: %s", err);
+
+    o.flags = 0;
+    setenv("ANPR_MAP", "1", 1);
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(anpr_store_flags(s), ANPR_OPEN_MAP);
+    anpr_store_close(s);
+    setenv("ANPR_MAP", "0", 1);
+    ck_assert_msg(anpr_store_open(&s, dir, &o) == ANPR_OK, "open: %s", err);
+    ck_assert_uint_eq(anpr_store_flags(s), 0);
+    anpr_store_close(s);
+    const char *bad_env[] = {"yes", "2", "1 "};
+    for (size_t i = 0; i < sizeof bad_env / sizeof *bad_env; i++) {
+        setenv("ANPR_MAP", bad_env[i], 1);
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
+        ck_assert_msg(strstr(err, "ANPR_MAP") != NULL, "message: %s", err);
+    }
+    env_put_back("ANPR_MAP", saved);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /*
  * query_threads: 1..ANPR_QUERY_THREADS_MAX, 0 for the default (1, or the
  * env ANPR_QUERY_THREADS, which a bad value makes open fail); a caller of
@@ -182,13 +253,8 @@ START_TEST(query_threads_option)
     char *dir = tu_tmpdir("store-threads");
     char err[512] = "";
     anpr_store *s = NULL;
-    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
-    o.flags = ANPR_OPEN_CREATE;
-    o.errbuf = err;
-    o.errbuf_size = sizeof err;
-    const char *env = getenv("ANPR_QUERY_THREADS");
-    char *saved = env ? strdup(env) : NULL;
-    unsetenv("ANPR_QUERY_THREADS");
+    anpr_store_options o = reporting_options(err, sizeof err);
+    char *saved = env_take("ANPR_QUERY_THREADS");
 
     o.query_threads = ANPR_QUERY_THREADS_MAX + 1;
     ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_EINVAL);
@@ -221,8 +287,7 @@ START_TEST(query_threads_option)
     ck_assert_uint_eq(s->opts.block_rows, 512);
     anpr_store_close(s);
 
-    if (saved) setenv("ANPR_QUERY_THREADS", saved, 1);
-    free(saved);
+    env_put_back("ANPR_QUERY_THREADS", saved);
     tu_rmrf(dir);
     free(dir);
 }
@@ -967,6 +1032,7 @@ int main(void)
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, block_rows_option);
     tcase_add_test(tc, query_threads_option);
+    tcase_add_test(tc, map_flag_and_env);
     tcase_add_test(tc, index_density_option);
     tcase_add_test(tc, append_validates_each_read);
     tcase_add_test(tc, days_duplicates_and_merge);

@@ -343,14 +343,16 @@ START_TEST(bench_measures_and_reports)
     ck_assert_msg(strstr(out, want) != NULL, "want '%s' in: %s", want, out);
     free(out);
 
-    /* The kept store measured again without ingesting (one day fewer: the expiry dropped it). */
-    ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 4000 --days 3 --samples 3 --cold-samples 0 "
-                         "--dir kept --reuse --json again.json --no-progress",
+    /* The kept store measured again without ingesting (one day fewer: the expiry dropped it), its files mapped. */
+    ck_assert_int_eq(run("%s/anpr-bench custom --reads-per-day 4000 --days 3 --samples 3 --cold-samples 1 "
+                         "--dir kept --reuse --map --json again.json --no-progress",
                          tools),
                      0);
+    assert_file_has("out.txt", ", mapped, 1 thread), ms");
     json = slurp("again.json");
     ck_assert_ptr_null(strstr(json, "\"ingest\""));
     ck_assert(json_number(json, "reads") > 0 && json_number(json, "reads") < stored);
+    ck_assert(json_number(json, "mapped") == 1);
     free(json);
 
     /* Usage errors: status 2 and a message that says what is wrong. */

@@ -60,6 +60,8 @@ static const char usage_text[] =
     "  --index-density N        index buckets for every two reads, 1, 2, 4 or 8 (the library's default, 1)\n"
     "  --query-threads N        threads a query may use, 1..16 (the library's default: 1, or the env\n"
     "                           ANPR_QUERY_THREADS)\n"
+    "  --map                    open the store with ANPR_OPEN_MAP: queries take blocks from mappings of\n"
+    "                           the files (as does the env ANPR_MAP=1)\n"
     "\n"
     "measure:\n"
     "  --samples N              warm queries of each shape (200; national 30, where a partial plate\n"
@@ -120,7 +122,7 @@ int main(int argc, char **argv)
     enum {
         O_SEED = 256, O_FRACTION, O_RPD, O_DAYS, O_CAMERAS, O_VEHICLES, O_MISREAD, O_LATE, O_DUP, O_MOBILE,
         O_CSV, O_DIR, O_REUSE, O_COMMIT, O_BUDGET, O_LEVEL, O_BLOCK_ROWS, O_INDEX_DENSITY, O_QUERY_THREADS,
-        O_SAMPLES, O_COLD,
+        O_MAP, O_SAMPLES, O_COLD,
         O_EXPIRE, O_DEPLOY_RPD, O_DEPLOY_DAYS, O_JSON, O_NO_PROGRESS, O_HELP, O_VERSION,
     };
     static const struct option opts[] = {
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
         {"block-rows", required_argument, 0, O_BLOCK_ROWS},
         {"index-density", required_argument, 0, O_INDEX_DENSITY},
         {"query-threads", required_argument, 0, O_QUERY_THREADS},
+        {"map", no_argument, 0, O_MAP},
         {"samples", required_argument, 0, O_SAMPLES},
         {"cold-samples", required_argument, 0, O_COLD},
         {"expire-days", required_argument, 0, O_EXPIRE},
@@ -159,7 +162,7 @@ int main(int argc, char **argv)
     uint64_t samples = UINT64_MAX, cold_samples = UINT64_MAX, expire_days = UINT64_MAX, deploy_rpd = 60000000, deploy_days = 365;
     double fraction = 0.01, misread = -1, late = -1, dup = -1, mobile = -1;
     const char *csv_path = NULL, *dir = NULL, *json_path = NULL;
-    int reuse = 0, progress = 1, opt;
+    int reuse = 0, progress = 1, map = 0, opt;
     /* The command as typed, for the report: getopt_long reorders argv. */
     char command[1024] = "anpr-bench";
     for (int i = 1, used = (int)strlen(command); i < argc && used < (int)sizeof command - 1; i++)
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
             if (!bad && query_threads > ANPR_QUERY_THREADS_MAX)
                 bad = usage_error("--query-threads: %s is over %d", optarg, ANPR_QUERY_THREADS_MAX);
             break;
+        case O_MAP: map = 1; break;
         case O_SAMPLES: bad = parse_u64(name, optarg, 0, &samples); break;
         case O_COLD: bad = parse_u64(name, optarg, 0, &cold_samples); break;
         case O_EXPIRE: bad = parse_u64(name, optarg, 0, &expire_days); break;
@@ -292,6 +296,7 @@ int main(int argc, char **argv)
     if (!bad) {
         anpr_store_options so = ANPR_STORE_OPTIONS_INIT;
         so.query_threads = (unsigned)query_threads;
+        if (map) so.flags |= ANPR_OPEN_MAP;
         int rc = anpr_store_open(&s, dir, &so);
         if (rc) bad = bench_fail(dir, rc, NULL);
     }

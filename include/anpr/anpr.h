@@ -142,7 +142,21 @@ typedef struct anpr_store anpr_store;
 
 enum anpr_open_flags {
     ANPR_OPEN_CREATE = 1u << 0,   /* create the store if the directory has none */
-    ANPR_OPEN_READONLY = 1u << 1  /* never write; anpr_writer_open is refused */
+    ANPR_OPEN_READONLY = 1u << 1, /* never write; anpr_writer_open is refused */
+    /*
+     * Queries take the blocks of segment files that are in memory from a
+     * read-only memory mapping of each file rather than copying them out of
+     * the page cache: a warm plate history over a year in about three
+     * quarters of the time (docs/performance.md); blocks that are not in
+     * memory are read as without the flag. The price, as with SQLite's
+     * mmap_size: a block taken from a mapping whose pages the kernel has
+     * just dropped is faulted in, and an I/O error met that way, or a
+     * segment file cut short by another program, raises SIGBUS in the
+     * querying thread instead of returning an error (docs/reliability.md).
+     * Mapped pages count in the process's resident size. The env ANPR_MAP=1
+     * sets this flag too.
+     */
+    ANPR_OPEN_MAP = 1u << 2
 };
 
 enum anpr_io_mode {
@@ -241,6 +255,19 @@ ANPR_API const char *anpr_errmsg(const anpr_store *store);
 
 /* The I/O mode in use (ANPR_IO_URING or ANPR_IO_PREAD), after AUTO chose. */
 ANPR_API int anpr_store_io_mode(const anpr_store *store);
+
+/* The open flags in effect: the options', with ANPR_OPEN_MAP if the env ANPR_MAP=1 added it. 0 for NULL. */
+ANPR_API unsigned anpr_store_flags(const anpr_store *store);
+
+/*
+ * Give back memory the store holds between queries and can do without:
+ * with ANPR_OPEN_MAP, the pages of the segment files it keeps mapped leave
+ * the process (its resident size falls; they stay in the page cache, which
+ * may now evict them, and the next queries fault in what they touch). Files
+ * that queries on other threads are reading keep theirs. Without the flag
+ * there is nothing of the kind and this does nothing. Accepts NULL.
+ */
+ANPR_API void anpr_store_release_memory(anpr_store *store);
 
 /* What the store holds, as anpr stats prints it. */
 typedef struct anpr_stats {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define RING_DEPTH 128
 
@@ -67,9 +68,21 @@ int io_batcher_reusable(const io_batcher *b)
     return !b->broken;
 }
 
+int io_mapped_resident(const void *addr, size_t len)
+{
+    uintptr_t at = (uintptr_t)addr, start = at & ~(uintptr_t)4095;
+    unsigned char vec[64];
+    size_t pages = (at - start + len + 4095) / 4096;
+    if (pages > sizeof vec || mincore((void *)start, at - start + len, vec) != 0) return 0;
+    for (size_t i = 0; i < pages; i++)
+        if (!(vec[i] & 1)) return 0;
+    return 1;
+}
+
 static int read_pread(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
 {
     for (size_t i = 0; i < n; i++) {
+        if (reqs[i].fd == IO_MAPPED) continue;
         int rc = anpr_vfs_read_full(b->vfs, reqs[i].fd, reqs[i].buf, reqs[i].len, reqs[i].off);
         if (rc < 0) {
             *failed = i;
@@ -98,12 +111,12 @@ static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
     }
     size_t next = 0, inflight = 0, left = n;
     for (size_t i = 0; i < n; i++) b->done[i] = 0;
-    /* Requests of length 0 are complete already. */
-    for (size_t i = 0; i < n; i++) left -= reqs[i].len == 0;
+    /* Requests of length 0, and those in a mapping, are complete already. */
+    for (size_t i = 0; i < n; i++) left -= reqs[i].len == 0 || reqs[i].fd == IO_MAPPED;
     int err = 0;
     while (left > 0) {
         while (!err && next < n && inflight < RING_DEPTH) {
-            if (reqs[next].len > 0) {
+            if (reqs[next].len > 0 && reqs[next].fd != IO_MAPPED) {
                 queue(b, reqs, next);
                 inflight++;
             }

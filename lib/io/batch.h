@@ -16,8 +16,11 @@
 
 #include "io/vfs.h"
 
+/* A request whose bytes are in memory already (a mapping of its file): buf points at them; never read. */
+#define IO_MAPPED (-1)
+
 typedef struct io_req {
-    int fd;
+    int fd; /* or IO_MAPPED */
     void *buf;
     uint32_t len;
     uint64_t off;
@@ -47,8 +50,15 @@ void *io_batcher_buffer(io_batcher *b, size_t bytes);
 int io_batcher_reusable(const io_batcher *b);
 
 /*
- * Read every request in full. Returns 0, or the first error (-errno; -EIO
- * for a read past the end of a file), with *failed set to its index.
+ * Is every page of [addr, addr + len) of a file's mapping in memory now?
+ * (mincore: a system call.) 0 when not, or when the kernel will not say.
+ */
+int io_mapped_resident(const void *addr, size_t len);
+
+/*
+ * Read every request in full (but those marked IO_MAPPED). Returns 0, or
+ * the first error (-errno; -EIO for a read past the end of a file), with
+ * *failed set to its index.
  */
 int io_batcher_read(io_batcher *b, io_req *reqs, size_t n, size_t *failed);
 

@@ -47,6 +47,16 @@ struct anpr_vfs {
      * that does not reach the device fails the fsync after it.
      */
     int (*writeback)(const anpr_vfs *vfs, int fd, uint64_t off, uint64_t len);
+    /*
+     * May be NULL, and then files are always read: map [0, size) of fd
+     * read-only and shared (a store opened with ANPR_OPEN_MAP maps its
+     * segment files so that queries take blocks from the page cache without
+     * a copy), and undo that. A failed map is no error: the file is read.
+     * What map returns must be an mmap of the file: anpr_store_release_memory
+     * hands its pages back with madvise.
+     */
+    int (*map)(const anpr_vfs *vfs, int fd, uint64_t size, const void **out);
+    void (*unmap)(const anpr_vfs *vfs, const void *addr, uint64_t size);
 };
 
 /* The real file system. Static storage; never freed. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,6 +89,22 @@ static int px_writeback(const anpr_vfs *vfs, int fd, uint64_t off, uint64_t len)
     return sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE) < 0 ? -errno : 0;
 }
 
+static int px_map(const anpr_vfs *vfs, int fd, uint64_t size, const void **out)
+{
+    (void)vfs;
+    if (size == 0 || size > SIZE_MAX) return -EINVAL;
+    void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return -errno;
+    *out = p;
+    return 0;
+}
+
+static void px_unmap(const anpr_vfs *vfs, const void *addr, uint64_t size)
+{
+    (void)vfs;
+    munmap((void *)(uintptr_t)addr, (size_t)size);
+}
+
 static const anpr_vfs posix_vfs = {
     .open = px_open,
     .close = px_close,
@@ -102,6 +119,8 @@ static const anpr_vfs posix_vfs = {
     .ctx = NULL,
     .uring_result = NULL,
     .writeback = px_writeback,
+    .map = px_map,
+    .unmap = px_unmap,
 };
 
 const anpr_vfs *anpr_vfs_posix(void)

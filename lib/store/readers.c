@@ -14,6 +14,10 @@
  * drops the readers of files that the manifest no longer names, so that an
  * expired or merged file's space is given back.
  *
+ * With ANPR_OPEN_MAP a reader also keeps its file mapped, so that queries
+ * take its blocks from the page cache without a copy; the mapping goes with
+ * the reader.
+ *
  * The same goes for a query's read batchers: setting up an io_uring ring is
  * a system call and a mapping, a noticeable part of a sub-millisecond query;
  * and for the threads that take a share of a query's blocks.
@@ -23,6 +27,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/worker.h"
 #include "io/batch.h"
@@ -32,6 +37,7 @@ static void slot_free(anpr_store *s, store_reader *slot)
 {
     if (!slot) return;
     seg_reader_free(slot->r);
+    if (slot->map) s->vfs->unmap(s->vfs, slot->map, slot->src.size);
     if (slot->src.fd >= 0) s->vfs->close(s->vfs, slot->src.fd);
     free(slot);
 }
@@ -99,6 +105,11 @@ int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out)
         /* The reader keeps pointers to src and err: both live in the slot. */
         if (rc == 0) rc = seg_reader_open(&slot->r, &slot->src, &slot->err);
         if (rc < 0 && rc != -ENOENT) anpr_fail_prefix(&slot->err, rc, name);
+        /* Mapped only once its footer has checked the size: a map that fails leaves the file read. */
+        const void *map;
+        if (rc == 0 && (s->opts.flags & ANPR_OPEN_MAP) && s->vfs->map && s->vfs->unmap &&
+            s->vfs->map(s->vfs, fd, slot->src.size, &map) == 0)
+            slot->map = map;
     } else if (fd != -ENOENT) {
         anpr_fail(&slot->err, fd, "%s: open: %s", name, anpr_strerror(fd));
     }
@@ -221,4 +232,18 @@ void store_readers_free(anpr_store *s)
         unlink_idle(s, slot);
         slot_free(s, slot);
     }
+}
+
+void store_readers_release(anpr_store *s)
+{
+    pthread_mutex_lock(&s->readers_mu);
+    /*
+     * MADV_DONTNEED on a shared read-only file mapping only takes its pages
+     * out of this process (they are clean: nothing is lost); the mapping
+     * stays, and a later touch maps them again, from the page cache or the
+     * disk. Mapped pages are what the kernel's cache drops leave alone.
+     */
+    for (store_reader *slot = s->newest_reader; slot; slot = slot->older)
+        if (slot->map) madvise((void *)(uintptr_t)slot->map, slot->src.size, MADV_DONTNEED);
+    pthread_mutex_unlock(&s->readers_mu);
 }

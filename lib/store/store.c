@@ -104,8 +104,14 @@ static int check_options(anpr_store_options *o, const anpr_store_options *in, an
     if (o->version != ANPR_STORE_OPTIONS_VERSION)
         return anpr_fail(err, ANPR_EINVAL, "options: version %u, expected 1 to %u (use ANPR_STORE_OPTIONS_INIT)",
                          o->version, ANPR_STORE_OPTIONS_VERSION);
-    if (o->flags & ~(unsigned)(ANPR_OPEN_CREATE | ANPR_OPEN_READONLY))
+    if (o->flags & ~(unsigned)(ANPR_OPEN_CREATE | ANPR_OPEN_READONLY | ANPR_OPEN_MAP))
         return anpr_fail(err, ANPR_EINVAL, "options: unknown flags 0x%x", o->flags);
+    const char *map = getenv("ANPR_MAP");
+    if (map && *map) {
+        if (strcmp(map, "1") != 0 && strcmp(map, "0") != 0)
+            return anpr_fail(err, ANPR_EINVAL, "ANPR_MAP=%s: expected 1 (map segment files) or 0", map);
+        if (map[0] == '1') o->flags |= ANPR_OPEN_MAP;
+    }
     if (o->memory_budget == 0) o->memory_budget = ANPR_DEFAULT_MEMORY_BUDGET;
     if (o->memory_budget < ((size_t)1 << 20))
         return anpr_fail(err, ANPR_EINVAL, "options: memory_budget %zu is under the 1 MiB minimum",
@@ -265,6 +271,16 @@ const char *anpr_errmsg(const anpr_store *s)
 int anpr_store_io_mode(const anpr_store *s)
 {
     return s ? s->io_mode : ANPR_EINVAL;
+}
+
+unsigned anpr_store_flags(const anpr_store *s)
+{
+    return s ? s->opts.flags : 0;
+}
+
+void anpr_store_release_memory(anpr_store *s)
+{
+    if (s) store_readers_release(s);
 }
 
 /* A handle without a writer sees what other processes publish: reread the manifest. */

@@ -32,6 +32,7 @@ typedef struct store_reader {
     int32_t day;               /* and its day: the two find it in a manifest */
     anpr_source src;
     seg_reader *r;
+    const uint8_t *map;        /* the whole file mapped (ANPR_OPEN_MAP), or NULL: queries read it */
     anpr_errmsg_buf err;       /* the reader's messages */
     /* While idle in the cache: its chain of readers of ids with the same hash, and its place in use order. */
     struct store_reader *chain, *newer, *older;
@@ -76,6 +77,9 @@ struct anpr_store {
     size_t nidle_workers, nworkers;
     /* Index probes and slices that queries shared among threads (atomic): tests see the path ran. */
     uint64_t probes_shared, slices_shared;
+    /* Groups of block reads of mapped files taken from the mappings, and read instead (atomic; tests see both). */
+    uint64_t groups_mapped, groups_unmapped;
+    int map_cold; /* tests: take every mapped file's blocks as not in memory (read them) */
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
     int64_t refreshed_at;      /* monotonic ms; 0 = never */
     uint64_t tail_gen, tail_off;
@@ -127,6 +131,8 @@ int store_reader_get(anpr_store *s, const manifest_file *f, store_reader **out);
 void store_reader_put(anpr_store *s, store_reader *slot, int keep);
 /* Close the idle readers of files m does not name. */
 void store_readers_prune(anpr_store *s, const manifest *m);
+/* The pages of idle readers' mappings out of the process (anpr_store_release_memory). */
+void store_readers_release(anpr_store *s);
 void store_readers_free(anpr_store *s);
 
 /*

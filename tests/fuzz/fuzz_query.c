@@ -11,7 +11,8 @@
  *   0      flags: 1 fuzzy, 2 plate, 4 area, 8 from, 16 to, 32 cameras, 64 limit, 128 bad version
  *   1..4   from: seconds from the store's first midnight (signed)
  *   5..8   to:   the same
- *   9      ncameras (0..15); 10..39 camera ids, 2 bytes each
+ *   9      ncameras (0..15, the low 4 bits; bit 7: ask a second handle on the store, opened with
+ *          ANPR_OPEN_MAP); 10..39 camera ids, 2 bytes each
  *   40..55 the area: lat_min, lon_min, lat_max, lon_max as 32-bit offsets (1e-7 deg) from 53 N, 2 W,
  *          wrapping
  *   56..57 limit
@@ -35,6 +36,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static anpr_store *store;
+static anpr_store *mapped; /* the same store, opened with ANPR_OPEN_MAP: blocks taken from mappings */
 static anpr_row *all;   /* every read of the store, in query order */
 static size_t nall;
 static int64_t first_midnight;
@@ -47,6 +49,7 @@ static void check(int ok)
 
 static void remove_store(void)
 {
+    anpr_store_close(mapped);
     anpr_store_close(store);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -102,6 +105,8 @@ static void build_store(void)
     check(rc == 0);
     anpr_cursor_close(c);
     check(nall > 1000);
+    o.flags = ANPR_OPEN_MAP | ANPR_OPEN_READONLY;
+    check(anpr_store_open(&mapped, dir, &o) == ANPR_OK);
 }
 
 static uint64_t get(const uint8_t *d, size_t size, size_t at, size_t len)
@@ -173,9 +178,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why;
     int plate_ok = plate_match_compile(&m, q.plate, q.fuzzy, &why) == ANPR_OK;
     anpr_cursor *c;
-    int rc = anpr_query_open(&c, store, &q);
+    anpr_store *s = get(data, size, 9, 1) & 0x80 ? mapped : store;
+    int rc = anpr_query_open(&c, s, &q);
     if (!valid(&q) || !plate_ok) {
-        check(rc == ANPR_EINVAL && anpr_errmsg(store)[0] != '\0');
+        check(rc == ANPR_EINVAL && anpr_errmsg(s)[0] != '\0');
         return 0;
     }
     check(rc == ANPR_OK);

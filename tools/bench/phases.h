@@ -83,6 +83,7 @@ typedef struct bench_query_result {
     bench_latency warm[BENCH_SHAPES];
     bench_latency cold[BENCH_SHAPES];
     const char *io_mode;      /* "io_uring" or "pread" */
+    int mapped;               /* the store maps its files (ANPR_OPEN_MAP) */
     unsigned query_threads;   /* threads a query may use */
     const char *cold_method;  /* "drop_caches", "fadvise" or NULL when cold was not measured */
     char cold_note[160];      /* why cold was not measured, if it was asked for */

@@ -205,6 +205,8 @@ static int fadvise_store(ctx *x)
 
 static int make_cold(ctx *x, const char *method)
 {
+    /* A mapped store's pages leave the process first: the cache drops leave mapped pages alone. */
+    anpr_store_release_memory(x->s);
     return strcmp(method, "drop_caches") == 0 ? drop_caches() : fadvise_store(x);
 }
 
@@ -272,6 +274,7 @@ int bench_query_run(anpr_store *s, const char *dir, const bench_query_opts *o, b
     }
     int bad = sample_reads(&x);
     r->io_mode = anpr_store_io_mode(s) == ANPR_IO_URING ? "io_uring" : "pread";
+    r->mapped = (anpr_store_flags(s) & ANPR_OPEN_MAP) != 0;
     r->query_threads = o->query_threads;
     if (!bad && o->cold_samples) r->cold_method = cold_method(&x, r);
 

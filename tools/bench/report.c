@@ -79,8 +79,8 @@ void bench_print_table(FILE *f, const bench_report *r)
     if (r->has_queries) {
         const bench_query_result *q = &r->queries;
         char head[64];
-        snprintf(head, sizeof head, "queries (I/O: %s, %u thread%s), ms", q->io_mode, q->query_threads,
-                 q->query_threads == 1 ? "" : "s");
+        snprintf(head, sizeof head, "queries (I/O: %s%s, %u thread%s), ms", q->io_mode, q->mapped ? ", mapped" : "",
+                 q->query_threads, q->query_threads == 1 ? "" : "s");
         fprintf(f, "%-36s %8s %8s %8s %8s %9s %6s\n", head, "p50", "p95", "p99", "mean", "reads", "n");
         fputs(" warm\n", f);
         for (int k = 0; k < BENCH_SHAPES; k++) print_latency_row(f, bench_shape_titles[k], &q->warm[k]);
@@ -191,6 +191,7 @@ void bench_write_json(FILE *f, const bench_report *r)
         bench_json_begin(&j, "queries");
         bench_json_str(&j, "io", q->io_mode);
         bench_json_uint(&j, "query_threads", q->query_threads);
+        bench_json_uint(&j, "mapped", (uint64_t)q->mapped);
         bench_json_str(&j, "cold_method", q->cold_method ? q->cold_method : "");
         bench_json_str(&j, "cold_note", q->cold_note);
         for (int k = 0; k < BENCH_SHAPES; k++) {
