@@ -22,6 +22,8 @@
 //   year-map0.json, year-map1.json, year-map2.json
 //                   anpr-bench year --reuse, then with --map, then with --map --query-threads 2, in the
 //                   same hour
+//   national-map.json
+//                   anpr-bench national --map: quoted in the mapped-files prose, not rendered
 //
 // Each block sits between "<!-- perfdoc:NAME -->" and "<!-- /perfdoc:NAME -->";
 // the prose around the blocks is written by hand and left as it is.

@@ -816,31 +816,39 @@ static int decode_block(qpart *p, const qblock *qb, const uint8_t *span)
 
 /*
  * A group of block reads whose files are mapped (ANPR_OPEN_MAP) is taken
- * from the mappings, without a copy, when its first such block is in
- * memory; otherwise it is read as any other (through io_uring, in one
- * batch), and the page cache then holds it for the next queries. A mapped
- * block that is not in memory would come in by page faults, one block after
- * another (on this VM a cold history took 57 times as long). One look at
- * the page cache a group: a look a block costs most of what the mapping
- * saves. A block that the look lets through cold is faulted in: slower,
+ * from the mappings, without a copy, when its first and last such blocks
+ * are in memory; otherwise it is read as any other (through io_uring, in
+ * one batch), and the page cache then holds it for the next queries. A
+ * mapped block that is not in memory would come in by page faults, one
+ * block after another (on this VM a cold history took 57 times as long).
+ * Two looks at the page cache a group, since a look a block costs most of
+ * what the mapping saves; the last block too, because the readahead of the
+ * group before often brings in the first of a group that is otherwise
+ * cold. A block that the looks let through cold is faulted in: slower,
  * still right.
  */
+static const uint8_t *mapped_at(const qpart *p, size_t k)
+{
+    const uint8_t *map = p->c->files[p->c->blocks[p->which[k]].file].map;
+    return map ? map + p->reqs[k].off : NULL;
+}
+
 static void map_resident(qpart *p, size_t n)
 {
     anpr_cursor *c = p->c;
-    size_t k = 0;
-    while (k < n && !c->files[c->blocks[p->which[k]].file].map) k++;
+    size_t k = 0, last = n;
+    while (k < n && !mapped_at(p, k)) k++;
     if (k == n) return;
-    const uint8_t *first = c->files[c->blocks[p->which[k]].file].map + p->reqs[k].off;
-    if (c->s->map_cold || !io_mapped_resident(first, p->reqs[k].len)) {
+    while (!mapped_at(p, last - 1)) last--;
+    if (c->s->map_cold || !io_mapped_resident(mapped_at(p, k), p->reqs[k].len) ||
+        (last - 1 > k && !io_mapped_resident(mapped_at(p, last - 1), p->reqs[last - 1].len))) {
         __atomic_fetch_add(&c->s->groups_unmapped, 1, __ATOMIC_RELAXED);
         return;
     }
     __atomic_fetch_add(&c->s->groups_mapped, 1, __ATOMIC_RELAXED);
-    for (; k < n; k++) {
-        const qfile *qf = &c->files[c->blocks[p->which[k]].file];
-        if (qf->map) p->reqs[k] = (io_req){IO_MAPPED, (void *)(uintptr_t)(qf->map + p->reqs[k].off), p->reqs[k].len,
-                                           p->reqs[k].off};
+    for (; k < last; k++) {
+        const uint8_t *at = mapped_at(p, k);
+        if (at) p->reqs[k] = (io_req){IO_MAPPED, (void *)(uintptr_t)at, p->reqs[k].len, p->reqs[k].off};
     }
 }
 
