@@ -814,6 +814,13 @@ static int decode_block(qpart *p, const qblock *qb, const uint8_t *span)
     return 0;
 }
 
+/* Where request k of the batch lies in its file's mapping, or NULL for a file not mapped. */
+static const uint8_t *mapped_at(const qpart *p, size_t k)
+{
+    const uint8_t *map = p->c->files[p->c->blocks[p->which[k]].file].map;
+    return map ? map + p->reqs[k].off : NULL;
+}
+
 /*
  * A group of block reads whose files are mapped (ANPR_OPEN_MAP) is taken
  * from the mappings, without a copy, when its first and last such blocks
@@ -827,12 +834,6 @@ static int decode_block(qpart *p, const qblock *qb, const uint8_t *span)
  * cold. A block that the looks let through cold is faulted in: slower,
  * still right.
  */
-static const uint8_t *mapped_at(const qpart *p, size_t k)
-{
-    const uint8_t *map = p->c->files[p->c->blocks[p->which[k]].file].map;
-    return map ? map + p->reqs[k].off : NULL;
-}
-
 static void map_resident(qpart *p, size_t n)
 {
     anpr_cursor *c = p->c;
