@@ -83,7 +83,7 @@ static char *write_journal(unsigned batches, unsigned per, char *path_out, size_
     ck_assert_int_eq(journal_create(&j, anpr_vfs_posix(), dir, 1, NULL), ANPR_OK);
     append_committed(j, batches, per, 0);
     journal_close(j);
-    snprintf(path_out, path_size, "%s/journal-000001.log", dir);
+    journal_path(path_out, path_size, dir, 1);
     return dir;
 }
 
@@ -210,7 +210,7 @@ START_TEST(wrong_generation_or_version)
     char path[4096];
     char *dir = write_journal(1, 1, path, sizeof path);
     char other[4096];
-    snprintf(other, sizeof other, "%s/journal-000002.log", dir);
+    journal_path(other, sizeof other, dir, 2);
     ck_assert_int_eq(rename(path, other), 0);
     journal *j;
     /* A file renamed to another generation is not taken for it. */
@@ -251,7 +251,7 @@ START_TEST(version_1_is_replayed_and_appended_to)
 {
     char *dir = tu_tmpdir("journal");
     char path[4096];
-    snprintf(path, sizeof path, "%s/journal-000001.log", dir);
+    journal_path(path, sizeof path, dir, 1);
     static uint8_t bytes[4096];
     size_t len = v1_journal(bytes, 1, 3, 4);
     ck_assert_int_eq(tu_write_file(path, bytes, len), 0);
@@ -287,7 +287,7 @@ START_TEST(recycled_file_replays_only_its_own)
 {
     char path[4096], path3[4096];
     char *dir = write_journal(3, 4, path, sizeof path);
-    snprintf(path3, sizeof path3, "%s/journal-000003.log", dir);
+    journal_path(path3, sizeof path3, dir, 3);
     struct stat before, after;
     ck_assert_int_eq(stat(path, &before), 0);
     journal *j;
@@ -318,7 +318,7 @@ START_TEST(recycled_file_replays_only_its_own)
     ck_assert_int_eq(journal_read_tail(anpr_vfs_posix(), dir, 1, &off, collect, &c, NULL), -ENOENT);
     /* An earlier one is no replacement: that file is not the journal it is named for. */
     char path5[4096];
-    snprintf(path5, sizeof path5, "%s/journal-000005.log", dir);
+    journal_path(path5, sizeof path5, dir, 5);
     ck_assert_int_eq(tu_write_file(path5, bytes, len), 0);
     off = 0;
     ck_assert_int_eq(journal_read_tail(anpr_vfs_posix(), dir, 5, &off, collect, &c, NULL), ANPR_ECORRUPT);
@@ -338,7 +338,7 @@ START_TEST(unsynced_writes_in_any_order_are_cut)
 {
     char path[4096], path2[4096];
     char *dir = write_journal(4, 4, path, sizeof path);
-    snprintf(path2, sizeof path2, "%s/journal-000002.log", dir);
+    journal_path(path2, sizeof path2, dir, 2);
     size_t old_len, len;
     uint8_t *old = tu_read_file(path, &old_len);
     journal *j;
@@ -418,7 +418,7 @@ START_TEST(finish_vouches_for_all_and_cuts_older_records)
 {
     char path[4096], path2[4096];
     char *dir = write_journal(3, 4, path, sizeof path);
-    snprintf(path2, sizeof path2, "%s/journal-000002.log", dir);
+    journal_path(path2, sizeof path2, dir, 2);
     journal *j;
     ck_assert_int_eq(journal_recycle(&j, anpr_vfs_posix(), dir, 2, 1, NULL), ANPR_OK);
     /* Two records written without a commit between: only the finish's mark vouches for the first. */

@@ -932,18 +932,11 @@ START_TEST(flush_waits_for_fsyncs_in_flight)
 END_TEST
 
 /* The path of journal gen in dir. */
-static void journal_path(char path[4096], const char *dir, uint64_t gen)
-{
-    char name[64];
-    journal_file_name(name, sizeof name, gen);
-    snprintf(path, 4096, "%s/%s", dir, name);
-}
-
 /* The journal files in dir, and the size of the one of generation gen (-1 when absent). */
 static int journal_files(const char *dir, uint64_t gen, long long *size)
 {
     char path[4096];
-    journal_path(path, dir, gen);
+    journal_path(path, sizeof path, dir, gen);
     *size = tu_file_size(path);
     DIR *d = opendir(dir);
     ck_assert_ptr_nonnull(d);
@@ -957,7 +950,7 @@ static int journal_files(const char *dir, uint64_t gen, long long *size)
 static unsigned long journal_inode(const char *dir, uint64_t gen)
 {
     char path[4096];
-    journal_path(path, dir, gen);
+    journal_path(path, sizeof path, dir, gen);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     return (unsigned long)st.st_ino;

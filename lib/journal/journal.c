@@ -32,6 +32,13 @@ void journal_file_name(char *buf, size_t size, uint64_t gen)
     snprintf(buf, size, "journal-%06llu.log", (unsigned long long)gen);
 }
 
+void journal_path(char *buf, size_t size, const char *dir, uint64_t gen)
+{
+    char name[64];
+    journal_file_name(name, sizeof name, gen);
+    snprintf(buf, size, "%s/%s", dir, name);
+}
+
 void journal_row_encode(uint8_t *p, const anpr_row *r)
 {
     size_t len = strnlen(r->plate, ANPR_PLATE_MAX);
@@ -112,9 +119,7 @@ static journal *journal_alloc(const anpr_vfs *vfs, const char *dir, uint64_t gen
     j->fd = -1;
     j->version = JOURNAL_FORMAT_VERSION;
     j->gen = gen;
-    char name[64];
-    journal_file_name(name, sizeof name, gen);
-    snprintf(j->path, sizeof j->path, "%s/%s", dir, name);
+    journal_path(j->path, sizeof j->path, dir, gen);
     return j;
 }
 
@@ -158,9 +163,8 @@ int journal_recycle(journal **out, const anpr_vfs *vfs, const char *dir, uint64_
     *out = NULL;
     journal *j = journal_alloc(vfs, dir, gen);
     if (!j) return -ENOMEM;
-    char name[64], from[4096];
-    journal_file_name(name, sizeof name, from_gen);
-    snprintf(from, sizeof from, "%s/%s", dir, name);
+    char from[4096];
+    journal_path(from, sizeof from, dir, from_gen);
     uint8_t h[JOURNAL_HEADER_SIZE];
     header_encode(h, gen);
     int rc;

@@ -30,6 +30,8 @@ typedef struct journal journal;
 
 /* "journal-000007.log" for generation 7. buf must hold 32 bytes. */
 void journal_file_name(char *buf, size_t size, uint64_t gen);
+/* The same joined to dir: the journal file's path. */
+void journal_path(char *buf, size_t size, const char *dir, uint64_t gen);
 
 /* Create and publish an empty journal of generation gen in dir (temp, fsync, rename; no dir fsync). */
 int journal_create(journal **out, const anpr_vfs *vfs, const char *dir, uint64_t gen,
