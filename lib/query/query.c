@@ -837,6 +837,7 @@ static const uint8_t *mapped_at(const qpart *p, size_t k)
 static void map_resident(qpart *p, size_t n)
 {
     anpr_cursor *c = p->c;
+    if (!(c->s->opts.flags & ANPR_OPEN_MAP)) return; /* no file is mapped: no batch's requests to look through */
     size_t k = 0, last = n;
     while (k < n && !mapped_at(p, k)) k++;
     if (k == n) return;
