@@ -154,8 +154,7 @@ int main(int argc, char **argv)
         }
         anpr_segment_info in;
         anpr_segment_info_get(seg, &in);
-        unsigned bits = 0;
-        while (bits < 32 && (UINT64_C(1) << bits) < in.index_buckets) bits++;
+        uint64_t nb = in.index_buckets;
         for (unsigned c = 0; c < in.columns; c++) {
             anpr_column_info ci;
             anpr_segment_column(seg, c, &ci);
@@ -176,9 +175,9 @@ int main(int argc, char **argv)
                 char f[ANPR_PLATE_MAX + 1];
                 size_t len = anpr_plate_fold(f, rows[r].plate);
                 day_plates[nday++] = anpr_checksum(f, len); /* XXH3-64 of the folded plate: distinct enough to count */
-                uint32_t bucket = seg_bucket(seg_plate_key(rows[r].plate), bits);
+                uint32_t bucket = seg_bucket(seg_plate_key(rows[r].plate), nb);
                 for (size_t v = 0; v < samples; v++) {
-                    if (seg_bucket(key[v], bits) != bucket) continue;
+                    if (seg_bucket(key[v], nb) != bucket) continue;
                     if (ne == cap && !(e = realloc(e, (cap *= 2) * sizeof *e))) return 1;
                     e[ne].vehicle = (uint32_t)v;
                     e[ne].block = b;

@@ -618,14 +618,16 @@ static void store_directories_raw(const char *path)
 }
 
 /*
- * Files of versions 1 to 8 still read (8 differs from 9 only in not using
- * plate-rrr, 7 from 8 only in not using plate-age-radix, 6 from 7 only in
- * the layout of the index pages, 1 to 5 from 6 only in the directories,
- * which 6 stores as zstd frames; versions 2 to 5 only added encodings);
- * unknown or mixed versions are refused, and a file labelled with the
- * version before or after its own is corrupt, not misread (a version 8 file
- * is a version 9 file that does not use plate-rrr, so it may be labelled
- * either, and a version 7 file any of 7, 8 and 9).
+ * Files of versions 1 to 9 still read (9 differs from 10 only in the
+ * footer's count of index buckets, a power of two given as its logarithm,
+ * 8 from 9 only in not using plate-rrr, 7 from 8 only in not using
+ * plate-age-radix, 6 from 7 only in the layout of the index pages, 1 to 5
+ * from 6 only in the directories, which 6 stores as zstd frames; versions 2
+ * to 5 only added encodings); unknown or mixed versions are refused, and a
+ * file labelled with the version before or after its own is corrupt, not
+ * misread (a version 8 file is a version 9 file that does not use
+ * plate-rrr, so it may be labelled either, and a version 7 file any of 7, 8
+ * and 9).
  */
 START_TEST(format_versions)
 {
@@ -634,18 +636,23 @@ START_TEST(format_versions)
     snprintf(path, sizeof path, "%s/s.seg", dir);
     anpr_row *rows = make_rows(3000);
     anpr_segment_info info;
-    /* Versions 9, 8 and 7, each written by its writer: read under its own label and every later one, not before. */
+    /*
+     * Versions 10 to 7, each written by its writer: read under its own label
+     * and every later one up to 9, not before; and from 10 on, where the
+     * footer counts the index's buckets, only under 10 and later.
+     */
     static const struct {
         unsigned version;
         const char *plates;
-    } written[] = {{SEG_FORMAT_VERSION, "plate-rrr"}, {8, "plate-age-radix"}, {7, "plate-age"}};
+    } written[] = {{SEG_FORMAT_VERSION, "plate-rrr"}, {9, "plate-rrr"}, {8, "plate-age-radix"}, {7, "plate-age"}};
     for (size_t w = 0; w < sizeof written / sizeof written[0]; w++) {
         unsigned v = written[w].version;
         ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, v, NULL), ANPR_OK);
         ck_assert_str_eq(plate_encoding(path), written[w].plates);
         for (unsigned label = 6; label <= SEG_FORMAT_VERSION; label++) {
             int rc = open_as_version(path, label, label, &info);
-            ck_assert_msg(rc == (label < v ? ANPR_ECORRUPT : ANPR_OK), "v%u labelled %u: %d", v, label, rc);
+            int misread = label < v || (v < SEG_FORMAT_EXACT_INDEX) != (label < SEG_FORMAT_EXACT_INDEX);
+            ck_assert_msg(rc == (misread ? ANPR_ECORRUPT : ANPR_OK), "v%u labelled %u: %d", v, label, rc);
             if (rc == ANPR_OK) ck_assert_uint_eq(info.format_version, label);
         }
         ck_assert_int_eq(open_as_version(path, SEG_FORMAT_VERSION + 1, SEG_FORMAT_VERSION + 1, &info), ANPR_EVERSION);
@@ -740,17 +747,17 @@ START_TEST(index_layouts_agree)
              * One plate in every block and another at the far end of its
              * group: that gap's code is longer than the reader's 57-bit look.
              */
-            unsigned bits = index_bucket_bits(n, 1);
+            uint64_t nb = index_buckets(n, 1, 1); /* formats 6 and 7: a power of two */
             char x[16] = "", y[16] = "";
             for (unsigned i = 0; !*x || !*y; i++) {
                 char p[16], folded[ANPR_PLATE_MAX + 1];
                 snprintf(p, sizeof p, "XY%05u", i);
                 anpr_plate_fold(folded, p);
-                uint32_t b = seg_bucket(seg_plate_key(folded), bits);
+                uint32_t b = seg_bucket(seg_plate_key(folded), nb);
                 if (b % SEG_GROUP_BUCKETS < 4 && !*x) strcpy(x, p);
                 if (*x) {
                     anpr_plate_fold(folded, x);
-                    uint32_t bx = seg_bucket(seg_plate_key(folded), bits);
+                    uint32_t bx = seg_bucket(seg_plate_key(folded), nb);
                     if (b / SEG_GROUP_BUCKETS == bx / SEG_GROUP_BUCKETS && b % SEG_GROUP_BUCKETS > 120) strcpy(y, p);
                 }
             }
@@ -890,6 +897,82 @@ START_TEST(index_density_narrows_probes)
 }
 END_TEST
 
+static int cmp_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/*
+ * Format 10 sizes the index to its rows, (rows + 1) / 2 buckets times the
+ * density, whatever that comes to; a probe then lists exactly the blocks
+ * holding a row whose key falls in the probed bucket, in one unit of
+ * buckets laid out or many (a table over 2^18 buckets is laid out in runs
+ * of whole pages that share key groups with the runs beside them).
+ */
+START_TEST(index_sized_to_rows)
+{
+    char *dir = tu_tmpdir("segment");
+    char path[512];
+    snprintf(path, sizeof path, "%s/x.seg", dir);
+    enum { CASES = 4, STEP = 13 };
+    const size_t nrows[CASES] = {1, 30001, 70001, 530001};
+    const uint32_t block_rows[CASES] = {4096, 512, 256, 4096};
+    const unsigned density[CASES] = {1, 1, 8, 1};
+    for (int c = 0; c < CASES; c++) {
+        size_t n = nrows[c], nprobe = (n + STEP - 1) / STEP;
+        anpr_row *rows = make_rows(n);
+        ck_assert_int_eq(write_segment_as(anpr_vfs_posix(), path, rows, n, block_rows[c], SEG_FORMAT_VERSION,
+                                          density[c], NULL), ANPR_OK);
+        anpr_segment *g;
+        anpr_segment_info info;
+        ck_assert_int_eq(anpr_segment_open(&g, path, NULL, 0), ANPR_OK);
+        ck_assert_int_eq(anpr_segment_info_get(g, &info), ANPR_OK);
+        anpr_segment_close(g);
+        uint64_t nb = (n + 1) / 2 * density[c];
+        ck_assert_uint_eq(info.index_buckets, nb);
+        /* Every row's (bucket, block), sorted and without repeats: what the index must hold. */
+        uint64_t *pair = malloc(n * sizeof *pair);
+        for (size_t i = 0; i < n; i++) {
+            char folded[ANPR_PLATE_MAX + 1];
+            anpr_plate_fold(folded, rows[i].plate);
+            pair[i] = (uint64_t)seg_bucket(seg_plate_key(folded), nb) << 32 | (i / block_rows[c]);
+        }
+        qsort(pair, n, sizeof *pair, cmp_u64);
+        size_t npair = 0;
+        for (size_t i = 0; i < n; i++)
+            if (npair == 0 || pair[npair - 1] != pair[i]) pair[npair++] = pair[i];
+        ck_assert_uint_eq(info.index_postings, npair);
+        uint32_t **lists = calloc(nprobe, sizeof *lists);
+        size_t *lens = calloc(nprobe, sizeof *lens);
+        probe_all(path, rows, n, STEP, lists, lens);
+        for (size_t k = 0; k < nprobe; k++) {
+            char folded[ANPR_PLATE_MAX + 1];
+            anpr_plate_fold(folded, rows[k * STEP].plate);
+            uint64_t bucket = seg_bucket(seg_plate_key(folded), nb);
+            size_t lo = 0, hi = npair;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (pair[mid] >> 32 < bucket) lo = mid + 1;
+                else hi = mid;
+            }
+            size_t want = 0;
+            for (size_t j = lo; j < npair && pair[j] >> 32 == bucket; j++, want++)
+                ck_assert_msg(want < lens[k] && lists[k][want] == (uint32_t)pair[j],
+                              "case %d, plate %zu: bucket %llu lists another block", c, k, (unsigned long long)bucket);
+            ck_assert_msg(lens[k] == want, "case %d, plate %zu: %zu blocks, %zu wanted", c, k, lens[k], want);
+            free(lists[k]);
+        }
+        free(lists);
+        free(lens);
+        free(pair);
+        free(rows);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* Each column's zstd_chunks in the segment at path, after checking its rows are rows[0..n). */
 static void zstd_chunks(const char *path, const anpr_row *rows, size_t n, uint32_t out[SEG_NCOLUMNS])
 {
@@ -1009,6 +1092,7 @@ int main(void)
     tcase_add_test(tc, index_layouts_agree);
     tcase_add_test(tc, writer_versions);
     tcase_add_test(tc, index_density_narrows_probes);
+    tcase_add_test(tc, index_sized_to_rows);
     tcase_add_test(tc, plate_rows_picked_out);
     tcase_add_test(tc, format_versions);
     tcase_add_test(tc, zstd_only_where_it_pays);

@@ -2,11 +2,12 @@
  * The plate-hash index builder. Keys go into one of 256 groups by their top
  * 8 bits, each group a list of fixed-size chunks (no reallocation, no
  * copying as a day grows), and for every block the number of keys each
- * group received from it. At the finish, a group's keys, walked block by
- * block, are exactly the keys of its buckets in row order, so the counting
- * sort that lays out the postings touches counters for 1/256 of the buckets
- * at a time: they stay in cache, where a pass over all buckets at once
- * missed it on nearly every row.
+ * group received from it. Buckets follow keys in order (seg_bucket), so at
+ * the finish a run of about 1/256 of the buckets draws its keys from one
+ * group or two, and those keys, walked block by block, come in row order:
+ * the counting sort that lays out the postings touches that run's counters
+ * alone, which stay in cache, where a pass over all buckets at once missed
+ * it on nearly every row.
  */
 #include "segment/index_build.h"
 
@@ -17,12 +18,13 @@
 #include "anpr/anpr.h"
 #include "common/bytes.h"
 #include "encode/bitpack.h"
+#include "segment/seg_internal.h"
 #include "segment/seg_layout.h"
 
 #define GROUP_BITS 8
 #define GROUPS (1u << GROUP_BITS)
 #define CHUNK_KEYS 16384u
-/* Up to 2^18 buckets (4 MiB of counters) are laid out in one go; larger tables a group or a few at a time. */
+/* Up to 2^18 buckets (4 MiB of counters) are laid out in one go; larger tables about 1/256 of them at a time. */
 #define SINGLE_UNIT_BITS 18
 
 typedef struct key_group {
@@ -54,12 +56,16 @@ void index_build_free(index_build *ib)
     free(ib);
 }
 
-unsigned index_bucket_bits(uint64_t rows, unsigned density)
+uint64_t index_buckets(uint64_t rows, unsigned density, int power_of_two)
 {
     /* About one or two (plate, block) pairs a bucket at density 1. */
-    unsigned bits = 0;
-    while (bits < 32 && (UINT64_C(1) << bits) < (rows + 1) / 2 * density) bits++;
-    return bits;
+    uint64_t want = (rows + 1) / 2 * density;
+    if (power_of_two) {
+        unsigned bits = 0;
+        while (bits < 32 && (UINT64_C(1) << bits) < want) bits++;
+        return UINT64_C(1) << bits;
+    }
+    return want < 1 ? 1 : want > UINT32_MAX ? UINT32_MAX : want;
 }
 
 /* A new chunk at the end of a full group. */
@@ -111,17 +117,22 @@ typedef struct bucket_fill {
     uint32_t last;  /* the last block added, or UINT32_MAX */
 } bucket_fill;
 
+/* A run of buckets laid out together, and the key groups that hold their keys. */
 typedef struct unit {
     const index_build *ib;
-    unsigned g0, g1;    /* groups [g0, g1) */
-    unsigned shift;     /* key >> shift is the bucket */
+    uint64_t nb;        /* buckets in the whole table */
+    unsigned g0, g1;    /* key groups [g0, g1) */
     uint64_t first;     /* first bucket of the unit */
-    size_t nb;          /* buckets in the unit */
+    size_t n;           /* buckets in the unit */
     bucket_fill *fill;
     uint16_t *post;     /* NULL while counting */
 } unit;
 
-/* Walk the unit's keys in row order (block by block, then group by group) and count or place postings. */
+/*
+ * Walk the unit's keys in row order (block by block, then group by group)
+ * and count or place postings. The groups at the ends of the unit also
+ * hold keys of the units beside it, which are passed over.
+ */
 static size_t walk(unit *u)
 {
     size_t np = 0;
@@ -133,7 +144,8 @@ static size_t walk(unit *u)
             const key_group *kg = &u->ib->groups[g];
             for (uint32_t k = 0; k < cnt[g]; k++, pos[g]++) {
                 uint32_t key = kg->chunks[pos[g] / CHUNK_KEYS][pos[g] % CHUNK_KEYS];
-                size_t b = (size_t)((u->shift < 32 ? key >> u->shift : 0) - u->first);
+                uint64_t b = seg_bucket(key, u->nb) - u->first; /* wraps above the unit when below it */
+                if (b >= u->n) continue;
                 bucket_fill *f = &u->fill[b];
                 if (f->last == blk) continue;
                 f->last = blk;
@@ -144,6 +156,13 @@ static size_t walk(unit *u)
         }
     }
     return np;
+}
+
+/* The smallest key in bucket b or after it, of a table of nb buckets (b < nb). */
+static uint64_t first_key(uint64_t b, uint64_t nb)
+{
+    /* b < nb <= 2^32, so neither the shift nor the sum overflows. */
+    return ((b << 32) + nb - 1) / nb;
 }
 
 /*
@@ -266,21 +285,20 @@ static int encode_page_rice(enc_buf *out, const uint32_t *count, const uint32_t 
     return rc;
 }
 
-int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const index_layout *lay,
+int index_build_finish(index_build *ib, uint32_t blocks, uint64_t nb, const index_layout *lay,
                        int (*emit)(void *ctx, enc_buf *page), void *ctx, uint64_t *postings)
 {
     *postings = 0;
-    if (ib->blocks > blocks) return ANPR_EINVAL;
-    uint64_t nb_total = UINT64_C(1) << bits;
+    if (ib->blocks > blocks || nb < 1 || nb > UINT64_C(1) << 32) return ANPR_EINVAL;
     /*
-     * A unit is a run of key groups: all of them up to 2^SINGLE_UNIT_BITS
-     * buckets, else one group, or as many as hold a page (pages never
-     * straddle units; a dense index's groups can hold less than one).
+     * A unit is a run of buckets: all of them up to 2^SINGLE_UNIT_BITS, else
+     * about 1/256 of them, in whole pages (pages never straddle units).
      */
-    unsigned per_unit = GROUPS;
-    if (bits > SINGLE_UNIT_BITS)
-        for (per_unit = 1; per_unit < GROUPS && (nb_total >> GROUP_BITS) * per_unit < lay->page_buckets;) per_unit *= 2;
-    size_t unit_nb = per_unit == GROUPS ? (size_t)nb_total : (size_t)((nb_total >> GROUP_BITS) * per_unit);
+    size_t unit_nb = (size_t)nb;
+    if (nb > UINT64_C(1) << SINGLE_UNIT_BITS) {
+        uint64_t per = (nb + GROUPS - 1) / GROUPS;
+        unit_nb = (size_t)((per + lay->page_buckets - 1) / lay->page_buckets * lay->page_buckets);
+    }
     bucket_fill *fill = malloc(unit_nb * sizeof *fill);
     uint32_t *count = malloc(unit_nb * sizeof *count), *start = malloc(unit_nb * sizeof *start);
     uint64_t *tmp = NULL;
@@ -288,9 +306,12 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const in
     size_t post_cap = 0, tmp_cap = 0;
     enc_buf page = {0};
     int rc = fill && count && start ? 0 : -ENOMEM;
-    for (unsigned g0 = 0; rc == 0 && g0 < GROUPS; g0 += per_unit) {
-        unit u = {ib, g0, g0 + per_unit, 32 - bits, (uint64_t)(g0 / per_unit) * unit_nb, unit_nb, fill, NULL};
-        for (size_t b = 0; b < unit_nb; b++) fill[b] = (bucket_fill){0, UINT32_MAX};
+    for (uint64_t first = 0; rc == 0 && first < nb; first += unit_nb) {
+        size_t n = nb - first < unit_nb ? (size_t)(nb - first) : unit_nb;
+        uint64_t end_key = first + n < nb ? first_key(first + n, nb) : UINT64_C(1) << 32;
+        unit u = {ib, nb, (unsigned)(first_key(first, nb) >> (32 - GROUP_BITS)),
+                  (unsigned)((end_key - 1) >> (32 - GROUP_BITS)) + 1, first, n, fill, NULL};
+        for (size_t b = 0; b < n; b++) fill[b] = (bucket_fill){0, UINT32_MAX};
         size_t np = walk(&u);
         if (np > post_cap) {
             free(post);
@@ -302,7 +323,7 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const in
             }
         }
         size_t off = 0;
-        for (size_t b = 0; b < unit_nb; b++) {
+        for (size_t b = 0; b < n; b++) {
             start[b] = (uint32_t)off;
             count[b] = fill[b].n;
             off += fill[b].n;
@@ -310,8 +331,8 @@ int index_build_finish(index_build *ib, uint32_t blocks, unsigned bits, const in
         }
         u.post = post;
         walk(&u);
-        for (size_t from = 0; rc == 0 && from < unit_nb; from += lay->page_buckets) {
-            size_t pb = unit_nb - from < lay->page_buckets ? unit_nb - from : lay->page_buckets;
+        for (size_t from = 0; rc == 0 && from < n; from += lay->page_buckets) {
+            size_t pb = n - from < lay->page_buckets ? n - from : lay->page_buckets;
             size_t pp = 0;
             for (size_t b = from; b < from + pb; b++) pp += count[b];
             size_t need = pb > pp ? pb : pp;

@@ -38,7 +38,7 @@ struct seg_reader {
     anpr_errmsg_buf *err;
     anpr_segment_info info;
     block_meta *blocks;
-    unsigned bucket_bits;
+    uint64_t nbuckets;        /* of the index: 1 to 2^32 (before format 10, 2^bucket_bits) */
     uint32_t page_buckets, npages;
     chunk_ref *pages;          /* loaded on the first probe */
     uint64_t pagedir_off;
@@ -284,7 +284,10 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
     uint64_t dir_off = get_u64(f + FT_DIR_OFF);
     uint32_t dir_len = get_u32(f + FT_DIR_LEN);
     r->page_buckets = get_u32(f + FT_PAGE_BUCKETS);
-    r->bucket_bits = get_u32(f + FT_BUCKET_BITS);
+    uint32_t buckets = get_u32(f + FT_BUCKETS); /* from format 10; before, bucket_bits */
+    r->nbuckets = in->format_version >= SEG_FORMAT_EXACT_INDEX ? buckets
+                  : buckets <= 32                              ? UINT64_C(1) << buckets
+                                                               : 0;
     r->pagedir_off = get_u64(f + FT_PAGEDIR_OFF);
     r->pagedir_len = get_u32(f + FT_PAGEDIR_LEN);
     r->pagedir_sum = get_u64(f + FT_PAGEDIR_SUM);
@@ -295,9 +298,9 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
              (in->rows == 0) == (in->blocks == 0) &&
              dir_off + dir_len == footer_off &&
              r->pagedir_off + r->pagedir_len == dir_off && r->pagedir_off >= SEG_HEADER_SIZE &&
-             r->bucket_bits <= 32 && r->page_buckets >= 1 && r->page_buckets <= (1u << 20);
+             r->nbuckets >= 1 && r->page_buckets >= 1 && r->page_buckets <= (1u << 20);
     if (ok) {
-        uint64_t nb = UINT64_C(1) << r->bucket_bits, npages = (nb + r->page_buckets - 1) / r->page_buckets;
+        uint64_t npages = (r->nbuckets + r->page_buckets - 1) / r->page_buckets;
         r->npages = npages > UINT32_MAX ? 0 : (uint32_t)npages;
         /*
          * Before format 6 the directories are stored as they are; from it, as
@@ -317,7 +320,7 @@ int seg_reader_open(seg_reader **out, const anpr_source *src, anpr_errmsg_buf *e
         rc = anpr_fail(err, ANPR_ECORRUPT, "footer: fields are inconsistent with each other or the file size");
         goto fail;
     }
-    in->index_buckets = (uint32_t)((UINT64_C(1) << r->bucket_bits) > UINT32_MAX ? UINT32_MAX : (UINT64_C(1) << r->bucket_bits));
+    in->index_buckets = r->nbuckets > UINT32_MAX ? UINT32_MAX : (uint32_t)r->nbuckets;
     in->directory_bytes = dir_len + SEG_FOOTER_SIZE + SEG_HEADER_SIZE; /* the page directory counts as index */
     dir_stored = malloc(dir_len ? dir_len : 1);
     r->blocks = calloc(in->blocks ? in->blocks : 1, sizeof *r->blocks);
@@ -721,8 +724,8 @@ static int read_unary(bit_reader *br, uint64_t *count)
 /* The buckets a page holds: page_buckets, or fewer in the last page. */
 static uint32_t page_nbuckets(const seg_reader *r, uint32_t p)
 {
-    uint64_t total = UINT64_C(1) << r->bucket_bits, from = (uint64_t)p * r->page_buckets;
-    return total - from < r->page_buckets ? (uint32_t)(total - from) : r->page_buckets;
+    uint64_t from = (uint64_t)p * r->page_buckets;
+    return r->nbuckets - from < r->page_buckets ? (uint32_t)(r->nbuckets - from) : r->page_buckets;
 }
 
 /* Load index page p's chunk (from its stored bytes, or NULL to read them) and check its header. */
@@ -942,7 +945,7 @@ static int load_page(seg_reader *r, uint32_t p, const uint8_t *stored, uint32_t 
 int seg_reader_page_span(seg_reader *r, const char *plate, uint32_t *page, uint64_t *off, uint32_t *len)
 {
     if (!r->pages) return ANPR_EINVAL;
-    uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
+    uint32_t bucket = seg_bucket(seg_plate_key(plate), r->nbuckets);
     *page = bucket / r->page_buckets;
     *off = r->pages[*page].offset;
     *len = r->pages[*page].stored;
@@ -954,7 +957,7 @@ int seg_reader_probe_page(seg_reader *r, uint32_t page, const uint8_t *stored, c
 {
     *blocks = NULL;
     *n = 0;
-    uint32_t bucket = seg_bucket(seg_plate_key(plate), r->bucket_bits);
+    uint32_t bucket = seg_bucket(seg_plate_key(plate), r->nbuckets);
     if (!r->pages || bucket / r->page_buckets != page) return ANPR_EINVAL;
     uint32_t in_page = bucket % r->page_buckets;
     if (r->info.format_version >= SEG_FORMAT_RICE_PAGES) return probe_rice_page(r, page, stored, in_page, blocks, n);

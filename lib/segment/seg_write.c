@@ -331,17 +331,17 @@ static int emit_page(void *ctx, enc_buf *page)
     return rc;
 }
 
-static int write_index(seg_writer *w, enc_buf *pagedir, unsigned *bits_out, uint64_t *postings_out,
+static int write_index(seg_writer *w, enc_buf *pagedir, uint64_t *nb_out, uint64_t *postings_out,
                        uint64_t *index_bytes)
 {
-    unsigned bits = index_bucket_bits(w->rows, w->index_density);
+    uint64_t nb = index_buckets(w->rows, w->index_density, w->version < SEG_FORMAT_EXACT_INDEX);
     uint64_t start_off = position(w);
     page_out po = {w, pagedir};
     index_layout lay = {SEG_PAGE_BUCKETS * w->index_density,
                         w->version >= SEG_FORMAT_RICE_PAGES ? SEG_GROUP_BUCKETS * w->index_density : 0};
-    int rc = index_build_finish(w->index, w->blocks, bits, &lay, emit_page, &po, postings_out);
+    int rc = index_build_finish(w->index, w->blocks, nb, &lay, emit_page, &po, postings_out);
     *index_bytes = position(w) - start_off;
-    *bits_out = bits;
+    *nb_out = nb;
     return rc;
 }
 
@@ -350,9 +350,8 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
     if (w->failed) return w->failed;
     int rc = write_block(w);
     enc_buf pagedir = {0};
-    unsigned bits = 0;
-    uint64_t postings = 0, index_bytes = 0;
-    if (rc == 0) rc = write_index(w, &pagedir, &bits, &postings, &index_bytes);
+    uint64_t nb = 1, postings = 0, index_bytes = 0;
+    if (rc == 0) rc = write_index(w, &pagedir, &nb, &postings, &index_bytes);
     /* The two directories as zstd frames (format 6): a reader inflates each once, when it opens the file. */
     enc_buf pagedir_z = {0}, dir_z = {0};
     if (rc == 0) rc = enc_zstd_compress(&pagedir_z, w->cctx, w->level, pagedir.data, pagedir.len);
@@ -377,7 +376,8 @@ int seg_writer_finish(seg_writer *w, seg_write_summary *out)
         put_u64(f + FT_DIR_SUM, anpr_checksum(dir_z.data, dir_z.len));
         put_u64(f + FT_PAGEDIR_OFF, pagedir_off);
         put_u32(f + FT_PAGEDIR_LEN, (uint32_t)pagedir_z.len);
-        put_u32(f + FT_BUCKET_BITS, bits);
+        /* The number of buckets from format 10; before, its base 2 logarithm. */
+        put_u32(f + FT_BUCKETS, w->version >= SEG_FORMAT_EXACT_INDEX ? (uint32_t)nb : (uint32_t)__builtin_ctzll(nb));
         put_u64(f + FT_PAGEDIR_SUM, anpr_checksum(pagedir_z.data, pagedir_z.len));
         put_u64(f + FT_POSTINGS, postings);
         put_u64(f + FT_INDEX_BYTES, index_bytes + pagedir_z.len);
