@@ -216,10 +216,10 @@ typedef struct anpr_store_options {
     /*
      * Buckets of each file's plate index for every two rows: 1, 2, 4 or 8;
      * default 1. Files already written keep theirs. A plate lookup also
-     * reads the blocks of other plates that share its bucket (about as many
-     * as its own at 1): each doubling halves those, making a vehicle's
-     * history faster, and costs about a bit a read on disk (0.12 byte on a
-     * national day). See docs/performance.md for the measured trade.
+     * reads the blocks of other plates that share its bucket (more than its
+     * own at 1): each doubling halves those, making a vehicle's history
+     * faster, and costs about a bit a read on disk (0.13 byte on a national
+     * day). See docs/performance.md for the measured trade.
      */
     unsigned index_density;
 } anpr_store_options;
