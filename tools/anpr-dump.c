@@ -78,8 +78,10 @@ static int dump_file(const char *path, const dump_opts *o, uint64_t *total_rows,
            (unsigned long long)in.index_bytes, "", (double)in.index_bytes * per);
     printf("  %-11s %-14s %12s %12s %12llu %7s %10.3f\n", "directory", "", "", "",
            (unsigned long long)in.directory_bytes, "", (double)in.directory_bytes * per);
-    printf("\n  index: %u buckets, %llu postings (%.2f a read), %llu bytes\n", in.index_buckets,
-           (unsigned long long)in.index_postings, (double)in.index_postings * per,
+    /* Postings a bucket: about how many blocks a lookup reads only because they share its bucket. */
+    printf("\n  index: %u buckets, %llu postings (%.2f a read, %.2f a bucket), %llu bytes\n",
+           in.index_buckets, (unsigned long long)in.index_postings, (double)in.index_postings * per,
+           in.index_buckets ? (double)in.index_postings / in.index_buckets : 0.0,
            (unsigned long long)in.index_bytes);
     uint32_t show = o->all_blocks ? in.blocks : (in.blocks < 4 ? in.blocks : 4);
     printf("\n  %-6s %10s %6s  %-24s %-24s %-21s %s\n", "block", "first_row", "rows", "min_ts", "max_ts",
