@@ -183,6 +183,81 @@ START_TEST(dump_reads_format_2)
 }
 END_TEST
 
+/* The file `name` under `dir` (ANPR_TEST_DATA's) is what the last command printed. */
+static void assert_out_is(const char *data, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", data, name);
+    size_t len;
+    char *want = (char *)tu_read_file(path, &len);
+    ck_assert_ptr_nonnull(want);
+    char *out = slurp("out.txt");
+    ck_assert_msg(strlen(out) == len && memcmp(out, want, len) == 0, "%s differs: %s", name, out);
+    free(want);
+    free(out);
+}
+
+/*
+ * A store written by the format-9 library (tests/data/README.md) answers
+ * today's queries as that library did, takes new reads, and merges the day
+ * they land in into a format-10 segment beside the other day's format-9 one.
+ */
+START_TEST(store_of_format_9_upgrades)
+{
+    const char *data = getenv("ANPR_TEST_DATA");
+    ck_assert_msg(data != NULL, "ANPR_TEST_DATA is not set (meson test sets it)");
+    char f9[2048];
+    ck_assert_uint_lt(strlen(data), sizeof f9 - 16);
+    snprintf(f9, sizeof f9, "%s/format9", data);
+    /* A copy: opening a store takes its lock and may recycle its journal. */
+    ck_assert_int_eq(run("cp -r '%s/store' store", f9), 0);
+    const char *queries[][2] = {{"--plate XA06BTG", "plate.csv"},
+                                {"--plate XA06BTG --fuzzy", "fuzzy.csv"},
+                                {"--camera 4 --from 2026-03-02T08:00:00Z --to 2026-03-02T10:00:00Z", "camera.csv"},
+                                {"--limit 100", "first100.csv"}};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+            ck_assert_int_eq(run("%s/anpr query store %s", tools, queries[q][0]), 0);
+            /* After the new reads of 2026-03-01, the second day's answers are unchanged. */
+            if (pass == 0 || q == 2) assert_out_is(f9, queries[q][1]);
+        }
+        if (pass == 1) break;
+        ck_assert_int_eq(run("%s/anpr-dump --verify store", tools), 0);
+        assert_file_has("out.txt", "format version 9, day 2026-03-01");
+        assert_file_has("out.txt", "format version 9, day 2026-03-02");
+        /* A new read of the plate on the first day, and a resend of one it has (stored once); then a merge. */
+        ck_assert_int_eq(run("printf 'ts_ms,plate,camera,lane,direction,confidence,lat,lon\\n"
+                             "1772323200001,XA06BTG,9,1,0,80,,\\n"
+                             "1772353570531,XA06BTG,13,2,1,93,53.2570131,-3.2000154\\n' >more.csv && "
+                             "%s/anpr ingest store more.csv",
+                             tools),
+                         0);
+        assert_file_has("out.txt", "accepted 2, rejected 0");
+    }
+    ck_assert_int_eq(run("%s/anpr-dump --verify store", tools), 0);
+    assert_file_has("out.txt", "format version 10, day 2026-03-01");
+    assert_file_has("out.txt", "format version 9, day 2026-03-02");
+    ck_assert_int_eq(run("%s/anpr stats store", tools), 0);
+    assert_file_has("out.txt", "reads: 5001\n");
+    /* The plate's history: the new read first, then every read it had, the resent one once. */
+    ck_assert_int_eq(run("%s/anpr query store --plate XA06BTG", tools), 0);
+    char *out = slurp("out.txt"), path[4096];
+    snprintf(path, sizeof path, "%s/plate.csv", f9);
+    size_t len;
+    char *had = (char *)tu_read_file(path, &len);
+    ck_assert_ptr_nonnull(had);
+    const char *header = "ts_ms,plate,camera,lane,direction,confidence,lat,lon\n";
+    const char *added = "1772323200001,XA06BTG,9,1,0,80,,\n";
+    size_t hl = strlen(header), al = strlen(added);
+    ck_assert_uint_ge(len, hl);
+    ck_assert_msg(strlen(out) == len + al && memcmp(out, header, hl) == 0 && memcmp(out + hl, added, al) == 0 &&
+                      memcmp(out + hl + al, had + hl, len - hl) == 0,
+                  "%s", out);
+    free(had);
+    free(out);
+}
+END_TEST
+
 START_TEST(query_shapes)
 {
     ck_assert_int_eq(run("%s/anpr gen --reads-per-day 20000 --days 2 --seed 5 -o reads.csv", tools), 0);
@@ -385,6 +460,7 @@ int main(void)
     tcase_add_test(tc, bad_lines_reported_good_kept);
     tcase_add_test(tc, verify_names_the_damage);
     tcase_add_test(tc, dump_reads_format_2);
+    tcase_add_test(tc, store_of_format_9_upgrades);
     tcase_add_test(tc, query_shapes);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, bench_measures_and_reports);
