@@ -318,12 +318,33 @@ START_TEST(damaged_segments_fail_their_queries_only)
 }
 END_TEST
 
+/* A byte in the middle of the index page that a probe for plate reads in segment file path. */
+static uint64_t index_page_of(const char *path, const char *plate)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
+    anpr_errmsg_buf err = {{0}};
+    seg_reader *r;
+    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    ck_assert_int_eq(seg_reader_load_pagedir(r, NULL), ANPR_OK);
+    char folded[ANPR_PLATE_MAX + 1];
+    anpr_plate_fold(folded, plate);
+    uint32_t page, len;
+    uint64_t off;
+    ck_assert_int_eq(seg_reader_page_span(r, folded, &page, &off, &len), ANPR_OK);
+    seg_reader_free(r);
+    close(fd);
+    return off + len / 2;
+}
+
 /*
  * ANPR_OPEN_MAP: a byte flipped in a segment's first block after the store
  * mapped the file (a query has read the day through the mapping) is seen by
  * the next queries, through that mapping, as ANPR_ECORRUPT naming the file,
  * for the day and for a plate in that block, on one thread and on two; with
- * the byte put back, the same handle answers in full again.
+ * the byte put back, the same handle answers in full again. The same for a
+ * byte of the index page that the plate's probe takes from the mapping.
  */
 START_TEST(damage_seen_through_a_mapping)
 {
@@ -360,6 +381,18 @@ START_TEST(damage_seen_through_a_mapping)
         ck_assert_msg(n == 2 * PER_DAY, "days 1 and 2 mended: %lld reads (%s)", n, msg);
         n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, "S200000", msg, sizeof msg);
         ck_assert_msg(n == 1, "the plate of the mended block: %lld (%s)", n, msg);
+
+        /* The same for the index page the plate's probe takes from the mapping. */
+        uint64_t off = index_page_of(path, "S200000");
+        ck_assert_int_eq(tu_flip_byte(path, off, 0x10), 0);
+        uint64_t pages = s->pages_mapped;
+        n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, "S200000", msg, sizeof msg);
+        ck_assert_int_eq(n, ANPR_ECORRUPT);
+        ck_assert_uint_gt(s->pages_mapped, pages); /* taken from the mapping, and its checksum still checked */
+        ck_assert_msg(strstr(msg, name) != NULL, "the message does not name %s: %s", name, msg);
+        ck_assert_int_eq(tu_flip_byte(path, off, 0x10), 0);
+        n = count_query(s, store_day0 + 2 * D, store_day0 + 3 * D, "S200000", msg, sizeof msg);
+        ck_assert_msg(n == 1, "the plate of the mended index page: %lld (%s)", n, msg);
         anpr_store_close(s);
     }
     tu_rmrf(dir);

@@ -533,14 +533,17 @@ START_TEST(mapped_files_answer_alike)
         ck_assert_uint_eq(mapped, all);
         ck_assert_uint_eq(s->slices_shared > 0, threads > 1);
         ck_assert_uint_gt(s->groups_mapped, 0); /* files just written: in the page cache */
+        ck_assert_uint_gt(s->pages_mapped, 0);  /* and so are the index pages the plates' probes took */
         anpr_store_release_memory(s);
         check_all_shapes(s, &r);
-        /* Groups whose blocks are not in memory are read, mapped or not. */
-        uint64_t taken = s->groups_mapped;
+        /* Groups whose blocks are not in memory are read, mapped or not, and so are such index pages. */
+        uint64_t taken = s->groups_mapped, pages = s->pages_mapped, pages_read = s->pages_unmapped;
         s->map_cold = 1;
         check_all_shapes(s, &r);
         ck_assert_uint_eq(s->groups_mapped, taken);
         ck_assert_uint_gt(s->groups_unmapped, 0);
+        ck_assert_uint_eq(s->pages_mapped, pages);
+        ck_assert_uint_gt(s->pages_unmapped, pages_read);
         anpr_store_close(s);
     }
 
@@ -553,6 +556,7 @@ START_TEST(mapped_files_answer_alike)
     ck_assert_uint_eq(all, days);
     ck_assert_uint_eq(mapped, 0);
     ck_assert_uint_eq(s->groups_mapped + s->groups_unmapped, 0);
+    ck_assert_uint_eq(s->pages_mapped + s->pages_unmapped, 0);
     anpr_store_release_memory(s); /* nothing mapped: nothing to do */
     anpr_store_release_memory(NULL);
     ck_assert_uint_eq(anpr_store_flags(NULL), 0);

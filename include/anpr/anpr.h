@@ -144,12 +144,12 @@ enum anpr_open_flags {
     ANPR_OPEN_CREATE = 1u << 0,   /* create the store if the directory has none */
     ANPR_OPEN_READONLY = 1u << 1, /* never write; anpr_writer_open is refused */
     /*
-     * Queries take the blocks of segment files that are in memory from a
-     * read-only memory mapping of each file rather than copying them out of
-     * the page cache: a warm plate history over a year in about three
-     * quarters of the time (docs/performance.md); blocks that are not in
-     * memory are read as without the flag. The price, as with SQLite's
-     * mmap_size: a block taken from a mapping whose pages the kernel has
+     * Queries take the blocks and index pages of segment files that are in
+     * memory from a read-only memory mapping of each file rather than
+     * copying them out of the page cache: a warm plate history over a year
+     * in about three quarters of the time (docs/performance.md); what is
+     * not in memory is read as without the flag. The price, as with SQLite's
+     * mmap_size: a block or page taken from a mapping whose pages the kernel has
      * just dropped is faulted in, and an I/O error met that way, or a
      * segment file cut short by another program, raises SIGBUS in the
      * querying thread instead of returning an error (docs/reliability.md).

@@ -478,6 +478,20 @@ static int read_reqs(qpart *p, size_t n, size_t bytes, size_t *failed)
 }
 
 /*
+ * Is a mapped file's index page in memory, to be taken from the mapping
+ * without a read? A history probes a page of every day's file, and reading
+ * each through io_uring took some 8 % of a mapped history's time; the look
+ * (mincore) costs a tenth of the read. A page not in memory is read with
+ * the others, in the one batch, as before.
+ */
+static int page_mapped(anpr_cursor *c, const qfile *qf, uint64_t off, uint32_t len)
+{
+    int mapped = qf->map && !c->s->map_cold && io_mapped_resident(qf->map + off, len);
+    if (qf->map) __atomic_fetch_add(mapped ? &c->s->pages_mapped : &c->s->pages_unmapped, 1, __ATOMIC_RELAXED);
+    return mapped;
+}
+
+/*
  * The index probes of files [first, end), batched: first the page
  * directories not yet loaded, all in one submission, then the one page each
  * file needs.
@@ -502,8 +516,12 @@ static int probe_files(qpart *p, size_t first, size_t end)
                 break;
             }
             if (round == 0 && len == 0) continue;
-            p->reqs[n] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
-            p->which[n++] = i;
+            p->which[n] = i;
+            if (round == 1 && page_mapped(c, qf, off, len)) {
+                p->reqs[n++] = (io_req){IO_MAPPED, (void *)(uintptr_t)(qf->map + off), len, off};
+                continue;
+            }
+            p->reqs[n++] = (io_req){qf->fd, (void *)(uintptr_t)bytes, len, off};
             bytes += len;
         }
         size_t failed = SIZE_MAX;

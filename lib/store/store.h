@@ -79,7 +79,9 @@ struct anpr_store {
     uint64_t probes_shared, slices_shared;
     /* Groups of block reads of mapped files taken from the mappings, and read instead (atomic; tests see both). */
     uint64_t groups_mapped, groups_unmapped;
-    int map_cold; /* tests: take every mapped file's blocks as not in memory (read them) */
+    /* The same for index pages: taken from the mappings, and read (atomic). */
+    uint64_t pages_mapped, pages_unmapped;
+    int map_cold; /* tests: take every mapped file's blocks and index pages as not in memory (read them) */
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
     int64_t refreshed_at;      /* monotonic ms; 0 = never */
     uint64_t tail_gen, tail_off;
