@@ -136,11 +136,9 @@ START_TEST(probe_finds_every_block)
     static anpr_row rows[N];
     make_rows(rows, N);
     write_segment(path, rows, N, 128);
-    int fd = open(path, O_RDONLY);
-    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
-    seg_reader *r;
-    anpr_errmsg_buf err = {{0}};
-    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
+    tu_segment t;
+    tu_segment_open(&t, path);
+    seg_reader *r = t.r;
     ck_assert_int_eq(seg_reader_verify(r), ANPR_OK);
     for (size_t i = 0; i < N; i += 17) {
         uint32_t *blocks;
@@ -166,8 +164,7 @@ START_TEST(probe_finds_every_block)
         ck_assert_uint_eq(n2, nb);
         free(b2);
     }
-    seg_reader_free(r);
-    close(fd);
+    tu_segment_close(&t);
     tu_rmrf(dir);
     free(dir);
 }
@@ -321,20 +318,15 @@ END_TEST
 /* A byte in the middle of the index page that a probe for plate reads in segment file path. */
 static uint64_t index_page_of(const char *path, const char *plate)
 {
-    int fd = open(path, O_RDONLY);
-    ck_assert_int_ge(fd, 0);
-    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
-    anpr_errmsg_buf err = {{0}};
-    seg_reader *r;
-    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
-    ck_assert_int_eq(seg_reader_load_pagedir(r, NULL), ANPR_OK);
+    tu_segment t;
+    tu_segment_open(&t, path);
+    ck_assert_int_eq(seg_reader_load_pagedir(t.r, NULL), ANPR_OK);
     char folded[ANPR_PLATE_MAX + 1];
     anpr_plate_fold(folded, plate);
     uint32_t page, len;
     uint64_t off;
-    ck_assert_int_eq(seg_reader_page_span(r, folded, &page, &off, &len), ANPR_OK);
-    seg_reader_free(r);
-    close(fd);
+    ck_assert_int_eq(seg_reader_page_span(t.r, folded, &page, &off, &len), ANPR_OK);
+    tu_segment_close(&t);
     return off + len / 2;
 }
 

@@ -686,22 +686,17 @@ END_TEST
 static uint64_t probe_all(const char *path, const anpr_row *rows, size_t n, size_t step, uint32_t **lists,
                           size_t *lens)
 {
-    int fd = open(path, O_RDONLY);
-    ck_assert_int_ge(fd, 0);
-    anpr_source src = {anpr_vfs_posix(), fd, (uint64_t)tu_file_size(path)};
-    anpr_errmsg_buf err = {{0}};
-    seg_reader *r;
-    ck_assert_int_eq(seg_reader_open(&r, &src, &err), ANPR_OK);
-    ck_assert_msg(seg_reader_verify(r) == ANPR_OK, "%s", err.text);
+    tu_segment t;
+    tu_segment_open(&t, path);
+    ck_assert_msg(seg_reader_verify(t.r) == ANPR_OK, "%s", t.err.text);
     for (size_t i = 0, k = 0; i < n; i += step, k++) {
         char folded[ANPR_PLATE_MAX + 1];
         anpr_plate_fold(folded, rows[i].plate);
-        ck_assert_int_eq(seg_reader_plate_blocks(r, folded, &lists[k], &lens[k]), ANPR_OK);
+        ck_assert_int_eq(seg_reader_plate_blocks(t.r, folded, &lists[k], &lens[k]), ANPR_OK);
     }
     anpr_segment_info info;
-    seg_reader_info(r, &info);
-    seg_reader_free(r);
-    close(fd);
+    seg_reader_info(t.r, &info);
+    tu_segment_close(&t);
     return info.index_bytes;
 }
 

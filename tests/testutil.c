@@ -200,3 +200,21 @@ anpr_store *tu_store_create(const char *dir, size_t memory_budget)
 {
     return tu_store_create_retained(dir, memory_budget, 0);
 }
+
+void tu_segment_open(tu_segment *t, const char *path)
+{
+    memset(t, 0, sizeof *t);
+    t->fd = open(path, O_RDONLY);
+    ck_assert_msg(t->fd >= 0, "%s: %s", path, strerror(errno));
+    t->src = (anpr_source){anpr_vfs_posix(), t->fd, (uint64_t)tu_file_size(path)};
+    int rc = seg_reader_open(&t->r, &t->src, &t->err);
+    ck_assert_msg(rc == ANPR_OK, "%s: %s", path, t->err.text);
+}
+
+void tu_segment_close(tu_segment *t)
+{
+    seg_reader_free(t->r);
+    close(t->fd);
+    t->r = NULL;
+    t->fd = -1;
+}

@@ -9,6 +9,7 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "segment/segment.h"
 
 /*
  * A fresh, empty directory for one test: $ANPR_TEST_TMP (or /tmp) /
@@ -40,6 +41,22 @@ anpr_store *tu_store_create_retained(const char *dir, size_t memory_budget, unsi
 
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
+
+/*
+ * A segment file open for the library's internal reader. The reader keeps a
+ * pointer to src, so the struct stays where it is until tu_segment_close,
+ * which frees the reader and closes the file.
+ */
+typedef struct tu_segment {
+    int fd;
+    anpr_source src;
+    anpr_errmsg_buf err; /* the reader's messages */
+    seg_reader *r;
+} tu_segment;
+
+/* Open path; the test fails if it cannot be opened or its reader refuses it. */
+void tu_segment_open(tu_segment *t, const char *path);
+void tu_segment_close(tu_segment *t);
 
 /*
  * Query the whole store and check the answer is in time order (then camera,
