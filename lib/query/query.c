@@ -479,10 +479,11 @@ static int read_reqs(qpart *p, size_t n, size_t bytes, size_t *failed)
 
 /*
  * Is a mapped file's index page in memory, to be taken from the mapping
- * without a read? A history probes a page of every day's file, and reading
- * each through io_uring took some 8 % of a mapped history's time; the look
- * (mincore) costs a tenth of the read. A page not in memory is read with
- * the others, in the one batch, as before.
+ * without a read? A history probes a page of every day's file: reading
+ * them through io_uring was 8 % of a mapped history's time on the Intel
+ * host, and a look (mincore) a page instead took 0.96 times the time there
+ * (1.028 on the AMD host: docs/performance.md, Mapped files). A page not in
+ * memory is read with the others, in the one batch, as before.
  */
 static int page_mapped(anpr_cursor *c, const qfile *qf, uint64_t off, uint32_t len)
 {
