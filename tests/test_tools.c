@@ -38,6 +38,16 @@ static char *slurp(const char *name)
     return s;
 }
 
+/* The file `name` in the directory `data` (tests/data, or a folder of it): malloc'd, its length in *len. */
+static char *read_data(const char *data, const char *name, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", data, name);
+    char *b = (char *)tu_read_file(path, len);
+    ck_assert_msg(b != NULL, "cannot read %s", path);
+    return b;
+}
+
 /* The command's output file name (out.txt, err.txt) holds needle. */
 static void assert_file_has(const char *name, const char *needle)
 {
@@ -165,11 +175,8 @@ START_TEST(dump_reads_format_2)
     char *out = slurp("out.txt");
     ck_assert_ptr_nonnull(strstr(out, "format version 2,"));
     ck_assert_ptr_nonnull(strstr(out, "verify: ok"));
-    char path[4096];
-    snprintf(path, sizeof path, "%s/format2-rows.csv", data);
     size_t len;
-    char *want = (char *)tu_read_file(path, &len);
-    ck_assert_ptr_nonnull(want);
+    char *want = read_data(data, "format2-rows.csv", &len);
     const char *rows = strstr(out, "ts_ms,plate,");
     ck_assert_ptr_nonnull(rows);
     /* The rows, up to the blank line the dump ends them with. */
@@ -186,11 +193,8 @@ END_TEST
 /* The file `name` in the directory `data` is what the last command printed. */
 static void assert_out_is(const char *data, const char *name)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", data, name);
     size_t len;
-    char *want = (char *)tu_read_file(path, &len);
-    ck_assert_ptr_nonnull(want);
+    char *want = read_data(data, name, &len);
     char *out = slurp("out.txt");
     ck_assert_msg(strlen(out) == len && memcmp(out, want, len) == 0, "%s differs: %s", name, out);
     free(want);
@@ -244,11 +248,9 @@ START_TEST(store_of_format_9_upgrades)
     assert_file_has("out.txt", "reads: 5001\n");
     /* The plate's history: the new read first, then every read it had, the resent one once. */
     ck_assert_int_eq(run("%s/anpr query store --plate XA06BTG", tools), 0);
-    char *out = slurp("out.txt"), path[4096];
-    snprintf(path, sizeof path, "%s/plate.csv", f9);
+    char *out = slurp("out.txt");
     size_t len;
-    char *had = (char *)tu_read_file(path, &len);
-    ck_assert_ptr_nonnull(had);
+    char *had = read_data(f9, "plate.csv", &len);
     const char *header = "ts_ms,plate,camera,lane,direction,confidence,lat,lon\n";
     const char *added = "1772323200001,XA06BTG,9,1,0,80,,\n";
     size_t hl = strlen(header), al = strlen(added);
