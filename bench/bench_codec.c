@@ -191,7 +191,8 @@ static plate_enc plate_encs[] = {
     {"plate-shapes", ENC_PLATE_SHAPES, NULL},
     {"plate-age", ENC_PLATE_AGE, NULL},
     {"plate-age-radix", ENC_PLATE_AGE_RADIX, NULL},
-    {"plate-rrr", ENC_PLATE_RRR, NULL}};
+    {"plate-rrr", ENC_PLATE_RRR, NULL},
+    {"plate-part", ENC_PLATE_PART, NULL}};
 #define NPLATE_ENCS (sizeof plate_encs / sizeof plate_encs[0])
 
 static void prepare_plates(plate_enc *p)

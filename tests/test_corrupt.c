@@ -5,6 +5,7 @@
  * ANPR_EVERSION for the version field), or every row decodes exactly as
  * written. Plate probes are checked the same way.
  */
+#define _GNU_SOURCE /* memmem */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
+#include "common/bytes.h"
+#include "encode/encode.h"
 #include "segment/segment.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -315,6 +318,124 @@ START_TEST(damaged_segments_fail_their_queries_only)
 }
 END_TEST
 
+/*
+ * plate-part: a search of a block trusts the plate chunk's table on the sum
+ * the block directory keeps, and each section it reads on the table's sum,
+ * in place of the whole chunk's checksum. A byte changed in the table, in
+ * the part that the plate's letters fall in, or (for a plate that is there)
+ * in the part ids, bitmap and ages, is reported naming it; a byte changed in
+ * another part leaves the search's answer whole and right, and the block's
+ * decode (every read of it, anpr-dump --verify) refuses it.
+ */
+START_TEST(plate_search_checks_what_it_reads)
+{
+    enum { N = 2000 };
+    char *dir = tu_tmpdir("corrupt-part");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seg", dir);
+    static anpr_row rows[N], out[N];
+    static uint32_t at[N];
+    make_rows(rows, N);
+    /*
+     * Current-format plates whose last letters, A to H, put them in parts 0
+     * to 7; the other letters scattered, as a camera's are, so that the
+     * chunk is stored as it is (zstd does not shrink it).
+     */
+    static const char letters[] = "ABCDEFGHJKLMNOPRSTUVWXY";
+    for (size_t i = 0; i < N; i++) {
+        uint32_t h = (uint32_t)i * UINT32_C(2654435761);
+        snprintf(rows[i].plate, sizeof rows[i].plate, "%c%c%02zu%c%c%c", letters[h % 23], letters[h / 23 % 23],
+                 i % 50, letters[h / 529 % 23], letters[h / 12167 % 23], "ABCDEFGH"[i % 8]);
+    }
+    write_segment(path, rows, N, 4096);
+    /* The plate chunk, found in the file by its bytes. */
+    enc_buf chunk = {0};
+    ck_assert_int_eq(enc_plate_encode(&chunk, ENC_PLATE_PART, rows, N), 0);
+    size_t flen;
+    uint8_t *file = tu_read_file(path, &flen);
+    const uint8_t *found = memmem(file, flen, chunk.data, chunk.len);
+    ck_assert_ptr_nonnull(found);
+    tu_segment t;
+    tu_segment_open(&t, path);
+    uint64_t span_off;
+    uint32_t span_len;
+    ck_assert_int_eq(seg_reader_block_span(t.r, 0, &span_off, &span_len), 0);
+    size_t table = (size_t)(found - file) - span_off, part_at[9];
+    part_at[0] = table + ENC_PART_TABLE_BYTES;
+    for (unsigned p = 0; p < 8; p++) part_at[p + 1] = part_at[p] + (get_u16(chunk.data + 2 * p) * 20 + 7) / 8;
+    uint8_t *span = malloc(span_len);
+    ck_assert_ptr_nonnull(span);
+    /* Row 57's plate (part 1) is in the block; AB99CDF (part 5) is not. */
+    enc_plate_target *here, *absent;
+    ck_assert_int_eq(enc_plate_target_new(&here, rows[57].plate, 0), 0);
+    ck_assert_int_eq(enc_plate_target_new(&absent, "AB99CDF", 0), 0);
+    size_t want = 0;
+    for (size_t i = 0; i < N; i++) want += strcmp(rows[i].plate, rows[57].plate) == 0;
+    static const struct {
+        int where;  /* -1: no change; 0: the table; 1 + p: part p; 10: the part ids */
+        int here;   /* what the search for the plate that is there gives: 1 its rows, 0 ECORRUPT */
+        int absent; /* the same for the plate that is not */
+        const char *named;
+    } cases[] = {{-1, 1, 1, NULL},          {0, 0, 0, "table"},        {1 + 1, 0, 1, "letters part 1"},
+                 {1 + 5, 1, 0, "letters part 5"}, {10, 0, 1, "part ids, bitmap and ages"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        memcpy(span, file + span_off, span_len);
+        int w = cases[k].where;
+        size_t off = w < 0 ? 0 : w == 0 ? table + 20 : w == 10 ? part_at[8] : part_at[w - 1] + 1;
+        if (w >= 0) span[off] ^= 0x10;
+        size_t nhit = 0;
+        int rc = seg_reader_find_plate(t.r, 0, span, here, at, out, &nhit);
+        if (cases[k].here) {
+            ck_assert_msg(rc == 0 && nhit == want, "case %zu: %d, %zu of %zu", k, rc, nhit, want);
+            for (size_t h = 0; h < nhit; h++) ck_assert_str_eq(out[h].plate, rows[57].plate);
+        } else {
+            ck_assert_msg(rc == ANPR_ECORRUPT, "case %zu: %d", k, rc);
+            ck_assert_msg(strstr(t.err.text, cases[k].named) != NULL, "case %zu: %s", k, t.err.text);
+        }
+        rc = seg_reader_find_plate(t.r, 0, span, absent, at, out, &nhit);
+        if (cases[k].absent) {
+            ck_assert_msg(rc == 0 && nhit == 0, "case %zu: %d, %zu", k, rc, nhit);
+        } else {
+            ck_assert_msg(rc == ANPR_ECORRUPT, "case %zu: %d", k, rc);
+            ck_assert_msg(strstr(t.err.text, cases[k].named) != NULL, "case %zu: %s", k, t.err.text);
+        }
+        size_t n;
+        rc = seg_reader_decode_block(t.r, 0, span, out, &n);
+        ck_assert_int_eq(rc, w < 0 ? 0 : ANPR_ECORRUPT);
+    }
+    /*
+     * Row 59's plate ends in D (part 3); misread-tolerant, it may end in O
+     * too (the 14th letter of the alphabet without I and Q: part 5): found
+     * in part 3, the search still checks part 5 before it reads it.
+     */
+    char folded[ANPR_PLATE_MAX + 1];
+    anpr_plate_fold(folded, rows[59].plate);
+    enc_plate_target *fuzzy;
+    ck_assert_int_eq(enc_plate_target_new(&fuzzy, folded, 1), 0);
+    for (int damaged = 0; damaged < 2; damaged++) {
+        memcpy(span, file + span_off, span_len);
+        if (damaged) span[part_at[5] + 1] ^= 0x10;
+        size_t nhit = 0;
+        int rc = seg_reader_find_plate(t.r, 0, span, fuzzy, at, out, &nhit);
+        if (damaged) {
+            ck_assert_int_eq(rc, ANPR_ECORRUPT);
+            ck_assert_msg(strstr(t.err.text, "letters part 5") != NULL, "%s", t.err.text);
+        } else {
+            ck_assert_msg(rc == 0 && nhit >= 1, "%d, %zu", rc, nhit);
+        }
+    }
+    enc_plate_target_free(fuzzy);
+    enc_plate_target_free(here);
+    enc_plate_target_free(absent);
+    free(span);
+    free(file);
+    enc_buf_free(&chunk);
+    tu_segment_close(&t);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* A byte in the middle of the index page that a probe for plate reads in segment file path. */
 static uint64_t index_page_of(const char *path, const char *plate)
 {
@@ -399,6 +520,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, every_byte_flipped);
     tcase_add_test(tc, probe_finds_every_block);
+    tcase_add_test(tc, plate_search_checks_what_it_reads);
     tcase_add_test(tc, writer_refuses_bad_rows);
     tcase_add_test(tc, damaged_segments_fail_their_queries_only);
     tcase_add_test(tc, damage_seen_through_a_mapping);

@@ -495,8 +495,9 @@ START_TEST(int_garbage_refused)
         enc_int_decode(v, n, int_ids[next() % (sizeof int_ids / sizeof int_ids[0])], buf, len);
         anpr_row rows[300];
         static const unsigned plate_ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,        ENC_PLATE_SPLIT,
-                                             ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
-        enc_plate_decode(rows, n, plate_ids[next() % 8], buf, len);
+                                             ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR,
+                                             ENC_PLATE_PART};
+        enc_plate_decode(rows, n, plate_ids[next() % 9], buf, len);
     }
     ck_assert_str_eq(enc_name(ENC_DELTA_BP), "delta-bitpack");
     ck_assert_str_eq(enc_name(99), "unknown");
@@ -520,8 +521,8 @@ START_TEST(plates_round_trip)
                         "AB1CDEF", "AB123CD", "AB12CD",  "AB12CDEF", "9999999", "ZZZZZZZZZZZZZZZ"};
     for (size_t k = 0; k < sizeof uk / sizeof uk[0]; k++) strcpy(rows[2 + k].plate, uk[k]);
     unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,        ENC_PLATE_SPLIT,
-                      ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
-    for (int c = 0; c < 8; c++) {
+                      ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR, ENC_PLATE_PART};
+    for (int c = 0; c < 9; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         memset(back, 0x55, sizeof back);
@@ -588,12 +589,12 @@ static int same_plate(const char *p, const char *target)
 /* Finding each target by its codes marks exactly the rows that decoding and comparing would, in both encodings. */
 static void check_find(const anpr_row *rows, size_t n, const char *const *targets, size_t ntargets)
 {
-    anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found);
-    uint32_t *at = calloc(n, sizeof *at);
-    ck_assert(back && found && at);
-    static const unsigned ids[] = {ENC_PLATE_UK,  ENC_PLATE_SPLIT,     ENC_PLATE_SHAPES,
-                                   ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
-    for (int c = 0; c < 6; c++) {
+    anpr_row *back = calloc(n, sizeof *back), *found = calloc(n, sizeof *found), *found2 = calloc(n, sizeof *found2);
+    uint32_t *at = calloc(n, sizeof *at), *at2 = calloc(n, sizeof *at2);
+    ck_assert(back && found && found2 && at && at2);
+    static const unsigned ids[] = {ENC_PLATE_UK,        ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE,
+                                   ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR,   ENC_PLATE_PART};
+    for (int c = 0; c < 7; c++) {
         unsigned id = ids[c];
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, id, rows, n), 0);
@@ -630,6 +631,25 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
                     want++;
                 }
                 ck_assert_uint_eq(nhit, want);
+                /*
+                 * plate-part's probe from its table and parts alone never
+                 * calls a plate absent that is there, and its search on the
+                 * sections' sums finds what the search of the whole finds.
+                 */
+                if (id == ENC_PLATE_PART) {
+                    const char *what = NULL;
+                    uint32_t sum = enc_part_sum(b.data, ENC_PART_TABLE_BYTES);
+                    int absent = enc_plate_part_absent(b.data, b.len, n, tg, sum, at2, &what);
+                    ck_assert_msg(absent == 0 || absent == 1, "%s fold %d: %d (%s)", target, fold, absent, what);
+                    if (nhit) ck_assert_int_eq(absent, 0);
+                    size_t nhit2;
+                    ck_assert_int_eq(enc_plate_part_find(b.data, b.len, n, tg, sum, at2, found2, &nhit2, &what), 0);
+                    ck_assert_uint_eq(nhit2, nhit);
+                    for (size_t h = 0; h < nhit; h++) {
+                        ck_assert_uint_eq(at2[h], at[h]);
+                        ck_assert_str_eq(found2[h].plate, found[h].plate);
+                    }
+                }
                 enc_plate_target_free(tg);
             }
         }
@@ -642,7 +662,9 @@ static void check_find(const anpr_row *rows, size_t n, const char *const *target
     }
     free(back);
     free(found);
+    free(found2);
     free(at);
+    free(at2);
 }
 
 START_TEST(plate_find_matches_decoding)
@@ -710,8 +732,9 @@ START_TEST(plate_decode_at_matches_decoding)
                                        "ABCDEFGH1", "A23456789", "1111111111"};
     for (int i = 0; i < N; i++) strcpy(rows[i].plate, pool[next() % (sizeof pool / sizeof pool[0])]);
     static const unsigned ids[] = {ENC_RAW,          ENC_PLATE6,    ENC_PLATE_UK,        ENC_PLATE_SPLIT,
-                                   ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
-    for (int c = 0; c < 8; c++) {
+                                   ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR,
+                                   ENC_PLATE_PART};
+    for (int c = 0; c < 9; c++) {
         enc_buf b = {0};
         ck_assert_int_eq(enc_plate_encode(&b, ids[c], rows, N), 0);
         ck_assert_int_eq(enc_plate_decode(back, N, ids[c], b.data, b.len), 0);
@@ -1341,6 +1364,199 @@ START_TEST(plate_rrr_blocks)
 END_TEST
 
 /*
+ * plate-part's probe of b (n rows) for plate, its table checked against
+ * table_sum (0: the table's own): 1 absent, 0 maybe there, or the error,
+ * with *what.
+ */
+static int part_absent(const enc_buf *b, size_t n, const char *plate, int fold, uint32_t table_sum, const char **what)
+{
+    enc_plate_target *tg;
+    ck_assert_int_eq(enc_plate_target_new(&tg, plate, fold), 0);
+    *what = NULL;
+    if (!table_sum) table_sum = enc_part_sum(b->data, ENC_PART_TABLE_BYTES);
+    uint32_t *scratch = malloc((n ? n : 1) * sizeof *scratch);
+    ck_assert_ptr_nonnull(scratch);
+    int rc = enc_plate_part_absent(b->data, b->len, n, tg, table_sum, scratch, what);
+    free(scratch);
+    enc_plate_target_free(tg);
+    return rc;
+}
+
+/*
+ * plate-part byte for byte (the example in docs/format.md): the table (the
+ * parts' counts, their sums and the long forms' sum and length), the letters
+ * of AB12CDE (15,052 = 8 * 1,881 + 4) in part 4 and of XY51ABC (6,981,146 =
+ * 8 * 872,643 + 2) in part 2, their part ids 4 and 2 in row order, then
+ * plate-rrr's bytes without its letters. The probe from the table and the
+ * parts alone: absent when the plate's part lacks its letters, or when no
+ * long form matches one that may be a long form; a damaged table, or a
+ * damaged part that it reads, is refused; one that it does not read is
+ * left to the decoder and to enc_plate_part_check. The search on the
+ * sections' sums refuses damage in what it reads, and finds the plate
+ * through damage in what it does not.
+ */
+START_TEST(plate_part_bytes)
+{
+    static const char *const plates[] = {"A1", "AB12CDE", "Z9", "7", "XY51ABC"};
+    static const uint8_t want[] = {
+        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* counts */
+        0xc2, 0x94, 0xd3, 0x38, 0xc2, 0x94, 0xd3, 0x38, 0x39, 0x95, 0x93, 0x34, 0xc2, 0x94, 0xd3, 0x38, /* sums */
+        0x02, 0x3d, 0xa2, 0x22, 0xc2, 0x94, 0xd3, 0x38, 0xc2, 0x94, 0xd3, 0x38, 0xc2, 0x94, 0xd3, 0x38, /* */
+        0x63, 0xa2, 0x56, 0x9c,                                                 /* part ids to ranks: sum */
+        0x43, 0x2a, 0x95, 0xa0, 0x18, 0x00, 0x00, 0x00,                         /* long forms: sum, 24 bytes */
+        0xc3, 0x50, 0x0d, 0x59, 0x07, 0x00,                                     /* parts 2 and 4 */
+        0x14,                                                                   /* part ids 4, 2 */
+        0x02, 0x03, 0x02,                                                       /* plate-rrr's bitmap */
+        0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, /* ages, ranks */
+        0x01, 0x01, 0x10, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* long forms */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x11, 0x00, 0x03, 0x17, 0x60, 0x20};
+    enum { N = 5, PART2 = 60, PART4 = 63, MID = 66, LONG_FORMS = 84 };
+    anpr_row rows[N], back[N];
+    enc_buf b = {0};
+    check_plate_bytes(ENC_PLATE_PART, plates, N, want, sizeof want, rows, &b);
+    /* The sums are the sections' own: an empty part's, parts 2 and 4, the long forms. */
+    ck_assert_uint_eq(get_u32(want + 16), enc_part_sum(want, 0));
+    ck_assert_uint_eq(get_u32(want + 16 + 4 * 2), enc_part_sum(want + PART2, 3));
+    ck_assert_uint_eq(get_u32(want + 16 + 4 * 4), enc_part_sum(want + PART4, 3));
+    ck_assert_uint_eq(get_u32(want + 48), enc_part_sum(want + MID, LONG_FORMS - MID));
+    ck_assert_uint_eq(get_u32(want + 52), enc_part_sum(want + LONG_FORMS, 24));
+    uint32_t pick[3] = {0, 3, 4};
+    ck_assert_int_eq(enc_plate_decode_at(back, pick, 3, NULL, N, ENC_PLATE_PART, b.data, b.len), 0);
+    ck_assert_str_eq(back[0].plate, "A1");
+    ck_assert_str_eq(back[1].plate, "7");
+    ck_assert_str_eq(back[2].plate, "XY51ABC");
+    static const find_case finds[] = {{"XY51ABC", 0, 1, 4}, {"A812CDE", 1, 1, 1}, {"AB12CDE", 0, 1, 1},
+                                      {"Z9", 0, 1, 2},      {"7", 0, 1, 3},       {"Z8", 0, 0, 0},
+                                      {"XY52ABC", 0, 0, 0}};
+    check_finds(ENC_PLATE_PART, &b, plates, N, finds, sizeof finds / sizeof finds[0]);
+    static const struct {
+        const char *plate;
+        int fold, absent;
+    } probes[] = {{"XY51ABC", 0, 0}, {"XY52ABC", 0, 0}, /* part 2 holds the letters; the age is the search's */
+                  {"AB12CDF", 0, 1}, {"Z8", 0, 1},      {"Z9", 0, 0}, {"A812C0E", 1, 0}, {"XY51A8C", 1, 0}};
+    const char *what;
+    for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++)
+        ck_assert_msg(part_absent(&b, N, probes[k].plate, probes[k].fold, 0, &what) == probes[k].absent, "%s",
+                      probes[k].plate);
+    ck_assert_int_eq(enc_plate_part_check(b.data, b.len, N, enc_part_sum(want, ENC_PART_TABLE_BYTES), &what), 0);
+    ck_assert_int_eq(enc_plate_part_check(b.data, b.len, N, 0, &what), ANPR_ECORRUPT);
+    ck_assert_str_eq(what, "table");
+    /* Every byte changed in turn. */
+    const uint32_t table_sum = enc_part_sum(want, ENC_PART_TABLE_BYTES);
+    enc_plate_target *tg51;
+    ck_assert_int_eq(enc_plate_target_new(&tg51, "XY51ABC", 0), 0);
+    uint32_t hit[N];
+    for (size_t at = 0; at < sizeof want; at++) {
+        memcpy(b.data, want, sizeof want);
+        b.data[at] ^= 0x10;
+        int in_table = at < ENC_PART_TABLE_BYTES, in_part2 = at >= PART2 && at < PART2 + 3;
+        int in_part4 = at >= PART4 && at < PART4 + 3, in_mid = at >= MID && at < LONG_FORMS, in_lf = at >= LONG_FORMS;
+        /* The table is checked against its sum, kept outside the chunk: a changed table is refused. */
+        int rc = part_absent(&b, N, "XY51ABC", 0, table_sum, &what);
+        if (in_table || in_part2) {
+            ck_assert_msg(rc == ANPR_ECORRUPT, "byte %zu: %d", at, rc);
+            ck_assert_str_eq(what, in_table ? "table" : "letters part 2");
+        } else {
+            ck_assert_msg(rc == 0, "byte %zu: %d", at, rc);
+        }
+        /* The search for it reads the part ids, the bitmap and the ages too. */
+        size_t nhit = 0;
+        rc = enc_plate_part_find(b.data, b.len, N, tg51, table_sum, hit, back, &nhit, &what);
+        if (in_table || in_part2 || in_mid) {
+            ck_assert_msg(rc == ANPR_ECORRUPT, "byte %zu: %d", at, rc);
+        } else {
+            ck_assert_msg(rc == 0 && nhit == 1 && hit[0] == 4, "byte %zu: %d", at, rc);
+            ck_assert_str_eq(back[0].plate, "XY51ABC");
+        }
+        /* A search that may meet a long form reads them, checked. */
+        rc = part_absent(&b, N, "Z8", 0, table_sum, &what);
+        if (in_table || in_lf) ck_assert_msg(rc == ANPR_ECORRUPT, "byte %zu: %d", at, rc);
+        else ck_assert_msg(rc == 1, "byte %zu: %d", at, rc);
+        /* Each section by its sum; the decoder refuses any change. */
+        rc = enc_plate_part_check(b.data, b.len, N, table_sum, &what);
+        ck_assert_int_eq(rc, in_table || in_part2 || in_part4 || in_mid || in_lf ? ANPR_ECORRUPT : 0);
+        ck_assert_msg(enc_plate_decode(back, N, ENC_PLATE_PART, b.data, b.len) == ANPR_ECORRUPT, "byte %zu", at);
+    }
+    enc_plate_target_free(tg51);
+    enc_buf_free(&b);
+}
+END_TEST
+
+/*
+ * plate-part against plate-rrr on blocks of every size that ends a group of
+ * part ids or a word differently, from no long form to all, and with the
+ * letters spread over the parts or all in one: the same plates whole and
+ * row by row, each found where it is, and the probe never calls a plate of
+ * the block absent. A part of more than 65,535 letters cannot be written:
+ * enc_plate_encode_best then writes plate-split.
+ */
+START_TEST(plate_part_blocks)
+{
+    static const size_t sizes[] = {1, 15, 16, 17, 63, 64, 65, 200, 4096, 8192};
+    static const unsigned per_mille[] = {0, 140, 1000};
+    anpr_row *rows = calloc(8192, sizeof *rows), *back = calloc(8192, sizeof *back);
+    uint32_t *at = calloc(8192, sizeof *at);
+    ck_assert(rows && back && at);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (size_t d = 0; d < sizeof per_mille / sizeof per_mille[0]; d++) {
+            for (int one_part = 0; one_part < 2; one_part++) {
+                size_t n = sizes[s];
+                for (size_t i = 0; i < n; i++) {
+                    memset(rows[i].plate, 0, sizeof rows[i].plate);
+                    if (next() % 1000 < per_mille[d])
+                        snprintf(rows[i].plate, sizeof rows[i].plate, "Q%zu", i % 997);
+                    else
+                        aged_plate(rows[i].plate, (uint32_t)(next() % 300000), (unsigned)(next() % 40));
+                    /* Last letter A: every letters value a multiple of 8, so all in part 0. */
+                    if (one_part && rows[i].plate[0] != 'Q') rows[i].plate[6] = 'A';
+                }
+                enc_buf rrr = {0}, part = {0};
+                ck_assert_int_eq(enc_plate_encode(&rrr, ENC_PLATE_RRR, rows, n), 0);
+                ck_assert_int_eq(enc_plate_encode(&part, ENC_PLATE_PART, rows, n), 0);
+                /* The same 23 bits a plate: only the table and the padding of nine arrays added. */
+                ck_assert_uint_le(part.len, rrr.len + ENC_PART_TABLE_BYTES + 9);
+                check_reads_back(ENC_PLATE_PART, &part, rows, n, back, at);
+                const char *what;
+                for (size_t i = 0; i < n; i += 1 + n / 40)
+                    ck_assert_int_eq(part_absent(&part, n, rows[i].plate, 0, 0, &what), 0);
+                enc_buf_free(&rrr);
+                enc_buf_free(&part);
+            }
+        }
+    }
+    free(rows);
+    free(back);
+    free(at);
+    /* No rows: no bytes, as in every plate encoding. */
+    enc_buf none = {0};
+    ck_assert_int_eq(enc_plate_encode(&none, ENC_PLATE_PART, NULL, 0), 0);
+    ck_assert_uint_eq(none.len, 0);
+    ck_assert_int_eq(enc_plate_decode(NULL, 0, ENC_PLATE_PART, (const uint8_t *)"", 0), 0);
+    ck_assert_int_eq(enc_plate_decode(NULL, 0, ENC_PLATE_PART, (const uint8_t *)"x", 1), ANPR_ECORRUPT);
+    /* 65,536 rows whose letters all fall in one part: too many for its count. */
+    anpr_row *big = calloc(RRR_MAX_ROWS, sizeof *big);
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i < RRR_MAX_ROWS; i++) strcpy(big[i].plate, "AB12CDE");
+    enc_buf b = {0};
+    unsigned id;
+    ck_assert_int_eq(enc_plate_encode(&b, ENC_PLATE_PART, big, RRR_MAX_ROWS), -E2BIG);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_int_eq(enc_plate_encode_best(&b, ENC_PLATE_PART, &id, big, RRR_MAX_ROWS), 0);
+    ck_assert_uint_eq(id, ENC_PLATE_SPLIT);
+    /* One letters fewer in that part, and one row elsewhere: plate-part. */
+    strcpy(big[0].plate, "AB12CDF");
+    b.len = 0;
+    ck_assert_int_eq(enc_plate_encode_best(&b, ENC_PLATE_PART, &id, big, RRR_MAX_ROWS), 0);
+    ck_assert_uint_eq(id, ENC_PLATE_PART);
+    ck_assert_int_eq(enc_plate_decode(big, RRR_MAX_ROWS, ENC_PLATE_PART, b.data, b.len), 0);
+    ck_assert_str_eq(big[0].plate, "AB12CDF");
+    ck_assert_str_eq(big[RRR_MAX_ROWS - 1].plate, "AB12CDE");
+    enc_buf_free(&b);
+    free(big);
+}
+END_TEST
+
+/*
  * A current-format value past the last plate is refused by the finder as by
  * the decoder, wherever it sits: in the four-at-a-time part of the scan or
  * in its tail.
@@ -1447,6 +1663,8 @@ int main(void)
     tcase_add_test(tc, rrr_bitmaps);
     tcase_add_test(tc, plate_rrr_bytes);
     tcase_add_test(tc, plate_rrr_blocks);
+    tcase_add_test(tc, plate_part_bytes);
+    tcase_add_test(tc, plate_part_blocks);
     tcase_add_test(tc, plate_decode_at_matches_decoding);
     tcase_add_test(tc, bitpack_all_widths);
     tcase_add_test(tc, zstd_round_trip);

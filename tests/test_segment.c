@@ -618,7 +618,8 @@ static void store_directories_raw(const char *path)
 }
 
 /*
- * Files of versions 1 to 9 still read (9 differs from 10 only in the
+ * Files of versions 1 to 10 still read (10 differs from 11 only in not
+ * using plate-part, 9 from 10 only in the
  * footer's count of index buckets, a power of two given as its logarithm,
  * 8 from 9 only in not using plate-rrr, 7 from 8 only in not using
  * plate-age-radix, 6 from 7 only in the layout of the index pages, 1 to 5
@@ -627,7 +628,7 @@ static void store_directories_raw(const char *path)
  * file labelled with the version before or after its own is corrupt, not
  * misread (a version 8 file is a version 9 file that does not use
  * plate-rrr, so it may be labelled either, and a version 7 file any of 7, 8
- * and 9).
+ * and 9; likewise a version 10 file may be labelled 11).
  */
 START_TEST(format_versions)
 {
@@ -637,14 +638,16 @@ START_TEST(format_versions)
     anpr_row *rows = make_rows(3000);
     anpr_segment_info info;
     /*
-     * Versions 10 to 7, each written by its writer: read under its own label
+     * Versions 11 to 7, each written by its writer: read under its own label
      * and every later one up to 9, not before; and from 10 on, where the
-     * footer counts the index's buckets, only under 10 and later.
+     * footer counts the index's buckets, only under 10 and later (a version
+     * 11 file only under 11: its plates are plate-part).
      */
     static const struct {
         unsigned version;
         const char *plates;
-    } written[] = {{SEG_FORMAT_VERSION, "plate-rrr"}, {9, "plate-rrr"}, {8, "plate-age-radix"}, {7, "plate-age"}};
+    } written[] = {{SEG_FORMAT_VERSION, "plate-part"}, {SEG_FORMAT_EXACT_INDEX, "plate-rrr"}, {9, "plate-rrr"},
+                   {8, "plate-age-radix"}, {7, "plate-age"}};
     for (size_t w = 0; w < sizeof written / sizeof written[0]; w++) {
         unsigned v = written[w].version;
         ck_assert_int_eq(write_segment_version(anpr_vfs_posix(), path, rows, 3000, 1024, v, NULL), ANPR_OK);

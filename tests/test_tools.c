@@ -91,7 +91,7 @@ START_TEST(gen_ingest_stats_dump)
     out = slurp("out.txt");
     ck_assert_ptr_nonnull(strstr(out, "verify: ok"));
     ck_assert_ptr_nonnull(strstr(out, "ts_ms,plate,camera,lane,direction,confidence,lat,lon\n"));
-    ck_assert_ptr_nonnull(strstr(out, "plate-rrr"));
+    ck_assert_ptr_nonnull(strstr(out, "plate-part"));
     free(out);
     /* Ingesting the same file again stores nothing new: every read is a duplicate. */
     ck_assert_int_eq(run("cat reads.csv | %s/anpr ingest store -", tools), 0);
@@ -242,7 +242,7 @@ START_TEST(store_of_format_9_upgrades)
         if (q == CAMERA) assert_out_is(f9, queries[q][1]);
     }
     ck_assert_int_eq(run("%s/anpr-dump --verify store", tools), 0);
-    assert_file_has("out.txt", "format version 10, day 2026-03-01");
+    assert_file_has("out.txt", "format version 11, day 2026-03-01");
     assert_file_has("out.txt", "format version 9, day 2026-03-02");
     ck_assert_int_eq(run("%s/anpr stats store", tools), 0);
     assert_file_has("out.txt", "reads: 5001\n");

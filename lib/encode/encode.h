@@ -50,6 +50,7 @@ enum enc_id {
     ENC_PLATE_AGE = 13, /* plates: plate-shapes with each current-format value's age apart, as its rank in the block */
     ENC_PLATE_AGE_RADIX = 14, /* plates: plate-age with its ranks packed several to a number, in mixed radix */
     ENC_PLATE_RRR = 15, /* plates: plate-age-radix with its bitmap as each word's count of ones and rank */
+    ENC_PLATE_PART = 16, /* plates: plate-rrr with the letters in eight parts, each with its checksum in a table */
     ENC_COUNT
 };
 
@@ -98,13 +99,15 @@ size_t enc_int_size(unsigned id, const int64_t *v, size_t n);
 
 /*
  * Plate encodings (ENC_RAW, ENC_PLATE6, ENC_PLATE_UK, ENC_PLATE_SPLIT,
- * ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR) over
- * normalised plates in anpr_row. ENC_PLATE_SHAPES, the two plate-ages and
- * plate-rrr fail with -E2BIG, writing nothing, when the plates outside the
- * current format have more than 256 lengths and shapes between them;
- * enc_plate_encode_best writes aged (ENC_PLATE_RRR, or ENC_PLATE_AGE_RADIX
- * or ENC_PLATE_AGE for a file of an older format), or then ENC_PLATE_SPLIT
- * instead, and says which in *id. plate-rrr takes at most 65,536 rows (a
+ * ENC_PLATE_SHAPES, ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR,
+ * ENC_PLATE_PART) over normalised plates in anpr_row. ENC_PLATE_SHAPES, the
+ * two plate-ages, plate-rrr and plate-part fail with -E2BIG, writing
+ * nothing, when the plates outside the current format have more than 256
+ * lengths and shapes between them (plate-part also when a part would hold
+ * more than 65,535 letters); enc_plate_encode_best writes aged
+ * (ENC_PLATE_PART, or ENC_PLATE_RRR, ENC_PLATE_AGE_RADIX or ENC_PLATE_AGE
+ * for a file of an older format), or then ENC_PLATE_SPLIT instead, and says
+ * which in *id. plate-rrr and plate-part take at most 65,536 rows (a
  * block's most; ANPR_EINVAL past it).
  */
 int enc_plate_encode(enc_buf *out, unsigned id, const anpr_row *rows, size_t n);
@@ -121,11 +124,11 @@ int enc_plate_decode(anpr_row *rows, size_t n, unsigned id, const uint8_t *src, 
 int enc_plate_decode_at(anpr_row *out, const uint32_t *at, size_t nat, anpr_row *scratch, size_t n, unsigned id,
                         const uint8_t *src, size_t len);
 
-/* The plate encodings that find a row by its rank (decode_at needs no scratch): plate-split, -shapes, -ages, -rrr. */
+/* The plate encodings that find a row by its rank (decode_at needs no scratch): split, shapes, the ages, rrr, part. */
 static inline int enc_plate_ranked(unsigned id)
 {
     return id == ENC_PLATE_SPLIT || id == ENC_PLATE_SHAPES || id == ENC_PLATE_AGE || id == ENC_PLATE_AGE_RADIX ||
-           id == ENC_PLATE_RRR;
+           id == ENC_PLATE_RRR || id == ENC_PLATE_PART;
 }
 
 /*
@@ -156,6 +159,45 @@ static inline int enc_plate_findable(unsigned id)
 {
     return id == ENC_PLATE_UK || enc_plate_ranked(id);
 }
+/*
+ * plate-part (format 11): the bytes at the start of a chunk that its table
+ * takes, and the low 32 bits of the xxh3 a segment keeps of them (of any
+ * bytes: the parts' sums are the same function).
+ */
+#define ENC_PART_TABLE_BYTES 60
+uint32_t enc_part_sum(const uint8_t *p, size_t n);
+/*
+ * Can a plate-part chunk of n rows be shown not to hold t's plate, from its
+ * table and the parts its codes fall in alone? The table is checked first
+ * against table_sum (kept by the chunk's parent, the segment's block
+ * directory), then each part read against its sum in the table, before
+ * anything in them is trusted: the rest of the chunk is not read, and its
+ * own checksum is not needed. 1: the plate is not in the chunk; 0: it may
+ * be (a long form that matches, or a part that holds the letters of one of
+ * its codes; search the chunk whole with enc_plate_find); ANPR_ECORRUPT
+ * with *what naming the table or section that failed its sum or does not
+ * decode. scratch holds n values (the finder's at[] will do).
+ */
+int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                          uint32_t *scratch, const char **what);
+/*
+ * enc_plate_find for a plate-part chunk that trusts, in place of the
+ * chunk's own checksum, the table on table_sum and each section it reads
+ * on the table's sums: enc_plate_part_absent, then (unless that shows the
+ * plate absent) the part ids, bitmap and ages, then the search. A block
+ * that holds the plate is searched without the other parts' bytes, or the
+ * long forms' unless the plate may be one. ANPR_ECORRUPT with *what naming
+ * the table, the section, or "search" (the bytes do not decode).
+ */
+int enc_plate_part_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                        uint32_t *at, anpr_row *out, size_t *nhit, const char **what);
+/*
+ * Do a plate-part chunk's table and every part and long-form section it
+ * lists match their sums (table_sum for the table)? 0, or ANPR_ECORRUPT
+ * with *what naming the first that does not: anpr-dump --verify and the
+ * fuzzers check what a search would trust.
+ */
+int enc_plate_part_check(const uint8_t *src, size_t len, size_t n, uint32_t table_sum, const char **what);
 /* 0 if the table of long-form plate sizes (plate_other_bits.h) agrees with their computation; for tests. */
 int enc_plate_other_bits_check(void);
 /* The same, with vector = 0 keeping to the portable scan where the CPU has a vector one (tests run both). */

@@ -27,6 +27,7 @@ static const char *const enc_names[ENC_COUNT] = {
     [ENC_PLATE_AGE] = "plate-age",
     [ENC_PLATE_AGE_RADIX] = "plate-age-radix",
     [ENC_PLATE_RRR] = "plate-rrr",
+    [ENC_PLATE_PART] = "plate-part",
     [ENC_FOR_BYTES] = "for-bytes",
     [ENC_DELTA_RICE] = "delta-rice",
     [ENC_DELTA_RICE_CK] = "delta-rice-ck",

@@ -166,6 +166,9 @@ struct enc_plate_target {
     code_set cs;
     uint32_t *letters;            /* plate-age: the codes' letters (plate_uk.h), sorted, each once */
     code_set cs_letters;
+    /* plate-part: the letters again, by part (letters mod PART_COUNT), each as its value in the part, sorted */
+    uint32_t *part_lows;
+    code_set part_cs[PART_COUNT];
     size_t nspell;                /* SIZE_MAX: not spelt out; a long-form plate is decoded to be compared */
     uint64_t spell[SPELL_MAX];    /* sorted */
     uint64_t heads[4096 / 64];    /* the first 12 bits of each spelling */
@@ -270,6 +273,21 @@ int enc_plate_target_new(enc_plate_target **out, const char *plate, int fold)
     for (size_t k = 0; k < ncodes; k++)
         if (k == 0 || t->letters[k] != t->letters[k - 1]) t->letters[nletters++] = t->letters[k];
     code_set_init(&t->cs_letters, t->letters, nletters);
+    t->part_lows = malloc((nletters + 1) * sizeof *t->part_lows);
+    if (!t->part_lows) {
+        enc_plate_target_free(t);
+        return -ENOMEM;
+    }
+    /* Counted into place by part: each part's letters stay in increasing order, as the letters were. */
+    size_t part_at[PART_COUNT + 1] = {0};
+    for (size_t k = 0; k < nletters; k++) part_at[(t->letters[k] & (PART_COUNT - 1)) + 1]++;
+    for (unsigned p = 0; p < PART_COUNT; p++) part_at[p + 1] += part_at[p];
+    size_t fill[PART_COUNT];
+    memcpy(fill, part_at, sizeof fill);
+    for (size_t k = 0; k < nletters; k++)
+        t->part_lows[fill[t->letters[k] & (PART_COUNT - 1)]++] = t->letters[k] >> PART_SHIFT;
+    for (unsigned p = 0; p < PART_COUNT; p++)
+        code_set_init(&t->part_cs[p], t->part_lows + part_at[p], part_at[p + 1] - part_at[p]);
     t->walk_others = fold || ncodes == 0 || strchr(plate, '?');
     t->nspell = SIZE_MAX;
     spell_others(t);
@@ -282,6 +300,7 @@ void enc_plate_target_free(enc_plate_target *t)
     if (!t) return;
     free(t->codes);
     free(t->letters);
+    free(t->part_lows);
     free(t);
 }
 
@@ -418,6 +437,15 @@ static const avx2_group avx2_letters = {
     {32, 32, 32, 32, 32, 32, 32, 32},
     23, 11, 27};
 
+/* plate-part's 20-bit letters: bytes 0, 2, 5 and 7 of each half (the second at byte 10), every other one shifted 4. */
+static const avx2_group avx2_parts = {
+    {0, 1, 2, 3, 2, 3, 4, 5, 5, 6, 7, 8, 7, 8, 9, 10, 0, 1, 2, 3, 2, 3, 4, 5, 5, 6, 7, 8, 7, 8, 9, 10},
+    {-128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
+     -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128},
+    {0, 4, 0, 4, 0, 4, 0, 4},
+    {32, 32, 32, 32, 32, 32, 32, 32},
+    20, 10, 26};
+
 /*
  * One kind of value: inlined once for each, so that plate-age's letters,
  * which never need a fifth byte, leave out its shuffle, shift and join (3
@@ -464,6 +492,13 @@ __attribute__((target("avx2"))) static size_t split_scan_avx2(const uint8_t *p, 
     if (width == UK_CURRENT_BITS)
         return scan_avx2(&avx2_values, 1, p, n0, len, UK_CURRENT_BITS, codes, ncodes, hit, found, top);
     return scan_avx2(&avx2_letters, 0, p, n0, len, UK_LETTERS_BITS, codes, ncodes, hit, found, top);
+}
+
+__attribute__((target("avx2"))) static size_t part_scan_avx2(const uint8_t *p, size_t cnt, size_t len,
+                                                             const uint32_t *codes, size_t ncodes, uint32_t *hit,
+                                                             size_t *found, uint32_t *top)
+{
+    return scan_avx2(&avx2_parts, 0, p, cnt, len, PART_BITS, codes, ncodes, hit, found, top);
 }
 
 #endif
@@ -530,7 +565,7 @@ static inline __attribute__((always_inline)) size_t scan_groups(const split_part
  * eight in a vector: this loop is most of a plate history's work. A search
  * with no current-format code still scans, for the range check.
  */
-static long split_scan(const split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
+static long split_scan(split_parts *sp, const code_set *cs, uint32_t *hit, int vector)
 {
     const int wide = sp->width == UK_CURRENT_BITS;
     size_t j = 0, found = 0;
@@ -642,6 +677,7 @@ static long shapes_rank_hits(const shapes_parts *gp, size_t n, size_t f1, uint32
  * are looked up; otherwise each plate of such a group is decoded and
  * compared. The hits come group by group; one pass over the groups'
  * indexes then gives each its rank among the long forms, and so its row.
+ * With at NULL, 1 at the first hit instead (out unused).
  */
 static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, uint32_t *at, anpr_row *out)
 {
@@ -688,6 +724,7 @@ static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, u
             int rc = shapes_plate(gp, g, j, p, spelt ? NULL : t->plate, t->fold && !spelt);
             if (rc < 0) return rc;
             if (rc == 0) continue;
+            if (!at) return 1; /* only whether any matches */
             f1++;
             memcpy(out[n - f1].plate, p, sizeof out[n - f1].plate);
             at[n - f1] = (uint32_t)(g << 16 | j); /* for now: which plate of which group */
@@ -695,6 +732,92 @@ static long shapes_walk(shapes_parts *gp, size_t n, const enc_plate_target *t, u
     }
     if (f1 == 0) return 0;
     return shapes_rank_hits(gp, n, f1, at, out);
+}
+
+/*
+ * plate-part: the letters among a part's cnt values (PART_BITS each, in
+ * plen bytes at p) that cs holds, as their places in the part into hit[]
+ * (room for cnt); the largest value seen in *top, for the range check.
+ * Eight values a step with AVX2 (scan_avx2) while its loads fit, then two
+ * a 5-byte step while an 8-byte load does.
+ */
+static size_t part_scan(const uint8_t *p, size_t cnt, size_t plen, const code_set *cs, uint32_t *hit, uint32_t *top,
+                        int vector)
+{
+    const uint32_t mask = (UINT32_C(1) << PART_BITS) - 1;
+    size_t q = 0, f = 0;
+    uint32_t hi = 0;
+#ifdef SPLIT_SCAN_AVX2
+    if (vector && cs->n <= SCAN_AVX2_CODES && __builtin_cpu_supports("avx2"))
+        q = part_scan_avx2(p, cnt, plen, cs->codes, cs->n, hit, &f, &hi);
+#else
+    (void)vector;
+#endif
+    for (; q + 2 <= cnt && 5 * (q / 2) + 8 <= plen; q += 2) {
+        uint64_t x = get_u64(p + 5 * (q / 2));
+        uint32_t v[2] = {(uint32_t)x & mask, (uint32_t)(x >> PART_BITS) & mask};
+        for (unsigned k = 0; k < 2; k++) {
+            hi = hi > v[k] ? hi : v[k];
+            if (code_wanted(cs, v[k])) hit[f++] = (uint32_t)(q + k);
+        }
+    }
+    for (; q < cnt; q++) {
+        uint32_t v = (uint32_t)bp_get(p, plen, q, PART_BITS);
+        hi = hi > v ? hi : v;
+        if (code_wanted(cs, v)) hit[f++] = (uint32_t)q;
+    }
+    *top = hi;
+    return f;
+}
+
+/*
+ * plate-part's split_scan: the letters t wants, from the parts its letters
+ * fall in, as their ranks among the current-format plates (ascending) in
+ * hit[] and their letters in *vals (a new array the caller frees, NULL when
+ * none is found). Returns how many, ANPR_ECORRUPT or -ENOMEM.
+ */
+static long part_find_letters(const split_parts *sp, const enc_plate_target *t, uint32_t *hit, uint32_t **vals,
+                              int vector)
+{
+    *vals = NULL;
+    size_t f = 0, first[PART_COUNT + 1];
+    for (unsigned p = 0; p < PART_COUNT; p++) {
+        first[p] = f;
+        if (t->part_cs[p].n == 0) continue;
+        uint32_t top;
+        f += part_scan(sp->part[p], sp->part_n[p], sp->part_len[p], &t->part_cs[p], hit + f, &top, vector);
+        if (top >= PART_LIMIT) return ANPR_ECORRUPT;
+    }
+    first[PART_COUNT] = f;
+    if (f == 0) return 0;
+    /* Each hit's rank from the part ids, part by part; then all of them in rank order. */
+    uint64_t *ranked = malloc(f * sizeof *ranked); /* rank << 32 | letters */
+    if (!ranked) return -ENOMEM;
+    for (unsigned p = 0; p < PART_COUNT; p++) {
+        part_walk w = {sp, p, 0, 0};
+        for (size_t h = first[p]; h < first[p + 1]; h++) {
+            size_t j = part_select(&w, hit[h]);
+            if (j == SIZE_MAX) {
+                free(ranked);
+                return ANPR_ECORRUPT; /* a part holds more letters than the ids give it */
+            }
+            uint32_t low = (uint32_t)bp_get(sp->part[p], sp->part_len[p], hit[h], PART_BITS);
+            ranked[h] = (uint64_t)j << 32 | (low << PART_SHIFT | p);
+        }
+    }
+    qsort(ranked, f, sizeof *ranked, cmp_u64);
+    uint32_t *v = malloc(f * sizeof *v);
+    if (!v) {
+        free(ranked);
+        return -ENOMEM;
+    }
+    for (size_t h = 0; h < f; h++) {
+        hit[h] = (uint32_t)(ranked[h] >> 32);
+        v[h] = (uint32_t)ranked[h];
+    }
+    free(ranked);
+    *vals = v;
+    return (long)f;
 }
 
 static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t *at,
@@ -712,18 +835,25 @@ static int split_find(const uint8_t *src, size_t len, size_t n, const enc_plate_
      * comes from the bitmap. plate-age's array holds the letters alone:
      * each value found is joined to its age, and kept if that is a code.
      */
-    long f0 = split_scan(sp, aged ? &t->cs_letters : &t->cs, at, vector);
-    rc = f0 < 0 || !bp_tail_zero(sp->values, sp->n0, sp->width) ? ANPR_ECORRUPT : 0;
+    uint32_t *vals = NULL; /* plate-part: the letters found, from their parts */
+    long f0 = sp->parts ? part_find_letters(sp, t, at, &vals, vector)
+                        : split_scan(sp, aged ? &t->cs_letters : &t->cs, at, vector);
+    if (f0 < 0) rc = (int)f0;
+    else if (!sp->parts && !bp_tail_zero(sp->values, sp->n0, sp->width)) rc = ANPR_ECORRUPT;
     bit_select current = bit_select_start(sp, 0);
     long kept = 0;
     for (long k = 0; rc == 0 && k < f0; k++) {
         uint32_t v, age = 0;
-        if ((rc = split_value(sp, at[k], &v)) < 0 || (aged && (rc = split_age(sp, at[k], &age)) < 0)) break;
+        if (vals) v = vals[k];
+        else if ((rc = split_value(sp, at[k], &v)) < 0) break;
+        if (aged && (rc = split_age(sp, at[k], &age)) < 0) break;
         if (aged && !code_wanted(&t->cs, uk_value_join(v, age))) continue;
         memset(out[kept].plate, 0, sizeof out[kept].plate);
-        if ((rc = split_plate(sp, at[k], out[kept].plate, NULL)) < 0) break;
+        if (aged) uk_letters_plate(out[kept].plate, v, age);
+        else uk_current_plate(out[kept].plate, v);
         at[kept++] = (uint32_t)select_next(&current, at[k]);
     }
+    free(vals);
     f0 = kept;
     if (rc == 0 && current.bad) rc = ANPR_ECORRUPT;
     /*
@@ -780,4 +910,71 @@ int enc_plate_find(unsigned id, const uint8_t *src, size_t len, size_t n, const 
                    anpr_row *out, size_t *nhit)
 {
     return enc_plate_find_with(id, src, len, n, t, at, out, nhit, 1);
+}
+
+/* The table checked against its sum and opened, with n0 and the long forms taken from it alone. */
+static int part_table_open(shapes_parts *gp, const uint8_t *src, size_t len, size_t n, uint32_t table_sum,
+                           const char **what)
+{
+    size_t at, n0, lf_len;
+    *what = "table";
+    if (len < ENC_PART_TABLE_BYTES || enc_part_sum(src, ENC_PART_TABLE_BYTES) != table_sum) return ANPR_ECORRUPT;
+    if (part_open(&gp->sp, src, len, &at, &n0, &lf_len) < 0 || n0 > n || lf_len > len - at) return ANPR_ECORRUPT;
+    gp->sp.n0 = n0;
+    gp->sp.others = (bit_reader){src + len - lf_len, lf_len, 0};
+    return 0;
+}
+
+int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                          uint32_t *scratch, const char **what)
+{
+    shapes_parts gp;
+    if (part_table_open(&gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
+    for (unsigned p = 0; p < PART_COUNT; p++) {
+        if (t->part_cs[p].n == 0) continue;
+        *what = part_section_name(p);
+        if (!part_section_ok(&gp.sp, src, len, p)) return ANPR_ECORRUPT;
+        uint32_t top;
+        size_t found = part_scan(gp.sp.part[p], gp.sp.part_n[p], gp.sp.part_len[p], &t->part_cs[p], scratch, &top, 1);
+        if (top >= PART_LIMIT) return ANPR_ECORRUPT;
+        if (found) return 0;
+    }
+    if (t->walk_others) {
+        *what = part_section_name(PART_LONG_FORMS);
+        if (!part_section_ok(&gp.sp, src, len, PART_LONG_FORMS) || shapes_open_rest(&gp, n) < 0) return ANPR_ECORRUPT;
+        long any = shapes_walk(&gp, n, t, NULL, NULL);
+        if (any != 0) return any < 0 ? ANPR_ECORRUPT : 0;
+    }
+    return 1;
+}
+
+int enc_plate_part_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                        uint32_t *at, anpr_row *out, size_t *nhit, const char **what)
+{
+    *nhit = 0;
+    int rc = enc_plate_part_absent(src, len, n, t, table_sum, at, what);
+    if (rc != 0) return rc < 0 ? rc : 0;
+    /*
+     * The search reads every part its letters fall in (the probe stopped at
+     * the first that holds one), the part ids, the bitmap and the ranks, and
+     * the long forms when the plate may be one: each checked here first.
+     * It reads no other part.
+     */
+    shapes_parts gp;
+    if (part_table_open(&gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
+    for (unsigned section = 0; section < PART_SECTIONS; section++) {
+        if (section < PART_COUNT && t->part_cs[section].n == 0) continue;
+        if (section == PART_LONG_FORMS && !t->walk_others) continue;
+        *what = part_section_name(section);
+        if (!part_section_ok(&gp.sp, src, len, section)) return ANPR_ECORRUPT;
+    }
+    *what = "search";
+    return split_find(src, len, n, t, at, out, nhit, 1, ENC_PLATE_PART);
+}
+
+int enc_plate_part_check(const uint8_t *src, size_t len, size_t n, uint32_t table_sum, const char **what)
+{
+    shapes_parts gp;
+    if (part_table_open(&gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
+    return part_check_sums(&gp.sp, src, len, what);
 }

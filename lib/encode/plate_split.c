@@ -72,8 +72,16 @@ int split_radix_group(split_parts *sp, size_t g)
 
 int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged)
 {
-    size_t nb, others = 0;
+    size_t nb, others = 0, part_n0 = 0, lf_len = 0;
     sp->n = n;
+    sp->parts = 0;
+    if ((aged & SPLIT_PARTS) && n > 0) {
+        /* plate-part: the table, the parts and their ids first, then plate-rrr's bitmap (no rows: no bytes). */
+        size_t at;
+        if (part_open(sp, src, len, &at, &part_n0, &lf_len) < 0) return ANPR_ECORRUPT;
+        src += at;
+        len -= at;
+    }
     if (aged & SPLIT_RRR) {
         rrr_parts rp;
         if (rrr_open(&rp, sp->word_class, src, len, n) < 0) return ANPR_ECORRUPT;
@@ -92,8 +100,9 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
     sp->n0 = n - others;
     sp->width = aged ? UK_LETTERS_BITS : UK_CURRENT_BITS;
     sp->limit = aged ? UK_LETTERS_VALUES : UK_CURRENT_VALUES;
-    sp->values = src + nb;
-    sp->values_len = (sp->n0 * sp->width + 7) / 8;
+    sp->values = sp->parts ? NULL : src + nb;
+    sp->values_len = sp->parts ? 0 : (sp->n0 * sp->width + 7) / 8;
+    if (sp->parts && part_n0 != sp->n0) return ANPR_ECORRUPT; /* the table's counts and the bitmap disagree */
     sp->ranks = NULL;
     sp->ranks_len = 0;
     sp->nages = sp->age_width = 0;
@@ -127,12 +136,15 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
         at += sp->ranks_len;
     }
     sp->others = (bit_reader){src + at, len - at, 0};
+    /* plate-part: the long forms are the chunk's last bytes, as many as the table says. */
+    if (sp->parts && len - at != lf_len) return ANPR_ECORRUPT;
     return 0;
 }
 
 /* Value j of the array (j < n0), checked. */
-int split_value(const split_parts *sp, size_t j, uint32_t *v)
+int split_value(split_parts *sp, size_t j, uint32_t *v)
 {
+    if (sp->parts) return part_value(sp, j, v);
     *v = (uint32_t)bp_get(sp->values, sp->values_len, j, sp->width);
     return *v < sp->limit ? 0 : ANPR_ECORRUPT;
 }
@@ -548,6 +560,7 @@ int shapes_encode(enc_buf *out, const anpr_row *rows, size_t n, int aged)
     for (size_t i = 0; i < n; i++) m += (out->data[start + i / 8] >> (i % 8)) & 1;
     rc = shapes_encode_long_forms(out, start, rows, n, m);
     if (rc == 0 && (aged & SPLIT_RRR)) rc = bitmap_to_rrr(out, start, n);
+    if (rc == 0 && (aged & SPLIT_PARTS)) rc = part_encode(out, start, n);
     if (rc == -E2BIG) out->len = start;
     return rc;
 }
@@ -593,7 +606,11 @@ int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int 
     uint8_t ages_seen[UK_AGES] = {0};
     int rc = shapes_open(&gp, src, len, n, aged);
     if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n, ages_seen);
-    if (rc == 0 && !bp_tail_zero(gp.sp.values, gp.sp.n0, gp.sp.width)) rc = ANPR_ECORRUPT;
+    if (rc == 0 && !(gp.sp.parts ? part_tails_zero(&gp.sp) : bp_tail_zero(gp.sp.values, gp.sp.n0, gp.sp.width)))
+        rc = ANPR_ECORRUPT;
+    /* plate-part: the sums in its table are part of its one byte string (a search trusts them). */
+    const char *what;
+    if (rc == 0 && gp.sp.parts && part_check_sums(&gp.sp, src, len, &what) < 0) rc = ANPR_ECORRUPT;
     /* plate-age: every age of the bitmap is some plate's (one encoding a block). */
     for (unsigned r = 0; rc == 0 && r < gp.sp.nages; r++)
         if (!ages_seen[gp.sp.age_at[r]]) rc = ANPR_ECORRUPT;

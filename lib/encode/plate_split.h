@@ -35,11 +35,26 @@ enum { AGES_NONE = 0, AGES_FIXED = 1, AGES_RADIX = 2, AGES_KIND = 3 };
  * takes 1 (a block of the traffic has 14 % of its rows set).
  */
 #define SPLIT_RRR 4
+/*
+ * Added to AGES_RADIX | SPLIT_RRR for plate-part (format 11): the letters
+ * of the current-format plates kept in PART_COUNT parts by their value mod
+ * PART_COUNT (the last letter's place in the alphabet, in effect), each
+ * part in PART_BITS a value, with a part id a plate giving back the row
+ * order (the same 23 bits a plate), and a table at the chunk's start of the
+ * parts' sizes and checksums: a search reads and checks only the part its
+ * code falls in, an eighth of the letters (plate_part.c).
+ */
+#define SPLIT_PARTS 8
+#define PART_COUNT 8
+#define PART_SHIFT 3                                 /* log2(PART_COUNT): a part id's bits */
+#define PART_BITS (UK_LETTERS_BITS - PART_SHIFT)     /* 20 */
+#define PART_LIMIT (UK_LETTERS_VALUES / PART_COUNT)  /* 914,112: UK_LETTERS_VALUES is a multiple of 8 */
+#define PART_COUNT_MAX 65535u                        /* a part's letters, as its u16 in the table */
 
 /*
  * The ages of plate encoding id, and how its bitmap is kept: AGES_FIXED for
  * plate-age, AGES_RADIX for plate-age-radix, AGES_RADIX | SPLIT_RRR for
- * plate-rrr, else AGES_NONE. Zero or not, it says whether the values are
+ * plate-rrr, that and SPLIT_PARTS for plate-part, else AGES_NONE. Zero or not, it says whether the values are
  * letters with their ages apart.
  */
 static inline int split_ages(unsigned id)
@@ -47,6 +62,7 @@ static inline int split_ages(unsigned id)
     return id == ENC_PLATE_AGE         ? AGES_FIXED
            : id == ENC_PLATE_AGE_RADIX ? AGES_RADIX
            : id == ENC_PLATE_RRR       ? AGES_RADIX | SPLIT_RRR
+           : id == ENC_PLATE_PART      ? AGES_RADIX | SPLIT_RRR | SPLIT_PARTS
                                        : AGES_NONE;
 }
 
@@ -104,6 +120,22 @@ typedef struct split_parts {
     uint8_t group_ranks[AGE_RADIX_MAX_K];
     bit_reader others;     /* plate-split: the long forms; plate-shapes, plate-age: what follows */
     size_t n0;
+    /*
+     * plate-part (values NULL): each part's letters (the value >> PART_SHIFT,
+     * PART_BITS each, row order) and how many; each current-format plate's
+     * part, in row order. split_value walks the part ids forward from the
+     * value it was last asked for (pid_at, whose id is pid_at_id once
+     * pid_at_read), counting the values of each part passed.
+     */
+    int parts;
+    const uint8_t *part[PART_COUNT];
+    size_t part_n[PART_COUNT], part_len[PART_COUNT];
+    const uint8_t *pids;
+    size_t pids_len;
+    size_t pid_at;
+    unsigned pid_at_id;
+    int pid_at_read;
+    size_t pid_seen[PART_COUNT];
 } split_parts;
 
 /*
@@ -135,8 +167,49 @@ static inline uint64_t bitmap_word(const uint8_t *bitmap, size_t n, size_t k)
  * bitmap): ANPR_ECORRUPT when the sizes do not fit len.
  */
 int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int aged);
-/* Value j of the array (j < n0), checked: the whole 30-bit value, or plate-age's letters. */
-int split_value(const split_parts *sp, size_t j, uint32_t *v);
+/*
+ * Value j of the array (j < n0), checked: the whole 30-bit value, or
+ * plate-age's letters (plate-part: from its part, fastest asked for in
+ * increasing j).
+ */
+int split_value(split_parts *sp, size_t j, uint32_t *v);
+
+/*
+ * plate-part (plate_part.c). part_open reads the table and finds the parts
+ * and part ids at src (the chunk's start), leaving the offset where
+ * plate-rrr's bitmap follows in *at, the letters in *n0 and the long forms'
+ * bytes (the chunk's last) in *lf_len. part_value is split_value's for it.
+ * part_encode turns the plate-rrr chunk of n rows at out's byte start into
+ * plate-part (-E2BIG, with the chunk left as it was, when a part would
+ * hold more than PART_COUNT_MAX). part_check_sums checks every part and
+ * the long forms against their sums in the table; the table's own sum is
+ * the caller's (it is kept outside the chunk).
+ */
+int part_open(split_parts *sp, const uint8_t *src, size_t len, size_t *at, size_t *n0, size_t *lf_len);
+/*
+ * The sections of a plate-part chunk that the table sums: 0 to 7 its
+ * parts, PART_MID what lies between them and the long forms (the part ids,
+ * plate-rrr's bitmap, the ages and ranks), PART_LONG_FORMS the long forms.
+ * Whether one matches its sum (with the parts open), and its name for an
+ * error ("letters part 3").
+ */
+#define PART_MID PART_COUNT
+#define PART_LONG_FORMS (PART_COUNT + 1)
+#define PART_SECTIONS (PART_COUNT + 2)
+int part_section_ok(const split_parts *sp, const uint8_t *src, size_t len, unsigned section);
+const char *part_section_name(unsigned section);
+/* The rank among the current-format plates of part p's letters q, asked for in increasing q: SIZE_MAX if none. */
+typedef struct part_walk {
+    const split_parts *sp;
+    unsigned p;
+    size_t group, seen; /* the ids' group the walk is at, and p's ids before it */
+} part_walk;
+size_t part_select(part_walk *w, size_t q);
+int part_value(split_parts *sp, size_t j, uint32_t *v);
+int part_encode(enc_buf *out, size_t start, size_t n);
+int part_check_sums(const split_parts *sp, const uint8_t *src, size_t len, const char **what);
+/* The part's values' bits after the last value and the part ids' are zero (a whole decode's check). */
+int part_tails_zero(const split_parts *sp);
 
 /* plate-age-radix: group g's ranks into sp->group_ranks, its number checked against its limit. */
 int split_radix_group(split_parts *sp, size_t g);

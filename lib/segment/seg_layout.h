@@ -53,7 +53,7 @@ enum {
 /* Column (chunk) entry, and index page entry, field offsets. */
 enum {
     CE_OFFSET = 0, CE_STORED = 8, CE_ENCODED = 12, CE_ENCODING = 16, CE_COMPRESSION = 17,
-    CE_RESERVED = 18, CE_CHECKSUM = 24
+    CE_RESERVED = 18, CE_TABLE_SUM = 20, CE_CHECKSUM = 24
 };
 
 #endif

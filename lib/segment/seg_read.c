@@ -23,6 +23,7 @@ typedef struct chunk_ref {
     uint64_t offset;
     uint32_t stored, encoded;
     uint8_t encoding, compression;
+    uint32_t table_sum; /* plate-part: the xxh3 of its table, low 32 bits (0 for other encodings) */
     uint64_t checksum;
 } chunk_ref;
 
@@ -76,6 +77,7 @@ static void chunk_decode(chunk_ref *c, const uint8_t *e)
     c->encoded = get_u32(e + CE_ENCODED);
     c->encoding = e[CE_ENCODING];
     c->compression = e[CE_COMPRESSION];
+    c->table_sum = get_u32(e + CE_TABLE_SUM);
     c->checksum = get_u64(e + CE_CHECKSUM);
 }
 
@@ -85,9 +87,10 @@ static int chunk_sane(const chunk_ref *c, uint64_t limit, uint64_t max_encoded, 
     if (c->offset < SEG_HEADER_SIZE || c->offset > limit || c->stored > limit - c->offset) return 0;
     if (c->compression > SEG_ZSTD || c->encoded > max_encoded) return 0;
     if (c->compression == SEG_STORED && c->stored != c->encoded) return 0;
-    for (int i = CE_RESERVED; i < CE_CHECKSUM; i++)
+    for (int i = CE_RESERVED; i < CE_TABLE_SUM; i++)
         if (e[i] != 0) return 0;
-    return 1;
+    /* Only plate-part has a table to keep the sum of. */
+    return c->encoding == ENC_PLATE_PART || c->table_sum == 0;
 }
 
 /*
@@ -200,6 +203,8 @@ static int check_directory(seg_reader *r, const uint8_t *dir, uint64_t data_end)
                 return corrupt(r, "block", b, "uses plate-age-radix, which its format version predates");
             if (cr->encoding == ENC_PLATE_RRR && in->format_version < SEG_FORMAT_RRR)
                 return corrupt(r, "block", b, "uses plate-rrr, which its format version predates");
+            if (cr->encoding == ENC_PLATE_PART && in->format_version < SEG_FORMAT_PARTS)
+                return corrupt(r, "block", b, "uses plate-part, which its format version predates");
             bi->stored_bytes += cr->stored;
             if (cr->offset < lo) lo = cr->offset;
             if (cr->offset + cr->stored > hi) hi = cr->offset + cr->stored;
@@ -475,7 +480,13 @@ int seg_reader_block_span(const seg_reader *r, uint32_t block, uint64_t *off, ui
 /* check_chunk for a block's column, named in its errors (the name is put together only for an error). */
 static int check_column(seg_reader *r, const chunk_ref *c, unsigned col, const uint8_t *stored, uint32_t block)
 {
-    return check_named_chunk(r, c, stored, NULL, seg_column_name(col), block);
+    int rc = check_named_chunk(r, c, stored, NULL, seg_column_name(col), block);
+    /* plate-part: the table that a search trusts on its own sum must agree with it here too. */
+    if (rc == 0 && c->encoding == ENC_PLATE_PART &&
+        (c->encoded < ENC_PART_TABLE_BYTES || enc_part_sum(r->chunk, ENC_PART_TABLE_BYTES) != c->table_sum))
+        rc = anpr_fail(r->err, ANPR_ECORRUPT, "column %s, block %u: table checksum mismatch", seg_column_name(col),
+                       block);
+    return rc;
 }
 
 /* Decode a block from its span. */
@@ -621,6 +632,26 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     if (!enc_plate_findable(c->encoding)) return ANPR_EINVAL; /* the caller decodes */
+    if (c->encoding == ENC_PLATE_PART && c->compression == SEG_STORED) {
+        /*
+         * Most blocks a plate's probe reads only share its index bucket: the
+         * table and the part its letters fall in, each checked against its
+         * own sum, show that without the rest of the chunk. A block that
+         * holds the plate is searched on the sums of the sections the search
+         * reads, not the whole chunk's.
+         */
+        uint64_t base = 0;
+        uint32_t len;
+        int rc = seg_reader_block_span(r, block, &base, &len);
+        const char *what = NULL;
+        if (rc == 0)
+            rc = enc_plate_part_find(span + (c->offset - base), c->stored, m->info.rows, t, c->table_sum, at, out,
+                                     nhit, &what);
+        if (rc == ANPR_ECORRUPT)
+            return anpr_fail(r->err, rc, "column plate, block %u: %s: checksum mismatch or does not decode", block,
+                             what);
+        return rc;
+    }
     int rc = block_column(r, block, span, SEG_COL_PLATE, &c);
     if (rc < 0) return rc; /* named by the check */
     rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, t, at, out, nhit);
@@ -1035,6 +1066,7 @@ int seg_reader_verify(seg_reader *r)
     int rc = 0;
     for (uint32_t b = 0; rc == 0 && b < r->info.blocks; b++) {
         size_t n;
+        /* A plate-part chunk's table and sections are checked by their sums too (check_column, shapes_decode). */
         rc = seg_reader_read_block(r, b, rows, &n);
     }
     free(rows);

@@ -242,11 +242,15 @@ static int write_block(seg_writer *w)
         if (col == SEG_COL_PLATE) {
             unsigned id;
             w->enc.len = 0;
-            unsigned aged = w->version >= SEG_FORMAT_RRR         ? ENC_PLATE_RRR
+            unsigned aged = w->version >= SEG_FORMAT_PARTS       ? ENC_PLATE_PART
+                            : w->version >= SEG_FORMAT_RRR       ? ENC_PLATE_RRR
                             : w->version >= SEG_FORMAT_AGE_RADIX ? ENC_PLATE_AGE_RADIX
                                                                  : ENC_PLATE_AGE;
             rc = enc_plate_encode_best(&w->enc, aged, &id, w->block, n);
             if (rc == 0) rc = write_chunk(w, ce, id, 1);
+            /* plate-part's table, which a search checks without the rest of the chunk: its sum kept here too. */
+            if (rc == 0 && id == ENC_PLATE_PART)
+                put_u32(ce + CE_TABLE_SUM, enc_part_sum(w->enc.data, ENC_PART_TABLE_BYTES));
         } else {
             seg_column_values(w->values, w->block, n, col);
             rc = write_int_column(w, ce, n);

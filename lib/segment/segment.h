@@ -26,16 +26,18 @@ typedef struct enc_plate_target enc_plate_target; /* encode/encode.h */
  * (plate-age); version 6 stores the block directory and the index's page
  * directory as zstd frames; version 7 Rice-codes the index's postings;
  * version 8 adds plate-age-radix and version 9 plate-rrr; version 10 sizes
- * the index to the rows exactly instead of to a power of two. One reader
- * serves them all.
+ * the index to the rows exactly instead of to a power of two; version 11
+ * adds plate-part, whose table's checksum the plate column's entry keeps.
+ * One reader serves them all.
  */
-#define SEG_FORMAT_VERSION 10
+#define SEG_FORMAT_VERSION 11
 #define SEG_FORMAT_OLDEST 1
 #define SEG_FORMAT_ZSTD_DIRS 6  /* the first version whose directories are zstd frames */
 #define SEG_FORMAT_RICE_PAGES 7 /* the first version whose index pages are Rice-coded */
 #define SEG_FORMAT_AGE_RADIX 8  /* the first version whose writers use plate-age-radix */
 #define SEG_FORMAT_RRR 9        /* the first version whose writers use plate-rrr */
 #define SEG_FORMAT_EXACT_INDEX 10 /* the first version whose index has any number of buckets */
+#define SEG_FORMAT_PARTS 11       /* the first version whose writers use plate-part */
 #define SEG_BLOCK_ROWS_DEFAULT 4096u
 #define SEG_BLOCK_ROWS_MAX 65536u
 
@@ -90,7 +92,8 @@ int seg_writer_new(seg_writer **out, anpr_sink *sink, int32_t day, int zstd_leve
  * (whose index pages are laid out the old way), SEG_FORMAT_RICE_PAGES
  * (plate-age's ranks at a fixed width), SEG_FORMAT_AGE_RADIX (a plain
  * bitmap of the plates outside the current format), SEG_FORMAT_RRR (a
- * power of two of index buckets) or SEG_FORMAT_VERSION.
+ * power of two of index buckets), SEG_FORMAT_EXACT_INDEX (plate-rrr) or
+ * SEG_FORMAT_VERSION.
  * For tests of the reader's older versions; call before the first add.
  */
 int seg_writer_set_version(seg_writer *w, unsigned version);

@@ -2,7 +2,8 @@
  * Fuzz target: any bytes given to any column decoder, for any row count,
  * decode within bounds or are refused; whatever decodes re-encodes to the
  * same bytes (each value list has exactly one encoding). Picking rows out
- * (enc_int_decode_at, every third row and one row, enc_plate_uk_find) and
+ * (enc_int_decode_at, every third row and one row, enc_plate_find and
+ * plate-part's probe, enc_plate_part_absent) and
  * a window's rows (enc_int_decode_window) stay in bounds too, and agree
  * with the full decode wherever that succeeds (the window's when the
  * values do not go down). Values that decode also go
@@ -34,8 +35,8 @@ static void find_agrees(unsigned id, const anpr_row *rows, size_t n, const uint8
             enc_plate_target *target;
             size_t nhit = 0;
             if (enc_plate_target_new(&target, want, fold) != 0) abort();
+            size_t j = 0;
             if (enc_plate_find(id, src, len, n, target, at, found, &nhit) == ANPR_OK && decoded) {
-                size_t j = 0;
                 for (size_t i = 0; i < n; i++) {
                     char f[ANPR_PLATE_MAX + 1];
                     anpr_plate_fold(f, rows[i].plate);
@@ -44,6 +45,18 @@ static void find_agrees(unsigned id, const anpr_row *rows, size_t n, const uint8
                     j++;
                 }
                 if (j != nhit) abort();
+            }
+            /*
+             * plate-part's probe from its table and parts alone, the table
+             * checked against its own sum: within bounds on any bytes, and
+             * where they decode (every sum then holds) it never calls a plate
+             * absent that decoding finds.
+             */
+            if (id == ENC_PLATE_PART && len >= ENC_PART_TABLE_BYTES) {
+                const char *what;
+                int absent = enc_plate_part_absent(src, len, n, target, enc_part_sum(src, ENC_PART_TABLE_BYTES), at,
+                                                   &what);
+                if (decoded && (absent < 0 || (absent == 1 && j > 0))) abort();
             }
             enc_plate_target_free(target);
         }

@@ -8,8 +8,9 @@
  *   and normalising or folding twice changes nothing; a folded plate holds
  *   no character a fold replaces;
  * - a normalised plate and its folding survive the plate encodings
- *   (plate-uk, plate-split, plate-shapes) unchanged, and enc_plate_find finds exactly the
- *   rows that equal it (or fold to it);
+ *   (plate-uk, plate-split, plate-shapes and the later ones) unchanged, and
+ *   enc_plate_find finds exactly the rows that equal it (or fold to it),
+ *   and plate-part's probe never calls it absent;
  * - plate_match_compile refuses a condition with a reason, or compiles it
  *   so that plate_match_row agrees with a plain reference matcher here; a
  *   partial plate of '?' only is found by codes on the rows it matches.
@@ -57,6 +58,18 @@ static void check_normalised(const char *norm)
     check(strcmp(twice, folded) == 0);
 }
 
+/* plate-part's probe from its table and parts alone: no error, and never absent where the search found nhit. */
+static void check_probe(unsigned id, const enc_buf *b, size_t n, const enc_plate_target *target, size_t nhit)
+{
+    if (id != ENC_PLATE_PART) return;
+    const char *what;
+    uint32_t scratch[3];
+    if (n > 3) abort();
+    int absent = enc_plate_part_absent(b->data, b->len, n, target, enc_part_sum(b->data, ENC_PART_TABLE_BYTES),
+                                       scratch, &what);
+    check(absent == 0 || (absent == 1 && nhit == 0));
+}
+
 /* The plate and its folding, in the plate encodings that can be searched: decode gives them back, find finds them. */
 static void check_codecs(const char *norm)
 {
@@ -65,8 +78,8 @@ static void check_codecs(const char *norm)
     strcpy(rows[0].plate, norm);
     anpr_plate_fold(rows[1].plate, norm);
     strcpy(rows[2].plate, "AB12CDE");
-    static const unsigned ids[] = {ENC_PLATE_UK,  ENC_PLATE_SPLIT,     ENC_PLATE_SHAPES,
-                                   ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    static const unsigned ids[] = {ENC_PLATE_UK,        ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE,
+                                   ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR,   ENC_PLATE_PART};
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
@@ -92,6 +105,7 @@ static void check_codecs(const char *norm)
                 expect++;
             }
             check(expect == nhit);
+            check_probe(ids[k], &b, 3, target, nhit);
             enc_plate_target_free(target);
         }
         enc_buf_free(&b);
@@ -129,8 +143,8 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
     int crc = enc_plate_target_new(&target, m.text, m.fold);
     check(crc == 0 || crc == -E2BIG);
     if (crc < 0) return;
-    static const unsigned ids[] = {ENC_PLATE_UK,  ENC_PLATE_SPLIT,     ENC_PLATE_SHAPES,
-                                   ENC_PLATE_AGE, ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR};
+    static const unsigned ids[] = {ENC_PLATE_UK,        ENC_PLATE_SPLIT, ENC_PLATE_SHAPES, ENC_PLATE_AGE,
+                                   ENC_PLATE_AGE_RADIX, ENC_PLATE_RRR,   ENC_PLATE_PART};
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         enc_buf b = {0};
         check(enc_plate_encode(&b, ids[k], rows, 3) == ANPR_OK);
@@ -143,6 +157,7 @@ static void check_condition(const char *cond, int fuzzy, const char *norm)
             expect++;
         }
         check(expect == nhit);
+        check_probe(ids[k], &b, 3, target, nhit);
         enc_buf_free(&b);
     }
     enc_plate_target_free(target);

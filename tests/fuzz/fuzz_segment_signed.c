@@ -6,8 +6,9 @@
  * the entries point inside the file), so that the mutations reach the
  * header, footer and directory checks and the column and index decoders.
  * From format 6 the directories are zstd frames: they are inflated,
- * re-signed inside and deflated again. Then the same checks as
- * fuzz_segment (segment_check.c).
+ * re-signed inside and deflated again; from format 11 a plate-part chunk's
+ * table of sums and the sum of the table are made right too. Then the same
+ * checks as fuzz_segment (segment_check.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,39 @@ enum {
     ZSTD_DIRS_VERSION = 6, /* from this format version both directories are zstd frames */
 };
 
+/*
+ * A plate-part chunk (format 11) stored as it is: the sums in its table
+ * (each part's, then the part ids to the ranks, then the long forms) made
+ * right for its bytes where the table's sizes fit them, and the table's
+ * own sum in its entry (bytes 20 to 23).
+ */
+static void sign_plate_part(uint8_t *c, size_t len, uint8_t *e)
+{
+    enum { PARTS = 8, TABLE = 60 };
+    if (len < TABLE) return;
+    size_t at = TABLE, n0 = 0;
+    for (int p = 0; p < PARTS; p++) {
+        size_t count = get_u16(c + 2 * p), bytes = (count * 20 + 7) / 8;
+        if (bytes > len - at) return;
+        put_u32(c + 16 + 4 * p, (uint32_t)anpr_checksum(c + at, bytes));
+        at += bytes;
+        n0 += count;
+    }
+    size_t lf = get_u32(c + 56);
+    if ((n0 * 3 + 7) / 8 > len - at || lf > len - at) return;
+    put_u32(c + 48, (uint32_t)anpr_checksum(c + at, len - lf - at));
+    put_u32(c + 52, (uint32_t)anpr_checksum(c + len - lf, lf));
+    put_u32(e + 20, (uint32_t)anpr_checksum(c, TABLE));
+}
+
 /* Re-sign a 32-byte chunk entry if its chunk lies inside the file. */
 static void sign_entry(uint8_t *f, size_t size, uint8_t *e)
 {
     uint64_t off = get_u64(e);
     uint32_t stored = get_u32(e + 8);
-    if (off <= size && stored <= size - off) put_u64(e + 24, anpr_checksum(f + off, stored));
+    if (off > size || stored > size - off) return;
+    if (e[16] == 16 && e[17] == 0) sign_plate_part(f + off, stored, e);
+    put_u64(e + 24, anpr_checksum(f + off, stored));
 }
 
 /* Where a region named by the footer lies inside the file before the footer; else NULL. */
