@@ -192,10 +192,10 @@ int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_pl
 int enc_plate_part_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
                         uint32_t *at, anpr_row *out, size_t *nhit, const char **what);
 /*
- * Do a plate-part chunk's table and every part and long-form section it
- * lists match their sums (table_sum for the table)? 0, or ANPR_ECORRUPT
- * with *what naming the first that does not: anpr-dump --verify and the
- * fuzzers check what a search would trust.
+ * Do a plate-part chunk's table and every section it lists match their
+ * sums (table_sum for the table)? 0, or ANPR_ECORRUPT with *what naming
+ * the first that does not. A whole decode checks the same sections (and
+ * the segment reader the table); this says which one failed, for tests.
  */
 int enc_plate_part_check(const uint8_t *src, size_t len, size_t n, uint32_t table_sum, const char **what);
 /* 0 if the table of long-form plate sizes (plate_other_bits.h) agrees with their computation; for tests. */
