@@ -51,6 +51,7 @@ int part_open(split_parts *sp, const uint8_t *src, size_t len, size_t *at, size_
     sp->pids_len = bp_bytes(total, PART_SHIFT);
     if (len - off < sp->pids_len) return ANPR_ECORRUPT;
     sp->parts = 1;
+    sp->expanded = NULL;
     sp->pid_at = 0;
     sp->pid_at_read = 0;
     memset(sp->pid_seen, 0, sizeof sp->pid_seen);
@@ -80,6 +81,29 @@ int part_value(split_parts *sp, size_t j, uint32_t *v)
     uint32_t low = (uint32_t)bp_get(sp->part[p], sp->part_len[p], q, PART_BITS);
     if (low >= PART_LIMIT) return ANPR_ECORRUPT;
     *v = low << PART_SHIFT | p;
+    return 0;
+}
+
+int part_expand(split_parts *sp)
+{
+    uint32_t *v = malloc((sp->n0 ? sp->n0 : 1) * sizeof *v);
+    if (!v) return -ENOMEM;
+    const uint32_t mask = (UINT32_C(1) << PART_BITS) - 1;
+    size_t seen[PART_COUNT] = {0}, j = 0;
+    for (; j < sp->n0; j++) {
+        unsigned p = (unsigned)bp_get(sp->pids, sp->pids_len, j, PART_SHIFT);
+        size_t q = seen[p]++, bit = PART_BITS * q;
+        if (q >= sp->part_n[p]) break; /* more ids name the part than it has letters */
+        uint32_t low = bit / 8 + 8 <= sp->part_len[p] ? (uint32_t)(get_u64(sp->part[p] + bit / 8) >> (bit % 8)) & mask
+                                                       : (uint32_t)bp_get(sp->part[p], sp->part_len[p], q, PART_BITS);
+        if (low >= PART_LIMIT) break;
+        v[j] = low << PART_SHIFT | p;
+    }
+    if (j < sp->n0) {
+        free(v);
+        return ANPR_ECORRUPT;
+    }
+    sp->expanded = v;
     return 0;
 }
 

@@ -75,6 +75,7 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
     size_t nb, others = 0, part_n0 = 0, lf_len = 0;
     sp->n = n;
     sp->parts = 0;
+    sp->expanded = NULL;
     if ((aged & SPLIT_PARTS) && n > 0) {
         /* plate-part: the table, the parts and their ids first, then plate-rrr's bitmap (no rows: no bytes). */
         size_t at;
@@ -144,6 +145,11 @@ int split_open(split_parts *sp, const uint8_t *src, size_t len, size_t n, int ag
 /* Value j of the array (j < n0), checked. */
 int split_value(split_parts *sp, size_t j, uint32_t *v)
 {
+    if (sp->expanded) {
+        if (j >= sp->n0) return ANPR_ECORRUPT;
+        *v = sp->expanded[j];
+        return 0;
+    }
     if (sp->parts) return part_value(sp, j, v);
     *v = (uint32_t)bp_get(sp->values, sp->values_len, j, sp->width);
     return *v < sp->limit ? 0 : ANPR_ECORRUPT;
@@ -605,6 +611,7 @@ int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int 
     shapes_parts gp;
     uint8_t ages_seen[UK_AGES] = {0};
     int rc = shapes_open(&gp, src, len, n, aged);
+    if (rc == 0 && gp.sp.parts) rc = part_expand(&gp.sp);
     if (rc == 0) rc = shapes_rows(&gp, rows, NULL, n, n, ages_seen);
     if (rc == 0 && !(gp.sp.parts ? part_tails_zero(&gp.sp) : bp_tail_zero(gp.sp.values, gp.sp.n0, gp.sp.width)))
         rc = ANPR_ECORRUPT;
@@ -614,6 +621,7 @@ int shapes_decode(anpr_row *rows, size_t n, const uint8_t *src, size_t len, int 
     /* plate-age: every age of the bitmap is some plate's (one encoding a block). */
     for (unsigned r = 0; rc == 0 && r < gp.sp.nages; r++)
         if (!ages_seen[gp.sp.age_at[r]]) rc = ANPR_ECORRUPT;
+    free(gp.sp.expanded);
     return rc;
 }
 

@@ -136,6 +136,7 @@ typedef struct split_parts {
     unsigned pid_at_id;
     int pid_at_read;
     size_t pid_seen[PART_COUNT];
+    uint32_t *expanded; /* part_expand's: every value in row order (the caller frees it), or NULL */
 } split_parts;
 
 /*
@@ -206,6 +207,12 @@ typedef struct part_walk {
 } part_walk;
 size_t part_select(part_walk *w, size_t q);
 int part_value(split_parts *sp, size_t j, uint32_t *v);
+/*
+ * A whole decode's values all at once, in one pass over the part ids, into
+ * sp->expanded (split_value then reads them there): ANPR_ECORRUPT as
+ * part_value would find, -ENOMEM.
+ */
+int part_expand(split_parts *sp);
 int part_encode(enc_buf *out, size_t start, size_t n);
 int part_check_sums(const split_parts *sp, const uint8_t *src, size_t len, const char **what);
 /* The part's values' bits after the last value and the part ids' are zero (a whole decode's check). */
