@@ -925,46 +925,58 @@ static int part_table_open(shapes_parts *gp, const uint8_t *src, size_t len, siz
     return 0;
 }
 
-int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
-                          uint32_t *scratch, const char **what)
+/* enc_plate_part_absent with gp opened on the table, and the sections it checked as bits in *checked. */
+static int part_probe(shapes_parts *gp, const uint8_t *src, size_t len, size_t n, const enc_plate_target *t,
+                      uint32_t table_sum, uint32_t *scratch, const char **what, unsigned *checked)
 {
-    shapes_parts gp;
-    if (part_table_open(&gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
+    *checked = 0;
+    if (part_table_open(gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
     for (unsigned p = 0; p < PART_COUNT; p++) {
         if (t->part_cs[p].n == 0) continue;
         *what = part_section_name(p);
-        if (!part_section_ok(&gp.sp, src, len, p)) return ANPR_ECORRUPT;
+        if (!part_section_ok(&gp->sp, src, len, p)) return ANPR_ECORRUPT;
+        *checked |= 1u << p;
         uint32_t top;
-        size_t found = part_scan(gp.sp.part[p], gp.sp.part_n[p], gp.sp.part_len[p], &t->part_cs[p], scratch, &top, 1);
+        size_t found = part_scan(gp->sp.part[p], gp->sp.part_n[p], gp->sp.part_len[p], &t->part_cs[p], scratch, &top,
+                                 1);
         if (top >= PART_LIMIT) return ANPR_ECORRUPT;
         if (found) return 0;
     }
     if (t->walk_others) {
         *what = part_section_name(PART_LONG_FORMS);
-        if (!part_section_ok(&gp.sp, src, len, PART_LONG_FORMS) || shapes_open_rest(&gp, n) < 0) return ANPR_ECORRUPT;
-        long any = shapes_walk(&gp, n, t, NULL, NULL);
+        if (!part_section_ok(&gp->sp, src, len, PART_LONG_FORMS) || shapes_open_rest(gp, n) < 0) return ANPR_ECORRUPT;
+        *checked |= 1u << PART_LONG_FORMS;
+        long any = shapes_walk(gp, n, t, NULL, NULL);
         if (any != 0) return any < 0 ? ANPR_ECORRUPT : 0;
     }
     return 1;
+}
+
+int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                          uint32_t *scratch, const char **what)
+{
+    shapes_parts gp;
+    unsigned checked;
+    return part_probe(&gp, src, len, n, t, table_sum, scratch, what, &checked);
 }
 
 int enc_plate_part_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
                         uint32_t *at, anpr_row *out, size_t *nhit, const char **what)
 {
     *nhit = 0;
-    int rc = enc_plate_part_absent(src, len, n, t, table_sum, at, what);
+    shapes_parts gp;
+    unsigned checked;
+    int rc = part_probe(&gp, src, len, n, t, table_sum, at, what, &checked);
     if (rc != 0) return rc < 0 ? rc : 0;
     /*
      * The search reads every part its letters fall in (the probe stopped at
      * the first that holds one), the part ids, the bitmap and the ranks, and
-     * the long forms when the plate may be one: each checked here first.
-     * It reads no other part.
+     * the long forms when the plate may be one: each checked first, unless
+     * the probe did.
      */
-    shapes_parts gp;
-    if (part_table_open(&gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
     for (unsigned section = 0; section < PART_SECTIONS; section++) {
         if (section < PART_COUNT && t->part_cs[section].n == 0) continue;
-        if (section == PART_LONG_FORMS && !t->walk_others) continue;
+        if ((section == PART_LONG_FORMS && !t->walk_others) || (checked >> section & 1)) continue;
         *what = part_section_name(section);
         if (!part_section_ok(&gp.sp, src, len, section)) return ANPR_ECORRUPT;
     }

@@ -640,13 +640,9 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
          * holds the plate is searched on the sums of the sections the search
          * reads, not the whole chunk's.
          */
-        uint64_t base = 0;
-        uint32_t len;
-        int rc = seg_reader_block_span(r, block, &base, &len);
         const char *what = NULL;
-        if (rc == 0)
-            rc = enc_plate_part_find(span + (c->offset - base), c->stored, m->info.rows, t, c->table_sum, at, out,
-                                     nhit, &what);
+        int rc = enc_plate_part_find(span + (c->offset - m->span_off), c->stored, m->info.rows, t, c->table_sum, at,
+                                     out, nhit, &what);
         if (rc == ANPR_ECORRUPT)
             return anpr_fail(r->err, rc, "column plate, block %u: %s: checksum mismatch or does not decode", block,
                              what);
