@@ -319,6 +319,63 @@ START_TEST(damaged_segments_fail_their_queries_only)
 END_TEST
 
 /*
+ * Block 0's plate search in steps, as a query that copies blocks makes it
+ * (rule_out_blocks in query.c): its plate table, then the sections the
+ * table places, then (when the block may hold the plate) the rest of its
+ * span but the chunk's parts, each copied from `span` into a buffer whose
+ * other bytes are poisoned. It must answer as seg_reader_find_plate does on
+ * the whole span, which gave want_rc and want_hits (ECORRUPT naming the
+ * same section), and the rows it finds decode as they do from the span.
+ */
+static void check_steps(tu_segment *t, const uint8_t *span, uint64_t span_off, uint32_t span_len,
+                        const enc_plate_target *target, int want_rc, size_t want_hits, const char *where)
+{
+    static uint32_t at[4096];
+    static anpr_row out[4096], rows[4096], whole[4096];
+    uint8_t *part = malloc(span_len);
+    ck_assert_ptr_nonnull(part);
+    memset(part, 0xA5, span_len);
+    uint64_t off, rest = 0;
+    uint32_t len;
+    ck_assert_int_eq(seg_reader_plate_table(t->r, 0, &off, &len), 0);
+    ck_assert_uint_eq(len, ENC_PART_TABLE_BYTES);
+    ck_assert(off >= span_off && off - span_off < span_len);
+    uint8_t *chunk = part + (off - span_off);
+    memcpy(chunk, span + (off - span_off), len);
+    seg_range sec[ENC_PART_PROBE_SECTIONS];
+    size_t n = 0, nhit = 0;
+    int rc = seg_reader_plate_sections(t->r, 0, chunk, target, sec, &n, &rest);
+    if (rc == 0) {
+        ck_assert(n >= 1 && n <= ENC_PART_PROBE_SECTIONS);
+        ck_assert(rest > off && rest <= span_off + span_len);
+        for (size_t k = 0; k < n; k++) {
+            ck_assert(sec[k].off >= off + len && sec[k].len > 0 && sec[k].off + sec[k].len <= span_off + span_len);
+            memcpy(part + (sec[k].off - span_off), span + (sec[k].off - span_off), sec[k].len);
+        }
+        rc = seg_reader_plate_absent(t->r, 0, chunk, target, at);
+    }
+    if (rc == 0) {
+        memcpy(part, span, off - span_off);
+        memcpy(part + (rest - span_off), span + (rest - span_off), span_off + span_len - rest);
+        rc = seg_reader_find_plate(t->r, 0, part, target, at, out, &nhit);
+        ck_assert(rc != 0 || nhit > 0 || want_hits == 0);
+    } else if (rc == 1) {
+        rc = 0;
+    }
+    ck_assert_msg(rc == want_rc && nhit == want_hits, "%s: in steps %d, %zu hits; whole %d, %zu", where, rc, nhit,
+                  want_rc, want_hits);
+    if (rc == 0 && nhit > 0) {
+        ck_assert_int_eq(seg_reader_decode_rows(t->r, 0, part, at, nhit, rows, 0), 0);
+        ck_assert_int_eq(seg_reader_decode_rows(t->r, 0, span, at, nhit, whole, 0), 0);
+        for (size_t h = 0; h < nhit; h++) {
+            ck_assert(rows[h].ts_ms == whole[h].ts_ms && rows[h].camera == whole[h].camera);
+            ck_assert(rows[h].confidence == whole[h].confidence && rows[h].lat_e7 == whole[h].lat_e7);
+        }
+    }
+    free(part);
+}
+
+/*
  * plate-part: a search of a block trusts the plate chunk's table on the sum
  * the block directory keeps, and each section it reads on the table's sum,
  * in place of the whole chunk's checksum. A byte changed in the table, in
@@ -385,6 +442,7 @@ START_TEST(plate_search_checks_what_it_reads)
         if (w >= 0) span[off] ^= 0x10;
         size_t nhit = 0;
         int rc = seg_reader_find_plate(t.r, 0, span, here, at, out, &nhit);
+        check_steps(&t, span, span_off, span_len, here, rc, nhit, "here");
         if (cases[k].here) {
             ck_assert_msg(rc == 0 && nhit == want, "case %zu: %d, %zu of %zu", k, rc, nhit, want);
             for (size_t h = 0; h < nhit; h++) ck_assert_str_eq(out[h].plate, rows[57].plate);
@@ -393,6 +451,7 @@ START_TEST(plate_search_checks_what_it_reads)
             ck_assert_msg(strstr(t.err.text, cases[k].named) != NULL, "case %zu: %s", k, t.err.text);
         }
         rc = seg_reader_find_plate(t.r, 0, span, absent, at, out, &nhit);
+        check_steps(&t, span, span_off, span_len, absent, rc, nhit, "absent");
         if (cases[k].absent) {
             ck_assert_msg(rc == 0 && nhit == 0, "case %zu: %d, %zu", k, rc, nhit);
         } else {
@@ -417,6 +476,7 @@ START_TEST(plate_search_checks_what_it_reads)
         if (damaged) span[part_at[5] + 1] ^= 0x10;
         size_t nhit = 0;
         int rc = seg_reader_find_plate(t.r, 0, span, fuzzy, at, out, &nhit);
+        check_steps(&t, span, span_off, span_len, fuzzy, rc, nhit, "fuzzy");
         if (damaged) {
             ck_assert_int_eq(rc, ANPR_ECORRUPT);
             ck_assert_msg(strstr(t.err.text, "letters part 5") != NULL, "%s", t.err.text);

@@ -3,7 +3,8 @@
  * size and offset come back byte for byte, more of them than the ring holds;
  * a read past the end of the file or on a bad descriptor fails with the
  * request's index; the buffer a batcher lends for reads is aligned, kept
- * while it is big enough, and grown when it is not.
+ * while it is big enough, and grown when it is not; reads of what the page
+ * cache holds leave the rest unread.
  */
 #include <check.h>
 #include <errno.h>
@@ -116,6 +117,60 @@ START_TEST(failures_name_their_request)
 }
 END_TEST
 
+/*
+ * io_batcher_read_cached: with io_uring, a file just written (in the page
+ * cache) is read whole; once dropped from the cache, each request comes back
+ * whole and right or is left unread with its len 0, never waiting for the
+ * disk and never wrong. With pread, which cannot tell, every request is
+ * left unread. A bad descriptor still fails, named.
+ */
+START_TEST(cached_reads_leave_what_is_on_disk)
+{
+    enum { N = 64 };
+    for (int use_uring = 0; use_uring < 2; use_uring++) {
+        io_batcher *b;
+        ck_assert_int_eq(io_batcher_new(&b, anpr_vfs_posix(), use_uring), 0);
+        int uring = io_batcher_uses_uring(b);
+        uint8_t *buf = io_batcher_buffer(b, N * 5000);
+        ck_assert_ptr_nonnull(buf);
+        for (int dropped = 0; dropped < 2; dropped++) {
+            if (dropped) {
+                ck_assert_int_eq(fdatasync(fd), 0);
+                ck_assert_int_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+            } else {
+                /* Every page in the cache: read the file once. */
+                uint8_t *all = malloc(FILE_BYTES);
+                ck_assert_ptr_nonnull(all);
+                ck_assert_int_eq(pread(fd, all, FILE_BYTES, 0), FILE_BYTES);
+                free(all);
+            }
+            io_req reqs[N];
+            for (size_t i = 0; i < N; i++)
+                reqs[i] = (io_req){fd, buf + i * 5000, (uint32_t)(60 + i * 70), (FILE_BYTES / N) * i + i * 13};
+            memset(buf, 0xAA, N * 5000);
+            size_t failed = 99;
+            ck_assert_int_eq(io_batcher_read_cached(b, reqs, N, &failed), 0);
+            for (size_t i = 0; i < N; i++) {
+                if (!uring || !dropped) ck_assert_msg((reqs[i].len == 0) == !uring, "request %zu", i);
+                if (reqs[i].len)
+                    ck_assert_msg(memcmp(reqs[i].buf, content + reqs[i].off, reqs[i].len) == 0, "request %zu", i);
+            }
+        }
+        if (uring) {
+            int bad = open(path, O_RDONLY | O_CLOEXEC);
+            ck_assert_int_ge(bad, 0);
+            close(bad);
+            io_req reqs[2] = {{fd, buf, 100, 0}, {bad, buf + 100, 100, 0}};
+            size_t failed = 99;
+            ck_assert_int_eq(io_batcher_read_cached(b, reqs, 2, &failed), -EBADF);
+            ck_assert_uint_eq(failed, 1);
+            ck_assert(io_batcher_reusable(b));
+        }
+        io_batcher_free(b);
+    }
+}
+END_TEST
+
 START_TEST(buffer_is_kept_and_grown)
 {
     io_batcher *b;
@@ -145,6 +200,7 @@ int main(void)
     tcase_add_test(tc, reads_come_back_whole);
     tcase_add_test(tc, failures_name_their_request);
     tcase_add_test(tc, buffer_is_kept_and_grown);
+    tcase_add_test(tc, cached_reads_leave_what_is_on_disk);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

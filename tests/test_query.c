@@ -9,11 +9,14 @@
  */
 #include <check.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
@@ -500,6 +503,77 @@ static int refuse_map(const anpr_vfs *v, int fd, uint64_t size, const void **out
     return -ENOMEM;
 }
 
+/* Drop every file of the store directory from the page cache (on a file system that keeps a page cache). */
+static void evict_store(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        close(fd);
+    }
+    closedir(d);
+}
+
+/*
+ * Plate searches read a block's plate table and the sections their search
+ * reads before its span (rule_out_blocks in query.c), when the batcher can
+ * tell that the table is in memory (io_uring): many plates, exact and
+ * misread-tolerant, answer read for read as the reference does, with blocks
+ * ruled out unread; again with the files dropped from the page cache (the
+ * blocks then read whole); with pread (nothing probed) and mapped (nothing
+ * copied, nothing probed).
+ */
+START_TEST(plate_searches_probe_blocks_first)
+{
+    const size_t days = 4;
+    char *dir = tu_tmpdir("probe");
+    synth *g = new_traffic(6000, days, 1);
+    ref r = {0};
+    anpr_store_options o = ANPR_STORE_OPTIONS_INIT;
+    o.flags = ANPR_OPEN_CREATE;
+    o.block_rows = 256; /* many blocks, so that many only share a plate's index bucket */
+    anpr_store *s;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    ingest_and_merge(s, g, &r);
+    anpr_store_close(s);
+
+    static const int modes[] = {ANPR_IO_AUTO, ANPR_IO_PREAD, ANPR_IO_AUTO};
+    for (size_t m = 0; m < 3; m++) {
+        o.flags = m == 2 ? ANPR_OPEN_MAP : 0;
+        o.io_mode = modes[m];
+        ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+        for (int cold = 0; cold < 2; cold++) {
+            if (cold) evict_store(dir);
+            for (size_t k = 0; k < 60; k++) {
+                anpr_query q = ANPR_QUERY_INIT;
+                q.plate = r.rows[(k * 7919) % r.n].plate;
+                q.fuzzy = k % 3 == 0;
+                check_query(s, &r, &q, q.fuzzy ? "probed plate, misread-tolerant" : "probed plate");
+            }
+            if (cold) continue;
+            /* (ANPR_MAP=1, test_query_mapped, maps the files whatever the flags say: nothing probed then.) */
+            int probing = anpr_store_io_mode(s) == ANPR_IO_URING && !(anpr_store_flags(s) & ANPR_OPEN_MAP);
+            ck_assert_msg((s->blocks_probed > 0) == probing, "mode %zu: %llu blocks probed", m,
+                          (unsigned long long)s->blocks_probed);
+            ck_assert_uint_eq(s->blocks_ruled_out > 0, probing);
+            ck_assert_uint_le(s->blocks_ruled_out, s->blocks_probed);
+        }
+        anpr_store_close(s);
+    }
+    o.flags = 0;
+    o.io_mode = ANPR_IO_AUTO;
+    ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
+    end_traffic(s, g, &r, dir);
+}
+END_TEST
+
 /*
  * ANPR_OPEN_MAP: queries take blocks from mappings of the files, on one
  * thread and shared among two, and answer read for read as the reference
@@ -616,6 +690,7 @@ int main(void)
     tcase_add_test(tc, days_answered_in_groups);
     tcase_add_test(tc, threads_share_a_query);
     tcase_add_test(tc, mapped_files_answer_alike);
+    tcase_add_test(tc, plate_searches_probe_blocks_first);
     tcase_add_test(tc, bad_queries_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

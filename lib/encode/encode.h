@@ -181,6 +181,23 @@ uint32_t enc_part_sum(const uint8_t *p, size_t n);
 int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
                           uint32_t *scratch, const char **what);
 /*
+ * The sections enc_plate_part_absent reads for t, besides the table, as
+ * byte ranges of the chunk (adjacent ones joined, none empty), so that a
+ * reader that copies bytes can fetch the table, then these, and probe
+ * without the rest: src holds the chunk's first ENC_PART_TABLE_BYTES bytes
+ * (or len of them, when fewer), checked against table_sum; len is the
+ * chunk's whole length. At most ENC_PART_PROBE_SECTIONS in out[], their
+ * count in *n; in *parts_end, where the parts end: enc_plate_part_find
+ * reads the table, these sections and the bytes from there on, never the
+ * other parts. 0, or ANPR_ECORRUPT with *what naming the table.
+ */
+#define ENC_PART_PROBE_SECTIONS 9 /* the eight parts and the long forms */
+typedef struct enc_section {
+    uint32_t off, len;
+} enc_section;
+int enc_plate_part_sections(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                            enc_section *out, size_t *nout, uint32_t *parts_end, const char **what);
+/*
  * enc_plate_find for a plate-part chunk that trusts, in place of the
  * chunk's own checksum, the table on table_sum and each section it reads
  * on the table's sums: enc_plate_part_absent, then (unless that shows the

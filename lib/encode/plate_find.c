@@ -960,6 +960,28 @@ int enc_plate_part_absent(const uint8_t *src, size_t len, size_t n, const enc_pl
     return part_probe(&gp, src, len, n, t, table_sum, scratch, what, &checked);
 }
 
+int enc_plate_part_sections(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
+                            enc_section *out, size_t *nout, uint32_t *parts_end, const char **what)
+{
+    *nout = 0;
+    shapes_parts gp;
+    if (part_table_open(&gp, src, len, n, table_sum, what) < 0) return ANPR_ECORRUPT;
+    *parts_end = (uint32_t)(gp.sp.pids - src);
+    size_t k = 0;
+    for (unsigned section = 0; section < PART_SECTIONS; section++) {
+        enc_section s = {0, 0};
+        if (section < PART_COUNT && t->part_cs[section].n)
+            s = (enc_section){(uint32_t)(gp.sp.part[section] - src), (uint32_t)gp.sp.part_len[section]};
+        else if (section == PART_LONG_FORMS && t->walk_others)
+            s = (enc_section){(uint32_t)(len - gp.sp.others.len), (uint32_t)gp.sp.others.len};
+        if (s.len == 0) continue;
+        if (k > 0 && out[k - 1].off + out[k - 1].len == s.off) out[k - 1].len += s.len;
+        else out[k++] = s;
+    }
+    *nout = k;
+    return 0;
+}
+
 int enc_plate_part_find(const uint8_t *src, size_t len, size_t n, const enc_plate_target *t, uint32_t table_sum,
                         uint32_t *at, anpr_row *out, size_t *nhit, const char **what)
 {

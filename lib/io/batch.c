@@ -93,15 +93,16 @@ static int read_pread(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
 }
 
 /* Queue the unread part of request i; the request's index rides in the user data. */
-static void queue(io_batcher *b, io_req *reqs, size_t i)
+static void queue(io_batcher *b, io_req *reqs, size_t i, int cached)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
     io_uring_prep_read(sqe, reqs[i].fd, (char *)reqs[i].buf + b->done[i], reqs[i].len - b->done[i],
                        reqs[i].off + b->done[i]);
+    if (cached) sqe->rw_flags = RWF_NOWAIT; /* -EAGAIN at once, rather than a wait for the device */
     io_uring_sqe_set_data64(sqe, i);
 }
 
-static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
+static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed, int cached)
 {
     if (b->done_cap < n) {
         free(b->done);
@@ -117,7 +118,7 @@ static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
     while (left > 0) {
         while (!err && next < n && inflight < RING_DEPTH) {
             if (reqs[next].len > 0 && reqs[next].fd != IO_MAPPED) {
-                queue(b, reqs, next);
+                queue(b, reqs, next, cached);
                 inflight++;
             }
             next++;
@@ -139,6 +140,11 @@ static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
             if (b->vfs->uring_result)
                 res = b->vfs->uring_result(b->vfs, reqs[i].fd, reqs[i].off + b->done[i], reqs[i].len - b->done[i], res);
             if (res > (int)(reqs[i].len - b->done[i])) res = -EIO; /* more than was asked: never trust it */
+            if (cached && res == -EAGAIN) {
+                reqs[i].len = 0; /* not all in the page cache: left to the caller */
+                left--;
+                continue;
+            }
             if (res < 0 || (res == 0 && b->done[i] < reqs[i].len)) {
                 /* An error, or end of file before the request was filled. */
                 if (!err) {
@@ -153,7 +159,7 @@ static int read_uring(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
                 left--;
             } else {
                 /* A short read: ask for the rest. */
-                queue(b, reqs, i);
+                queue(b, reqs, i, cached);
                 inflight++;
             }
         }
@@ -167,5 +173,13 @@ int io_batcher_read(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
 {
     *failed = 0;
     if (n == 0) return 0;
-    return b->uring ? read_uring(b, reqs, n, failed) : read_pread(b, reqs, n, failed);
+    return b->uring ? read_uring(b, reqs, n, failed, 0) : read_pread(b, reqs, n, failed);
+}
+
+int io_batcher_read_cached(io_batcher *b, io_req *reqs, size_t n, size_t *failed)
+{
+    *failed = 0;
+    if (b->uring) return n ? read_uring(b, reqs, n, failed, 1) : 0;
+    for (size_t i = 0; i < n; i++) reqs[i].len = 0; /* pread cannot tell: left to the caller */
+    return 0;
 }

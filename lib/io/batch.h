@@ -61,5 +61,16 @@ int io_mapped_resident(const void *addr, size_t len);
  * *failed set to its index.
  */
 int io_batcher_read(io_batcher *b, io_req *reqs, size_t n, size_t *failed);
+/*
+ * The same for bytes the page cache holds, never waiting for the device: a
+ * request whose bytes are not all in memory is left unread (its buf may
+ * hold part of them), with its len set to 0 for the caller to read it
+ * another way. With io_uring, reads with RWF_NOWAIT; with pread, which
+ * cannot tell without a wait, every request is left so. A plate search
+ * probes a block's table this way: a table that is on disk only says the
+ * block is, and one dependent read after another there doubled a cold
+ * history's time.
+ */
+int io_batcher_read_cached(io_batcher *b, io_req *reqs, size_t n, size_t *failed);
 
 #endif

@@ -625,6 +625,13 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
     return 0;
 }
 
+/* A plate-part chunk's table or section failed its sum, or its bytes do not decode: `what` names which. */
+static int part_failed(seg_reader *r, uint32_t block, const char *what)
+{
+    return anpr_fail(r->err, ANPR_ECORRUPT, "column plate, block %u: %s: checksum mismatch or does not decode", block,
+                     what);
+}
+
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const enc_plate_target *t, uint32_t *at,
                           anpr_row *out, size_t *nhit)
 {
@@ -643,16 +650,57 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
         const char *what = NULL;
         int rc = enc_plate_part_find(span + (c->offset - m->span_off), c->stored, m->info.rows, t, c->table_sum, at,
                                      out, nhit, &what);
-        if (rc == ANPR_ECORRUPT)
-            return anpr_fail(r->err, rc, "column plate, block %u: %s: checksum mismatch or does not decode", block,
-                             what);
-        return rc;
+        return rc == ANPR_ECORRUPT ? part_failed(r, block, what) : rc;
     }
     int rc = block_column(r, block, span, SEG_COL_PLATE, &c);
     if (rc < 0) return rc; /* named by the check */
     rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, t, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
+}
+
+/* The block's plate chunk when it is plate-part, stored as it is (the only kind probed in steps); else NULL. */
+static const chunk_ref *probed_chunk(const seg_reader *r, uint32_t block)
+{
+    if (block >= r->info.blocks) return NULL;
+    const chunk_ref *c = &r->blocks[block].col[SEG_COL_PLATE];
+    return c->encoding == ENC_PLATE_PART && c->compression == SEG_STORED ? c : NULL;
+}
+
+int seg_reader_plate_table(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len)
+{
+    if (block >= r->info.blocks) return ANPR_EINVAL;
+    const chunk_ref *c = probed_chunk(r, block);
+    *off = c ? c->offset : 0;
+    /* A chunk too short for its table is read whole: the probe then names the table. */
+    *len = !c ? 0 : c->stored < ENC_PART_TABLE_BYTES ? c->stored : ENC_PART_TABLE_BYTES;
+    return 0;
+}
+
+int seg_reader_plate_sections(seg_reader *r, uint32_t block, const uint8_t *chunk, const enc_plate_target *t,
+                              seg_range *out, size_t *n, uint64_t *rest)
+{
+    const chunk_ref *c = probed_chunk(r, block);
+    if (!c) return ANPR_EINVAL;
+    enc_section sec[ENC_PART_PROBE_SECTIONS];
+    const char *what = NULL;
+    uint32_t parts_end = 0;
+    int rc = enc_plate_part_sections(chunk, c->stored, r->blocks[block].info.rows, t, c->table_sum, sec, n,
+                                     &parts_end, &what);
+    if (rc == ANPR_ECORRUPT) return part_failed(r, block, what);
+    for (size_t k = 0; k < *n; k++) out[k] = (seg_range){c->offset + sec[k].off, sec[k].len};
+    *rest = c->offset + parts_end;
+    return rc;
+}
+
+int seg_reader_plate_absent(seg_reader *r, uint32_t block, const uint8_t *chunk, const enc_plate_target *t,
+                            uint32_t *scratch)
+{
+    const chunk_ref *c = probed_chunk(r, block);
+    if (!c) return ANPR_EINVAL;
+    const char *what = NULL;
+    int rc = enc_plate_part_absent(chunk, c->stored, r->blocks[block].info.rows, t, c->table_sum, scratch, &what);
+    return rc == ANPR_ECORRUPT ? part_failed(r, block, what) : rc;
 }
 
 int seg_reader_read_block(seg_reader *r, uint32_t block, anpr_row *out, size_t *n)

@@ -168,6 +168,33 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
 int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, const enc_plate_target *t, uint32_t *at,
                           anpr_row *out, size_t *nhit);
 /*
+ * A plate search in steps for a caller that copies a block's bytes (reads,
+ * not a mapping): a block whose plates are in plate-part (format 11) can
+ * be shown not to hold the plate from its plate chunk's table and the
+ * sections the search reads, some 1.5 KB of a 20 KB span, before the span
+ * is read. seg_reader_plate_table: where the table lies, or *len 0 for a
+ * block whose plates are kept otherwise (read its span). Then, the table's
+ * bytes read to `chunk` (a buffer of the chunk's length, standing for the
+ * chunk), seg_reader_plate_sections: the ranges of the file the probe reads
+ * (at most ENC_PART_PROBE_SECTIONS, *n of them), to read to the same
+ * places in `chunk`, and in *rest where the chunk's parts end. Then
+ * seg_reader_plate_absent: 1 when the block does not hold the plate, 0
+ * when it may: read the rest of its span but the parts (the table and the
+ * sections read are all seg_reader_find_plate reads of them) and search
+ * it. Or an error. scratch holds the block's rows.
+ * Each checks the bytes it trusts: the table against its sum in the block
+ * directory, and each section against its sum in the table.
+ */
+int seg_reader_plate_table(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len);
+typedef struct seg_range {
+    uint64_t off;
+    uint32_t len;
+} seg_range;
+int seg_reader_plate_sections(seg_reader *r, uint32_t block, const uint8_t *chunk, const enc_plate_target *t,
+                              seg_range *out, size_t *n, uint64_t *rest);
+int seg_reader_plate_absent(seg_reader *r, uint32_t block, const uint8_t *chunk, const enc_plate_target *t,
+                            uint32_t *scratch);
+/*
  * Then every other column of those rows only, into out[0..nat), and their
  * plates too with plates (a caller that found them by plate has them): a
  * lookup of a few rows need not decode the whole block. The rows are

@@ -81,6 +81,8 @@ struct anpr_store {
     uint64_t groups_mapped, groups_unmapped;
     /* The same for index pages: taken from the mappings, and read (atomic). */
     uint64_t pages_mapped, pages_unmapped;
+    /* Blocks whose plate chunk a plate search probed before reading them, and those it then left unread (atomic). */
+    uint64_t blocks_probed, blocks_ruled_out;
     int map_cold; /* tests: take every mapped file's blocks and index pages as not in memory (read them) */
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
     int64_t refreshed_at;      /* monotonic ms; 0 = never */

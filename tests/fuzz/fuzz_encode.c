@@ -3,7 +3,8 @@
  * decode within bounds or are refused; whatever decodes re-encodes to the
  * same bytes (each value list has exactly one encoding). Picking rows out
  * (enc_int_decode_at, every third row and one row, enc_plate_find and
- * plate-part's probe, enc_plate_part_absent) and
+ * plate-part's probe, enc_plate_part_absent, also in steps from the
+ * sections enc_plate_part_sections names) and
  * a window's rows (enc_int_decode_window) stay in bounds too, and agree
  * with the full decode wherever that succeeds (the window's when the
  * values do not go down). Values that decode also go
@@ -17,6 +18,7 @@
 
 #include "anpr/anpr.h"
 #include "encode/encode.h"
+#include "part_steps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +59,7 @@ static void find_agrees(unsigned id, const anpr_row *rows, size_t n, const uint8
                 int absent = enc_plate_part_absent(src, len, n, target, enc_part_sum(src, ENC_PART_TABLE_BYTES), at,
                                                    &what);
                 if (decoded && (absent < 0 || (absent == 1 && j > 0))) abort();
+                part_steps_check(src, len, n, target, absent);
             }
             enc_plate_target_free(target);
         }

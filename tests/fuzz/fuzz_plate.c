@@ -22,6 +22,7 @@
 #include "anpr/anpr.h"
 #include "anpr/segment.h"
 #include "encode/encode.h"
+#include "part_steps.h"
 #include "query/match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,7 +59,10 @@ static void check_normalised(const char *norm)
     check(strcmp(twice, folded) == 0);
 }
 
-/* plate-part's probe from its table and parts alone: no error, and never absent where the search found nhit. */
+/*
+ * plate-part's probe from its table and parts alone: no error, and never
+ * absent where the search found nhit; the same in steps.
+ */
 static void check_probe(unsigned id, const enc_buf *b, size_t n, const enc_plate_target *target, size_t nhit)
 {
     if (id != ENC_PLATE_PART) return;
@@ -68,6 +72,7 @@ static void check_probe(unsigned id, const enc_buf *b, size_t n, const enc_plate
     int absent = enc_plate_part_absent(b->data, b->len, n, target, enc_part_sum(b->data, ENC_PART_TABLE_BYTES),
                                        scratch, &what);
     check(absent == 0 || (absent == 1 && nhit == 0));
+    part_steps_check(b->data, b->len, n, target, absent);
 }
 
 /* The plate and its folding, in the plate encodings that can be searched: decode gives them back, find finds them. */
