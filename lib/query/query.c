@@ -123,7 +123,7 @@ typedef struct qpart {
     io_req *reqs;
     size_t *which;          /* per request: its block in c->blocks, or its file */
     size_t reqs_cap;
-    /* rule_out_blocks' reads of plate chunks' tables and sections, and which request of the group each serves. */
+    /* rule_out_blocks' reads of plate tables and sections; of each, a table's request or a section's table. */
     io_req *probe;
     size_t *probe_of;
     uint64_t *probe_rest;   /* per table: where its chunk's parts end, in the file */
@@ -915,7 +915,8 @@ static size_t add_range(io_req *reqs, size_t n, int fd, uint8_t *at, uint64_t sp
  * read: copying whole spans out of the page cache was a third of a read
  * history's time. Only when every table is in the page cache (read with
  * io_uring's RWF_NOWAIT; pread cannot tell, and reads every group whole),
- * and not for blocks taken from a mapping, which cost no copy.
+ * and for a block whose sections are too; not for blocks taken from a
+ * mapping, which cost no copy.
  * The group's requests p->reqs[0..*n) (offsets into a buffer of `bytes`)
  * become the blocks still to decode: those read here marked IO_MAPPED
  * (in memory already, buf their span's first byte), the others to read.
@@ -965,18 +966,23 @@ static int rule_out_blocks(qpart *p, size_t *n, size_t bytes)
         if (rc < 0) return reader_failed(p, qf, rc);
         for (size_t j = 0; j < m; j++) {
             p->probe[nreqs] = (io_req){qf->fd, chunk + (sec[j].off - p->probe[i].off), sec[j].len, sec[j].off};
-            p->probe_of[nreqs++] = p->probe_of[i];
+            p->probe_of[nreqs++] = i;
         }
     }
     size_t at;
-    rc = io_batcher_read(p->io, p->probe + ntables, nreqs - ntables, &at);
+    rc = io_batcher_read_cached(p->io, p->probe + ntables, nreqs - ntables, &at);
     if (rc < 0)
-        return batch_failed(p, rc, &c->files[c->blocks[p->which[p->probe_of[ntables + at]]].file], "plate part");
+        return batch_failed(p, rc, &c->files[c->blocks[p->which[p->probe_of[p->probe_of[ntables + at]]]].file],
+                            "plate part");
+    /* A block whose sections are not all in memory is read whole in one round, as a cold one is. */
+    for (size_t j = ntables; j < nreqs; j++)
+        if (p->probe[j].len == 0) p->probe_rest[p->probe_of[j]] = 0;
     /* The blocks kept: those not probed, and those whose chunk may hold the plate, read now but for the parts. */
-    size_t kept = 0, t = 0, first_rest = nreqs;
+    size_t kept = 0, t = 0, first_rest = nreqs, probed = 0;
     for (size_t k = 0; k < group; k++) {
-        if (t < ntables && p->probe_of[t] == k) {
-            size_t i = t++; /* its table's request */
+        size_t i = t < ntables && p->probe_of[t] == k ? t++ : SIZE_MAX; /* its table's request */
+        if (i != SIZE_MAX && p->probe_rest[i] != 0) {
+            probed++;
             const qblock *qb = &c->blocks[p->which[k]];
             qfile *qf = &c->files[qb->file];
             if (grow_scratch(p, qf->info.block_rows) < 0) return -ENOMEM;
@@ -994,7 +1000,7 @@ static int rule_out_blocks(qpart *p, size_t *n, size_t bytes)
         p->reqs[kept] = p->reqs[k];
         p->which[kept++] = p->which[k];
     }
-    __atomic_fetch_add(&c->s->blocks_probed, ntables, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->s->blocks_probed, probed, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->s->blocks_ruled_out, group - kept, __ATOMIC_RELAXED);
     *n = kept;
     rc = io_batcher_read(p->io, p->probe + first_rest, nreqs - first_rest, &at);
