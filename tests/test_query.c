@@ -526,9 +526,9 @@ static void evict_store(const char *dir)
  * reads before its span (rule_out_blocks in query.c), when the batcher can
  * tell that the table is in memory (io_uring): many plates, exact and
  * misread-tolerant, answer read for read as the reference does, with blocks
- * ruled out unread; again with the files dropped from the page cache (the
- * blocks then read whole); with pread (nothing probed) and mapped (nothing
- * copied, nothing probed).
+ * ruled out unread; again with the sections taken as not in memory and
+ * with the files dropped from the page cache (the blocks then read whole);
+ * with pread (nothing probed) and mapped (nothing copied, nothing probed).
  */
 START_TEST(plate_searches_probe_blocks_first)
 {
@@ -549,15 +549,24 @@ START_TEST(plate_searches_probe_blocks_first)
         o.flags = m == 2 ? ANPR_OPEN_MAP : 0;
         o.io_mode = modes[m];
         ck_assert_int_eq(anpr_store_open(&s, dir, &o), ANPR_OK);
-        for (int cold = 0; cold < 2; cold++) {
-            if (cold) evict_store(dir);
+        /* Warm; with every section a search reads first taken as not in memory; with the files evicted. */
+        for (int phase = 0; phase < 3; phase++) {
+            uint64_t probed = s->blocks_probed, ruled_out = s->blocks_ruled_out;
+            s->sections_cold = phase == 1;
+            if (phase == 2) evict_store(dir);
             for (size_t k = 0; k < 60; k++) {
                 anpr_query q = ANPR_QUERY_INIT;
                 q.plate = r.rows[(k * 7919) % r.n].plate;
                 q.fuzzy = k % 3 == 0;
                 check_query(s, &r, &q, q.fuzzy ? "probed plate, misread-tolerant" : "probed plate");
             }
-            if (cold) continue;
+            if (phase == 1) {
+                /* Tables read, and every block then read whole: none probed, none left out. */
+                ck_assert_uint_eq(s->blocks_probed, probed);
+                ck_assert_uint_eq(s->blocks_ruled_out, ruled_out);
+                s->sections_cold = 0;
+            }
+            if (phase != 0) continue;
             /* (ANPR_MAP=1, test_query_mapped, maps the files whatever the flags say: nothing probed then.) */
             int probing = anpr_store_io_mode(s) == ANPR_IO_URING && !(anpr_store_flags(s) & ANPR_OPEN_MAP);
             ck_assert_msg((s->blocks_probed > 0) == probing, "mode %zu: %llu blocks probed", m,

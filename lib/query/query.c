@@ -123,7 +123,11 @@ typedef struct qpart {
     io_req *reqs;
     size_t *which;          /* per request: its block in c->blocks, or its file */
     size_t reqs_cap;
-    /* rule_out_blocks' reads of plate tables and sections; of each, a table's request or a section's table. */
+    /*
+     * rule_out_blocks' reads: plate tables, then sections, then the rest of
+     * the blocks kept. probe_of: a table's block request in the group, a
+     * section's table, a rest's block request once the group is compacted.
+     */
     io_req *probe;
     size_t *probe_of;
     uint64_t *probe_rest;   /* per table: where its chunk's parts end, in the file */
@@ -883,6 +887,15 @@ static void map_resident(qpart *p, size_t n)
     }
 }
 
+/* Is block c->blocks[k]'s plate chunk plate-part, searched by its table and sections rather than whole? */
+static int plate_by_parts(const anpr_cursor *c, size_t k)
+{
+    const qblock *qb = &c->blocks[k];
+    uint64_t off;
+    uint32_t len;
+    return seg_reader_plate_table(c->files[qb->file].r, qb->block, &off, &len) == 0 && len > 0;
+}
+
 static int grow_probe(qpart *p, size_t n)
 {
     if (p->probe_cap >= n) return 0;
@@ -976,7 +989,7 @@ static int rule_out_blocks(qpart *p, size_t *n, size_t bytes)
                             "plate part");
     /* A block whose sections are not all in memory is read whole in one round, as a cold one is. */
     for (size_t j = ntables; j < nreqs; j++)
-        if (p->probe[j].len == 0) p->probe_rest[p->probe_of[j]] = 0;
+        if (p->probe[j].len == 0 || c->s->sections_cold) p->probe_rest[p->probe_of[j]] = 0;
     /* The blocks kept: those not probed, and those whose chunk may hold the plate, read now but for the parts. */
     size_t kept = 0, t = 0, first_rest = nreqs, probed = 0;
     for (size_t k = 0; k < group; k++) {
@@ -1063,13 +1076,12 @@ static int part_blocks(qpart *p)
              * asked for now arrives while this one is decoded, and the
              * hardware's prefetch goes on from it within the page (0.96 times
              * a history's time; a line a KiB: 1.02 times that). Not for a
-             * plate found by its codes in a format-11 file: in a block that
-             * only shares its bucket the search reads the plate chunk's table
-             * and one part, some 1.4 KB (without the prefetch 0.98 of a
+             * plate found by its codes in a plate-part chunk (format 11): in a
+             * block that only shares its bucket the search reads the chunk's
+             * table and one part, some 1.4 KB (without the prefetch 0.98 of a
              * mapped history's time on one thread, 0.995 on two, Intel host).
              */
-            if (k + 1 < n && p->reqs[k + 1].fd == IO_MAPPED &&
-                !(c->find && c->files[c->blocks[p->which[k + 1]].file].info.format_version >= SEG_FORMAT_PARTS)) {
+            if (k + 1 < n && p->reqs[k + 1].fd == IO_MAPPED && !(c->find && plate_by_parts(c, p->which[k + 1]))) {
                 const char *next = p->reqs[k + 1].buf;
                 for (uint32_t at = 0; at < p->reqs[k + 1].len; at += 4096) __builtin_prefetch(next + at);
             }

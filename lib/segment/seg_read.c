@@ -625,6 +625,14 @@ int seg_reader_decode_plates(seg_reader *r, uint32_t block, const uint8_t *span,
     return 0;
 }
 
+/* The block's plate chunk when it is plate-part, stored as it is (searched by its sections, alone); else NULL. */
+static const chunk_ref *probed_chunk(const seg_reader *r, uint32_t block)
+{
+    if (block >= r->info.blocks) return NULL;
+    const chunk_ref *c = &r->blocks[block].col[SEG_COL_PLATE];
+    return c->encoding == ENC_PLATE_PART && c->compression == SEG_STORED ? c : NULL;
+}
+
 /* A plate-part chunk's table or section failed its sum, or its bytes do not decode: `what` names which. */
 static int part_failed(seg_reader *r, uint32_t block, const char *what)
 {
@@ -639,7 +647,7 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     const block_meta *m = &r->blocks[block];
     const chunk_ref *c = &m->col[SEG_COL_PLATE];
     if (!enc_plate_findable(c->encoding)) return ANPR_EINVAL; /* the caller decodes */
-    if (c->encoding == ENC_PLATE_PART && c->compression == SEG_STORED) {
+    if (probed_chunk(r, block)) {
         /*
          * Most blocks a plate's probe reads only share its index bucket: the
          * table and the part its letters fall in, each checked against its
@@ -657,14 +665,6 @@ int seg_reader_find_plate(seg_reader *r, uint32_t block, const uint8_t *span, co
     rc = enc_plate_find(c->encoding, r->chunk, c->encoded, m->info.rows, t, at, out, nhit);
     if (rc == ANPR_ECORRUPT) return anpr_fail(r->err, rc, "block %u column plate: does not decode", block);
     return rc;
-}
-
-/* The block's plate chunk when it is plate-part, stored as it is (the only kind probed in steps); else NULL. */
-static const chunk_ref *probed_chunk(const seg_reader *r, uint32_t block)
-{
-    if (block >= r->info.blocks) return NULL;
-    const chunk_ref *c = &r->blocks[block].col[SEG_COL_PLATE];
-    return c->encoding == ENC_PLATE_PART && c->compression == SEG_STORED ? c : NULL;
 }
 
 int seg_reader_plate_table(const seg_reader *r, uint32_t block, uint64_t *off, uint32_t *len)

@@ -84,6 +84,7 @@ struct anpr_store {
     /* Blocks whose plate chunk a plate search probed before reading them, and those it then left unread (atomic). */
     uint64_t blocks_probed, blocks_ruled_out;
     int map_cold; /* tests: take every mapped file's blocks and index pages as not in memory (read them) */
+    int sections_cold; /* tests: take every plate chunk's sections a search reads first as not in memory */
     /* Without the writer: the store as last read from disk (refresh.c; under mu). */
     int64_t refreshed_at;      /* monotonic ms; 0 = never */
     uint64_t tail_gen, tail_off;
